@@ -1,0 +1,159 @@
+//! The fix loop: collect fixes, apply the non-overlapping ones in start order, re-parse, repeat
+//! until nothing changes. A result that does not parse, or a loop that does not settle, gives the
+//! original text back with an error: dockopt never writes a Dockerfile it cannot read.
+
+use std::ops::Range;
+
+use crate::catalog::{catalog, Input};
+use crate::fix::{apply_edits, Applicability, Edit, Finding};
+use crate::syntax::{parse, SyntaxError};
+use crate::{Context, Settings};
+
+/// Enough for transforms that enable each other (one pass each) without hiding a livelock.
+const MAX_PASSES: usize = 12;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReportedFinding {
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// Whether its fix is part of `Outcome::text`.
+    pub applied: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The rewritten text (the original when nothing applies or on `error`).
+    pub text: String,
+    /// Findings with ranges over the original text, in source order.
+    pub findings: Vec<ReportedFinding>,
+    /// Set when the fix loop failed; `text` is then the original.
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    pub fn changed(&self, original: &str) -> bool {
+        self.text != original
+    }
+}
+
+/// Parse `source`, run the enabled transforms to a fixed point and report what they found.
+/// Errs only when `source` itself does not parse.
+pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<Outcome, SyntaxError> {
+    let mut text = source.to_string();
+    // Edits applied by each pass, to map later findings back onto the original text.
+    let mut history: Vec<Vec<Edit>> = Vec::new();
+    let mut reported: Vec<ReportedFinding> = Vec::new();
+    let threshold = if settings.unsafe_fixes { Applicability::Unsafe } else { Applicability::Safe };
+
+    for pass in 0..MAX_PASSES {
+        let file = match parse(&text) {
+            Ok(file) => file,
+            Err(e) if pass == 0 => return Err(e),
+            Err(e) => {
+                return Ok(failed(source, reported, format!("a fix produced a Dockerfile that does not parse ({e}); nothing was changed")))
+            }
+        };
+        let input = Input { file: &file, context, settings };
+        let mut findings: Vec<Finding> = catalog()
+            .iter()
+            .filter(|t| settings.enabled(t.name))
+            .flat_map(|t| (t.run)(&input))
+            .collect();
+        findings.sort_by_key(|f| (f.fix.as_ref().map_or(f.range.start, |x| x.range().start), f.range.end));
+
+        let mut accepted: Vec<&Edit> = Vec::new();
+        let mut applied = vec![false; findings.len()];
+        let mut last_end: Option<usize> = None;
+        for (i, f) in findings.iter().enumerate() {
+            let Some(fix) = &f.fix else { continue };
+            if fix.applicability < threshold || fix.edits.is_empty() {
+                continue;
+            }
+            let range = fix.range();
+            // Skip overlaps (and a second insertion at the same point: their order would be a guess).
+            if let Some(end) = last_end {
+                if range.start < end || (range.start == end && accepted.last().is_some_and(|e| e.range.is_empty() && e.range.start == end)) {
+                    continue;
+                }
+            }
+            accepted.extend(fix.edits.iter());
+            last_end = Some(range.end);
+            applied[i] = true;
+        }
+
+        for (f, was_applied) in findings.iter().zip(&applied) {
+            let mut f = f.clone();
+            f.range = map_back(&history, f.range.clone());
+            if let Some(fix) = f.fix.as_mut() {
+                if !history.is_empty() {
+                    // Edits of later passes are over intermediate text: report them without edits.
+                    fix.edits.clear();
+                }
+            }
+            match reported.iter_mut().find(|r| r.finding.transform == f.transform && r.finding.message == f.message && r.finding.range == f.range) {
+                Some(r) => r.applied |= *was_applied,
+                None => reported.push(ReportedFinding { finding: f, applied: *was_applied }),
+            }
+        }
+
+        if accepted.is_empty() {
+            reported.sort_by_key(|r| (r.finding.range.start, r.finding.range.end));
+            return Ok(Outcome { text, findings: reported, error: None });
+        }
+        let next = apply_edits(&text, &accepted);
+        history.push(accepted.into_iter().cloned().collect());
+        if next == text {
+            reported.sort_by_key(|r| (r.finding.range.start, r.finding.range.end));
+            return Ok(Outcome { text, findings: reported, error: None });
+        }
+        text = next;
+    }
+    Ok(failed(source, reported, format!("fixes did not settle after {MAX_PASSES} passes; nothing was changed")))
+}
+
+fn failed(source: &str, mut reported: Vec<ReportedFinding>, error: String) -> Outcome {
+    for r in &mut reported {
+        r.applied = false;
+    }
+    Outcome { text: source.to_string(), findings: reported, error: Some(error) }
+}
+
+/// Map a range over the text after `history` back onto the original text.
+fn map_back(history: &[Vec<Edit>], range: Range<usize>) -> Range<usize> {
+    let mut r = range;
+    for edits in history.iter().rev() {
+        r = map_through(edits, r.start)..map_through(edits, r.end);
+    }
+    r
+}
+
+/// Position in the text before `edits` of position `pos` in the text after them.
+fn map_through(edits: &[Edit], pos: usize) -> usize {
+    let mut delta: isize = 0;
+    for e in edits {
+        let new_start = (e.range.start as isize + delta) as usize;
+        let new_end = new_start + e.replacement.len();
+        if pos < new_start {
+            break;
+        }
+        if pos < new_end {
+            return e.range.start;
+        }
+        delta += e.replacement.len() as isize - e.range.len() as isize;
+    }
+    (pos as isize - delta) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_through_shifts_positions_after_an_edit() {
+        let edits = vec![Edit::replace(2..4, "abcdef")];
+        assert_eq!(map_through(&edits, 1), 1);
+        assert_eq!(map_through(&edits, 3), 2);
+        assert_eq!(map_through(&edits, 8), 4);
+        assert_eq!(map_through(&edits, 10), 6);
+    }
+}

@@ -1,0 +1,60 @@
+//! dockopt's engine: a pure library. No file system, no process exit, no printing.
+//!
+//! Data flows one way: `optimize(source, &Context, &Settings)` parses the Dockerfile losslessly,
+//! runs the selected transforms in a fix loop and returns the new text with the findings.
+
+pub mod catalog;
+pub mod config;
+pub mod engine;
+pub mod fix;
+pub mod shell;
+pub mod syntax;
+
+mod modernize;
+
+pub use catalog::{catalog, find_transform, TransformInfo};
+pub use config::Config;
+pub use engine::{optimize, Outcome, ReportedFinding};
+pub use fix::{Applicability, Edit, Finding, Fix};
+pub use syntax::{parse, Dockerfile, LineIndex, SyntaxError};
+
+/// What the transforms may know of the world around the Dockerfile. Filled in by the CLI.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Paths of the files in the build context, relative to its root, `/`-separated;
+    /// directories end with `/`. `None` when unknown (e.g. stdin without `--context`).
+    pub files: Option<Vec<String>>,
+}
+
+/// How to run: which transforms, and whether Unsafe fixes are applied.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub unsafe_fixes: bool,
+    /// `None` = every transform in the catalog.
+    pub select: Option<Vec<String>>,
+    pub ignore: Vec<String>,
+    pub config: Config,
+}
+
+impl Settings {
+    /// Whether the transform `name` runs under these settings.
+    pub fn enabled(&self, name: &str) -> bool {
+        let selected = match &self.select {
+            Some(list) => list.iter().any(|s| s == name || s == "all"),
+            None => true,
+        };
+        selected && !self.ignore.iter().any(|s| s == name)
+    }
+
+    /// Every name in select/ignore must be a transform: a typo must not silently select nothing.
+    pub fn validate(&self) -> Result<(), String> {
+        let names = self.select.iter().flatten().chain(self.ignore.iter());
+        for name in names {
+            if name != "all" && find_transform(name).is_none() {
+                let known: Vec<&str> = catalog().iter().map(|t| t.name).collect();
+                return Err(format!("unknown transform `{name}` (known: {})", known.join(", ")));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,1 @@
+//! Shell view of RUN bodies (tree-sitter-bash). Being written.
