@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use crate::catalog::{catalog, Input};
 use crate::fix::{apply_edits, Applicability, Edit, Finding};
-use crate::syntax::{parse, SyntaxError};
+use crate::syntax::{parse_strict, SyntaxError};
 use crate::{Context, Settings};
 
 /// Enough for transforms that enable each other (one pass each) without hiding a livelock.
@@ -46,7 +46,7 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
     let threshold = if settings.unsafe_fixes { Applicability::Unsafe } else { Applicability::Safe };
 
     for pass in 0..MAX_PASSES {
-        let file = match parse(&text) {
+        let file = match parse_strict(&text) {
             Ok(file) => file,
             Err(e) if pass == 0 => return Err(e),
             Err(e) => {

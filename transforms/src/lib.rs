@@ -16,7 +16,7 @@ pub use catalog::{catalog, find_transform, TransformInfo};
 pub use config::Config;
 pub use engine::{optimize, Outcome, ReportedFinding};
 pub use fix::{Applicability, Edit, Finding, Fix};
-pub use syntax::{parse, Dockerfile, LineIndex, SyntaxError};
+pub use syntax::{parse, parse_strict, Dockerfile, LineIndex, SyntaxError};
 
 /// What the transforms may know of the world around the Dockerfile. Filled in by the CLI.
 #[derive(Debug, Clone, Default)]

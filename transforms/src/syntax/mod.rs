@@ -12,7 +12,7 @@ mod words;
 use std::ops::Range;
 
 pub use line_index::LineIndex;
-pub use words::{split_words, Word};
+pub use words::{split_words, unquote, Word};
 
 /// A parsed Dockerfile. All spans are byte ranges over `source`.
 #[derive(Debug, Clone)]
@@ -27,6 +27,9 @@ pub struct Dockerfile {
     pub items: Vec<Item>,
     pub instructions: Vec<Instruction>,
     pub stages: Vec<Stage>,
+    /// What BuildKit's frontend rejects although its parser accepts it (unknown instruction,
+    /// no FROM, ...), in source order. `parse_strict` turns the first into an error.
+    pub problems: Vec<SyntaxError>,
 }
 
 impl Dockerfile {
@@ -104,6 +107,8 @@ pub enum Keyword {
     User,
     Volume,
     Workdir,
+    /// Not an instruction: BuildKit's parser skips it, its frontend rejects it.
+    Unknown,
 }
 
 impl Keyword {
@@ -153,6 +158,7 @@ impl Keyword {
             User => "USER",
             Volume => "VOLUME",
             Workdir => "WORKDIR",
+            Unknown => "UNKNOWN",
         }
     }
 
@@ -328,6 +334,18 @@ impl std::fmt::Display for SyntaxError {
 
 impl std::error::Error for SyntaxError {}
 
+/// Parse as BuildKit's parser does: only what it rejects is an error; what its frontend would
+/// reject is kept in `Dockerfile::problems`.
 pub fn parse(source: &str) -> Result<Dockerfile, SyntaxError> {
     lexer::parse(source)
+}
+
+/// Parse and reject everything a BuildKit build would reject at parse time: the gate before
+/// dockopt rewrites a file.
+pub fn parse_strict(source: &str) -> Result<Dockerfile, SyntaxError> {
+    let file = lexer::parse(source)?;
+    match file.problems.first() {
+        Some(problem) => Err(problem.clone()),
+        None => Ok(file),
+    }
 }

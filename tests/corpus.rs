@@ -1,0 +1,273 @@
+//! Invariants over every real-world Dockerfile in ../shared/corpus (691 files written by others):
+//! lossless round trip, no panic, `fix --unsafe` idempotent and parseable, and parity with
+//! BuildKit's own parser (PyPI `dockerfile`, driven by tests/oracle/buildkit_dump.py).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use transforms::syntax::{self, Keyword};
+use transforms::{optimize, Context, Settings};
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+}
+
+/// Every corpus Dockerfile with its text. Fails (rather than passing vacuously) when the corpus is missing.
+fn corpus() -> Vec<(PathBuf, String)> {
+    let dir = corpus_dir();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("the corpus must be at {}: {e}", dir.display()))
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("Dockerfile"))
+        .filter(|p| p.is_file())
+        .collect();
+    entries.sort();
+    assert!(entries.len() >= 691, "expected the whole corpus, found {} files", entries.len());
+    entries
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p, text)
+        })
+        .collect()
+}
+
+/// The build context listing of a corpus entry.
+fn context_of(path: &Path) -> Context {
+    let listing = std::fs::read_to_string(path.with_file_name("context.txt")).unwrap_or_default();
+    Context { files: Some(listing.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()) }
+}
+
+/// Corpus files that BuildKit's parser accepts but a build rejects: dockopt refuses to rewrite
+/// them and must say where the problem is.
+const REJECTED: &[(&str, &str)] = &[
+    ("moby__buildkit__frontend__dockerfile__parser__testfiles__jeztah-invalid-json-unterminated-bracket__Dockerfile", "a parser test file: CMD with no FROM"),
+    ("moby__buildkit__frontend__dockerfile__parser__testfiles__jeztah-invalid-json-unterminated-string__Dockerfile", "a parser test file: CMD with no FROM"),
+];
+
+fn entry_id(path: &Path) -> String {
+    path.parent().and_then(|p| p.file_name()).unwrap().to_string_lossy().to_string()
+}
+
+fn all_unsafe() -> Settings {
+    Settings { unsafe_fixes: true, ..Settings::default() }
+}
+
+#[test]
+fn corpus_round_trips_losslessly() {
+    let mut failures = Vec::new();
+    for (path, text) in corpus() {
+        match syntax::parse(&text) {
+            Ok(file) => {
+                if file.print() != text {
+                    failures.push(format!("{}: print(parse(x)) != x", path.display()));
+                }
+                // Items must tile the file: no byte covered twice or dropped.
+                let mut at = file.bom_len;
+                for item in &file.items {
+                    if item.span.start != at {
+                        failures.push(format!("{}: items not contiguous at byte {at}", path.display()));
+                        break;
+                    }
+                    at = item.span.end;
+                }
+                if at != text.len() {
+                    failures.push(format!("{}: items end at {at}, file at {}", path.display(), text.len()));
+                }
+            }
+            Err(e) => failures.push(format!("{}:{e}", path.display())),
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn corpus_fix_is_idempotent_and_parses() {
+    let settings = all_unsafe();
+    let mut failures = Vec::new();
+    let mut changed = 0;
+    for (path, text) in corpus() {
+        let context = context_of(&path);
+        let result = std::panic::catch_unwind(|| optimize(&text, &context, &settings));
+        let outcome = match result {
+            Err(_) => {
+                failures.push(format!("{}: panic", path.display()));
+                continue;
+            }
+            Ok(Err(e)) => {
+                if !REJECTED.iter().any(|(id, _)| *id == entry_id(&path)) {
+                    failures.push(format!("{}:{e}", path.display()));
+                }
+                continue;
+            }
+            Ok(Ok(o)) => o,
+        };
+        if REJECTED.iter().any(|(id, _)| *id == entry_id(&path)) {
+            failures.push(format!("{}: should be rejected", path.display()));
+        }
+        if let Some(e) = &outcome.error {
+            failures.push(format!("{}: fix loop failed: {e}", path.display()));
+            continue;
+        }
+        if outcome.text == text {
+            continue;
+        }
+        changed += 1;
+        let before = syntax::parse(&text).expect("parsed above");
+        match syntax::parse(&outcome.text) {
+            Err(e) => failures.push(format!("{}: output does not parse: {e}", path.display())),
+            Ok(after) => {
+                let names = |f: &syntax::Dockerfile| f.stages.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+                if names(&before) != names(&after) {
+                    failures.push(format!("{}: stages changed", path.display()));
+                }
+            }
+        }
+        match optimize(&outcome.text, &context, &settings) {
+            Ok(again) if again.text == outcome.text => {}
+            Ok(_) => failures.push(format!("{}: fix(fix(x)) != fix(x)", path.display())),
+            Err(e) => failures.push(format!("{}: output does not parse: {e}", path.display())),
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(changed > 0, "no corpus file changed at all: the transforms did nothing");
+}
+
+/// What the oracle and dockopt must agree on, per instruction.
+#[derive(Debug, PartialEq, Eq)]
+struct Shape {
+    cmd: String,
+    sub_cmd: Option<String>,
+    json: bool,
+    start_line: usize,
+    end_line: usize,
+    flags: Vec<String>,
+    /// The exec form's values (compared only for JSON form).
+    exec: Option<Vec<String>>,
+    heredocs: Vec<(String, String)>,
+}
+
+fn dockopt_shapes(text: &str) -> Result<Vec<Shape>, String> {
+    let file = syntax::parse(text).map_err(|e| e.to_string())?;
+    Ok(file
+        .instructions
+        .iter()
+        .map(|i| Shape {
+            cmd: file.source[i.keyword_span.clone()].to_ascii_uppercase(),
+            sub_cmd: i.sub.as_ref().map(|(_, r)| i.logical.text[r.clone()].to_ascii_uppercase()),
+            json: i.exec.is_some(),
+            start_line: i.start_line,
+            end_line: i.end_line,
+            flags: i.flags.iter().map(|f| f.text.clone()).collect(),
+            exec: i.exec.clone().filter(|_| i.keyword != Keyword::Healthcheck),
+            heredocs: i.heredocs.iter().map(|h| (h.name.clone(), file.source[h.body.clone()].to_string())).collect(),
+        })
+        .collect())
+}
+
+fn oracle_shapes(v: &serde_json::Value) -> Vec<Shape> {
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_string)).collect()
+    };
+    v["instructions"]
+        .as_array()
+        .expect("instructions")
+        .iter()
+        .map(|i| {
+            let json = i["json"].as_bool().unwrap_or(false);
+            let cmd = i["cmd"].as_str().unwrap_or_default().to_string();
+            Shape {
+                json,
+                exec: (json && cmd != "HEALTHCHECK").then(|| strings(&i["value"])),
+                cmd,
+                sub_cmd: i["sub_cmd"].as_str().map(str::to_string),
+                start_line: i["start_line"].as_u64().unwrap_or(0) as usize,
+                end_line: i["end_line"].as_u64().unwrap_or(0) as usize,
+                flags: strings(&i["flags"]),
+                heredocs: i["heredocs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|h| (h["name"].as_str().unwrap_or_default().to_string(), h["content"].as_str().unwrap_or_default().to_string()))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Files where dockopt deliberately differs from BuildKit's parser, with the reason.
+const PARITY_EXCEPTIONS: &[(&str, &str)] = &[];
+
+#[test]
+fn corpus_matches_buildkit_parser() {
+    let files = corpus();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/buildkit_dump.py");
+    let mut child = Command::new("python3")
+        .arg(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 is needed for the BuildKit parity test");
+    // Feed the paths from a thread: the oracle's output would fill the pipe before we finish writing.
+    let mut stdin = child.stdin.take().unwrap();
+    let paths: String = files.iter().map(|(p, _)| format!("{}\n", p.display())).collect();
+    let feeder = std::thread::spawn(move || {
+        use std::io::Write;
+        stdin.write_all(paths.as_bytes()).unwrap();
+    });
+    let output = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert!(
+        output.status.success(),
+        "the BuildKit oracle failed (install it with `pip install -r tests/requirements.txt`)"
+    );
+    let oracle: BTreeMap<String, serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["path"].as_str().unwrap().to_string(), v)
+        })
+        .collect();
+    assert_eq!(oracle.len(), files.len(), "the oracle must answer for every file");
+
+    let mut mismatches = Vec::new();
+    let mut matched = 0;
+    for (path, text) in &files {
+        let key = path.display().to_string();
+        let id = entry_id(path);
+        let expected = &oracle[&key];
+        let ours = dockopt_shapes(text);
+        let agree = match (expected["ok"].as_bool().unwrap(), &ours) {
+            (true, Ok(shapes)) => {
+                let theirs = oracle_shapes(expected);
+                match theirs.iter().zip(shapes).find(|(a, b)| a != b) {
+                    Some((a, b)) => {
+                        mismatches.push(format!("{id}: BuildKit {a:?}\n   dockopt {b:?}"));
+                        false
+                    }
+                    None if theirs.len() != shapes.len() => {
+                        mismatches.push(format!("{id}: {} instructions in BuildKit, {} in dockopt", theirs.len(), shapes.len()));
+                        false
+                    }
+                    None => true,
+                }
+            }
+            (false, Err(_)) => true,
+            (ok, ours) => {
+                mismatches.push(format!("{id}: BuildKit ok={ok} {:?}, dockopt {:?}", expected["error"], ours.as_ref().err()));
+                false
+            }
+        };
+        if agree {
+            matched += 1;
+        } else if !PARITY_EXCEPTIONS.iter().any(|(name, _)| *name == id) {
+            continue;
+        }
+    }
+    let unexpected: Vec<&String> =
+        mismatches.iter().filter(|m| !PARITY_EXCEPTIONS.iter().any(|(name, _)| m.starts_with(&format!("{name}:")))).collect();
+    eprintln!("BuildKit parity: {matched}/{} files", files.len());
+    assert!(unexpected.is_empty(), "{} files differ from BuildKit:\n{}", unexpected.len(), unexpected.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"));
+}
