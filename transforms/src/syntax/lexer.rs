@@ -194,7 +194,7 @@ pub(super) fn parse(source: &str) -> Result<Dockerfile, SyntaxError> {
             None => inst.keyword,
         };
         if heredoc_keyword.allows_heredocs() && inst.exec.is_none() {
-            for (name, chomp, expand, fd) in heredocs_in_line(&inst.logical.text).map_err(|m| p.error(inst.keyword_span.start, m))? {
+            for Opening { name, chomp, expand, fd } in heredocs_in_line(&inst.logical.text).map_err(|m| p.error(inst.keyword_span.start, m))? {
                 let body_start = p.lines.get(i + 1).map_or(source.len(), |l| l.start);
                 let mut terminated = None;
                 while i + 1 < p.lines.len() {
@@ -413,9 +413,16 @@ fn is_space_re(c: char) -> bool {
     matches!(c, '\t' | '\x0b' | '\x0c' | '\r' | ' ')
 }
 
+/// A heredoc opened on an instruction's line, before its body is read.
+struct Opening {
+    name: String,
+    chomp: bool,
+    expand: bool,
+    fd: Option<u32>,
+}
+
 /// heredocsFromLine: every word of the line that reads `[fd]<<[-]NAME` opens a heredoc.
-/// Returns (name, chomp, expand, fd).
-fn heredocs_in_line(line: &str) -> Result<Vec<(String, bool, bool, Option<u32>)>, String> {
+fn heredocs_in_line(line: &str) -> Result<Vec<Opening>, String> {
     let mut docs = Vec::new();
     for word in split_words(line, '\\') {
         let w = word.raw.as_str();
@@ -440,7 +447,7 @@ fn heredocs_in_line(line: &str) -> Result<Vec<(String, bool, bool, Option<u32>)>
         let quotes = |s: &str| s.matches(['\'', '"']).count();
         let expand = quotes(&name) == quotes(rest);
         let fd = if digits > 0 { w[..digits].parse().ok() } else { None };
-        docs.push((name, chomp, expand, fd));
+        docs.push(Opening { name, chomp, expand, fd });
     }
     Ok(docs)
 }
