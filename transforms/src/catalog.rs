@@ -1,7 +1,11 @@
 //! The transform catalog: every transform registered once, by its stable kebab-case name.
 
+use std::ops::Range;
+use std::sync::OnceLock;
+
 use crate::fix::Finding;
-use crate::syntax::Dockerfile;
+use crate::shell::{is_posix_shell, parse_script, Script};
+use crate::syntax::{Dockerfile, Instruction, Keyword};
 use crate::{Context, Settings};
 
 /// What a transform sees: the parsed file and the world around it.
@@ -9,12 +13,84 @@ pub struct Input<'a> {
     pub file: &'a Dockerfile,
     pub context: &'a Context,
     pub settings: &'a Settings,
+    /// One lazily parsed shell view per instruction, shared by every transform of a pass.
+    shells: Vec<OnceLock<Option<RunShell>>>,
 }
 
-impl Input<'_> {
+/// The shell script of a shell-form RUN under a POSIX shell, with the map back to the source.
+pub struct RunShell {
+    pub script: Script,
+    /// Index of the RUN in `Dockerfile::instructions`.
+    pub instruction: usize,
+}
+
+impl RunShell {
+    /// Source range (over the Dockerfile) of a range of the script.
+    pub fn source_range(&self, file: &Dockerfile, range: Range<usize>) -> Range<usize> {
+        let inst = &file.instructions[self.instruction];
+        inst.logical.source_range(range.start + inst.args.start..range.end + inst.args.start)
+    }
+
+    /// Source offset of a script offset (an insertion point).
+    pub fn source_offset(&self, file: &Dockerfile, offset: usize) -> usize {
+        let inst = &file.instructions[self.instruction];
+        let logical = offset + inst.args.start;
+        if logical >= inst.args.end {
+            // The end of the script is the end of the arguments' last piece.
+            inst.args_source_range().end
+        } else {
+            inst.logical.to_source(logical)
+        }
+    }
+}
+
+impl<'a> Input<'a> {
+    pub fn new(file: &'a Dockerfile, context: &'a Context, settings: &'a Settings) -> Self {
+        let shells = (0..file.instructions.len()).map(|_| OnceLock::new()).collect();
+        Input { file, context, settings, shells }
+    }
+
     pub fn source(&self) -> &str {
         &self.file.source
     }
+
+    /// The shell view of RUN `index`, parsed on first use. `None` for exec form, heredoc RUNs,
+    /// ONBUILD triggers, and RUNs under a non-POSIX `SHELL` (PowerShell, cmd): transforms leave
+    /// those alone.
+    pub fn shell(&self, index: usize) -> Option<&RunShell> {
+        self.shells.get(index)?.get_or_init(|| self.build_shell(index)).as_ref()
+    }
+
+    fn build_shell(&self, index: usize) -> Option<RunShell> {
+        let inst = self.file.instructions.get(index)?;
+        if inst.keyword != Keyword::Run || inst.exec.is_some() || !inst.heredocs.is_empty() {
+            return None;
+        }
+        if !self.posix_shell_at(index) {
+            return None;
+        }
+        Some(RunShell { script: parse_script(inst.args_text()), instruction: index })
+    }
+
+    /// Whether the shell in effect at instruction `index` is POSIX (no SHELL, or SHELL sh/bash…).
+    /// The escape token `` ` `` marks a Windows Dockerfile: its default shell is cmd.
+    pub fn posix_shell_at(&self, index: usize) -> bool {
+        let Some(stage) = self.file.stage_of(index) else { return false };
+        let last_shell: Option<&Instruction> = self.file.instructions[stage.instructions.start..index]
+            .iter()
+            .filter(|i| i.keyword == Keyword::Shell)
+            .last();
+        match last_shell {
+            Some(shell) => shell.exec.as_deref().is_some_and(is_posix_shell),
+            None => self.file.escape == '\\' && !looks_windows(&stage.image),
+        }
+    }
+}
+
+/// Windows base images run RUN under cmd.exe.
+fn looks_windows(image: &str) -> bool {
+    let image = image.to_ascii_lowercase();
+    image.contains("windows") || image.contains("nanoserver") || image.contains("servercore")
 }
 
 pub struct TransformInfo {
@@ -28,13 +104,29 @@ pub struct TransformInfo {
     pub run: fn(&Input) -> Vec<Finding>,
 }
 
-static CATALOG: &[TransformInfo] = &[TransformInfo {
-    name: "modernize",
-    summary: "Replace deprecated instruction forms: MAINTAINER, legacy `ENV key value`, ADD of local files",
-    safety: "Safe",
-    doc: crate::modernize::DOC,
-    run: crate::modernize::run,
-}];
+static CATALOG: &[TransformInfo] = &[
+    TransformInfo {
+        name: "run-cleanup",
+        summary: "Each RUN cleans up its package manager's caches and indexes in the same layer",
+        safety: "Safe or Unsafe",
+        doc: crate::run_cleanup::DOC,
+        run: crate::run_cleanup::run,
+    },
+    TransformInfo {
+        name: "merge-runs",
+        summary: "Merge consecutive RUNs of a stage into one, and move standalone cleanup into the RUN that made the mess",
+        safety: "Safe or Unsafe",
+        doc: crate::merge_runs::DOC,
+        run: crate::merge_runs::run,
+    },
+    TransformInfo {
+        name: "modernize",
+        summary: "Replace deprecated instruction forms: MAINTAINER, legacy `ENV key value`, ADD of local files",
+        safety: "Safe",
+        doc: crate::modernize::DOC,
+        run: crate::modernize::run,
+    },
+];
 
 pub fn catalog() -> &'static [TransformInfo] {
     CATALOG

@@ -14,6 +14,30 @@ pub struct Config {
     /// Never these transforms (same as `--ignore`).
     #[serde(default)]
     pub ignore: Option<Vec<String>>,
+    /// Limit `run-cleanup` and `merge-runs` to the final stage (caches of earlier stages never
+    /// reach the shipped image).
+    #[serde(default, rename = "only-final-stage")]
+    pub only_final_stage: bool,
+    #[serde(default, rename = "run-cleanup")]
+    pub run_cleanup: RunCleanupConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RunCleanupConfig {
+    #[serde(default)]
+    pub cache: CacheMode,
+}
+
+/// How package caches are kept out of layers.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheMode {
+    /// Delete them in the RUN that made them.
+    #[default]
+    Clean,
+    /// Keep them in BuildKit cache mounts (`RUN --mount=type=cache,...`).
+    Mount,
 }
 
 impl Config {

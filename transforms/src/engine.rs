@@ -53,7 +53,7 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
                 return Ok(failed(source, reported, format!("a fix produced a Dockerfile that does not parse ({e}); nothing was changed")))
             }
         };
-        let input = Input { file: &file, context, settings };
+        let input = Input::new(&file, context, settings);
         let mut findings: Vec<Finding> = catalog()
             .iter()
             .filter(|t| settings.enabled(t.name))

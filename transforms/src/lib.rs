@@ -10,7 +10,9 @@ pub mod fix;
 pub mod shell;
 pub mod syntax;
 
+mod merge_runs;
 mod modernize;
+mod run_cleanup;
 
 pub use catalog::{catalog, find_transform, TransformInfo};
 pub use config::Config;
