@@ -102,6 +102,8 @@ pub struct TransformInfo {
     /// The module's documentation (What it does / Why is this bad? / Example / Fix safety).
     pub doc: &'static str,
     pub run: fn(&Input) -> Vec<Finding>,
+    /// Extra files the transform proposes, computed once the Dockerfile is final.
+    pub artifacts: Option<fn(&Input) -> Vec<crate::engine::Artifact>>,
 }
 
 static CATALOG: &[TransformInfo] = &[
@@ -111,6 +113,7 @@ static CATALOG: &[TransformInfo] = &[
         safety: "Safe or Unsafe",
         doc: crate::run_cleanup::DOC,
         run: crate::run_cleanup::run,
+        artifacts: None,
     },
     TransformInfo {
         name: "merge-runs",
@@ -118,6 +121,23 @@ static CATALOG: &[TransformInfo] = &[
         safety: "Safe or Unsafe",
         doc: crate::merge_runs::DOC,
         run: crate::merge_runs::run,
+        artifacts: None,
+    },
+    TransformInfo {
+        name: "approved-base",
+        summary: "Base images follow the allow-list and pinning policy; heavy bases become approved slim ones",
+        safety: "Safe or Unsafe",
+        doc: crate::approved_base::DOC,
+        run: crate::approved_base::run,
+        artifacts: None,
+    },
+    TransformInfo {
+        name: "dockerignore",
+        summary: "Generate a .dockerignore that fits the build context, never excluding what the build needs",
+        safety: "Safe or Unsafe",
+        doc: crate::dockerignore::DOC,
+        run: crate::dockerignore::run,
+        artifacts: Some(crate::dockerignore::artifacts),
     },
     TransformInfo {
         name: "modernize",
@@ -125,6 +145,7 @@ static CATALOG: &[TransformInfo] = &[
         safety: "Safe",
         doc: crate::modernize::DOC,
         run: crate::modernize::run,
+        artifacts: None,
     },
 ];
 

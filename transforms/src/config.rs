@@ -20,6 +20,41 @@ pub struct Config {
     pub only_final_stage: bool,
     #[serde(default, rename = "run-cleanup")]
     pub run_cleanup: RunCleanupConfig,
+    /// The base-image policy (`approved-base`).
+    #[serde(default)]
+    pub base: BaseConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BaseConfig {
+    /// Globs on the image reference; empty = every image allowed.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default)]
+    pub pin: PinPolicy,
+    /// The organisation's own replacements: applied as Safe fixes.
+    #[serde(default)]
+    pub replace: Vec<ReplaceRule>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PinPolicy {
+    /// Untagged and `:latest` references are findings.
+    #[default]
+    Tag,
+    /// Every reference needs `@sha256:...`.
+    Digest,
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceRule {
+    /// Glob on the reference as written.
+    pub from: String,
+    pub to: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

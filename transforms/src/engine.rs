@@ -20,6 +20,19 @@ pub struct ReportedFinding {
     pub applied: bool,
 }
 
+/// A file other than the Dockerfile that a transform proposes, e.g. a `.dockerignore`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Artifact {
+    pub transform: &'static str,
+    /// Relative to the build context's root, `/`-separated.
+    pub path: String,
+    /// The file's current text (`None`: the file does not exist yet).
+    pub original: Option<String>,
+    /// The proposed text.
+    pub text: String,
+    pub applicability: Applicability,
+}
+
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// The rewritten text (the original when nothing applies or on `error`).
@@ -28,6 +41,8 @@ pub struct Outcome {
     pub findings: Vec<ReportedFinding>,
     /// Set when the fix loop failed; `text` is then the original.
     pub error: Option<String>,
+    /// Extra files to write, computed on the final text (only those applicable under the settings).
+    pub artifacts: Vec<Artifact>,
 }
 
 impl Outcome {
@@ -96,17 +111,24 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
             }
         }
 
-        if accepted.is_empty() {
+        let next = (!accepted.is_empty()).then(|| apply_edits(&text, &accepted));
+        if next.as_ref().is_none_or(|n| *n == text) {
+            let artifacts = if context.artifacts_allowed {
+                catalog()
+                    .iter()
+                    .filter(|t| settings.enabled(t.name))
+                    .filter_map(|t| t.artifacts)
+                    .flat_map(|produce| produce(&input))
+                    .filter(|a| a.applicability >= threshold)
+                    .collect()
+            } else {
+                Vec::new()
+            };
             reported.sort_by_key(|r| (r.finding.range.start, r.finding.range.end));
-            return Ok(Outcome { text, findings: reported, error: None });
+            return Ok(Outcome { text, findings: reported, error: None, artifacts });
         }
-        let next = apply_edits(&text, &accepted);
         history.push(accepted.into_iter().cloned().collect());
-        if next == text {
-            reported.sort_by_key(|r| (r.finding.range.start, r.finding.range.end));
-            return Ok(Outcome { text, findings: reported, error: None });
-        }
-        text = next;
+        text = next.expect("checked above");
     }
     Ok(failed(source, reported, format!("fixes did not settle after {MAX_PASSES} passes; nothing was changed")))
 }
@@ -115,7 +137,7 @@ fn failed(source: &str, mut reported: Vec<ReportedFinding>, error: String) -> Ou
     for r in &mut reported {
         r.applied = false;
     }
-    Outcome { text: source.to_string(), findings: reported, error: Some(error) }
+    Outcome { text: source.to_string(), findings: reported, error: Some(error), artifacts: Vec::new() }
 }
 
 /// Map a range over the text after `history` back onto the original text.

@@ -3,8 +3,10 @@
 //! Data flows one way: `optimize(source, &Context, &Settings)` parses the Dockerfile losslessly,
 //! runs the selected transforms in a fix loop and returns the new text with the findings.
 
+pub mod approved_base;
 pub mod catalog;
 pub mod config;
+pub mod dockerignore;
 pub mod engine;
 pub mod fix;
 pub mod shell;
@@ -16,7 +18,7 @@ mod run_cleanup;
 
 pub use catalog::{catalog, find_transform, TransformInfo};
 pub use config::Config;
-pub use engine::{optimize, Outcome, ReportedFinding};
+pub use engine::{optimize, Artifact, Outcome, ReportedFinding};
 pub use fix::{Applicability, Edit, Finding, Fix};
 pub use syntax::{parse, parse_strict, Dockerfile, LineIndex, SyntaxError};
 
@@ -26,6 +28,10 @@ pub struct Context {
     /// Paths of the files in the build context, relative to its root, `/`-separated;
     /// directories end with `/`. `None` when unknown (e.g. stdin without `--context`).
     pub files: Option<Vec<String>>,
+    /// The context's `.dockerignore` text, when it has one.
+    pub dockerignore: Option<String>,
+    /// Whether extra files (e.g. a `.dockerignore`) may be proposed: false for stdin.
+    pub artifacts_allowed: bool,
 }
 
 /// How to run: which transforms, and whether Unsafe fixes are applied.
