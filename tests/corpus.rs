@@ -36,7 +36,7 @@ fn corpus() -> Vec<(PathBuf, String)> {
 /// The build context listing of a corpus entry.
 fn context_of(path: &Path) -> Context {
     let listing = std::fs::read_to_string(path.with_file_name("context.txt")).unwrap_or_default();
-    Context { files: Some(listing.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()) }
+    Context { files: Some(listing.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()), ..Context::default() }
 }
 
 /// Corpus files that BuildKit's parser accepts but a build rejects: dockopt refuses to rewrite
@@ -159,7 +159,8 @@ fn dockopt_shapes(text: &str) -> Result<Vec<Shape>, String> {
             json: i.exec.is_some(),
             start_line: i.start_line,
             end_line: i.end_line,
-            flags: i.flags.iter().map(|f| f.text.clone()).collect(),
+            // The oracle reports only the outer instruction's flags; an ONBUILD trigger's are its own.
+            flags: if i.sub.is_some() { Vec::new() } else { i.flags.iter().map(|f| f.text.clone()).collect() },
             exec: i.exec.clone().filter(|_| i.keyword != Keyword::Healthcheck),
             heredocs: i.heredocs.iter().map(|h| (h.name.clone(), file.source[h.body.clone()].to_string())).collect(),
         })
@@ -196,12 +197,8 @@ fn oracle_shapes(v: &serde_json::Value) -> Vec<Shape> {
         .collect()
 }
 
-/// Files where dockopt deliberately differs from BuildKit's parser, with the reason.
-const PARITY_EXCEPTIONS: &[(&str, &str)] = &[];
-
-#[test]
-fn corpus_matches_buildkit_parser() {
-    let files = corpus();
+/// Compare dockopt's parse of each file with BuildKit's; returns (matched, mismatches).
+fn parity(files: &[(PathBuf, String)]) -> (usize, Vec<String>) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/buildkit_dump.py");
     let mut child = Command::new("python3")
         .arg(&script)
@@ -234,40 +231,68 @@ fn corpus_matches_buildkit_parser() {
 
     let mut mismatches = Vec::new();
     let mut matched = 0;
-    for (path, text) in &files {
-        let key = path.display().to_string();
-        let id = entry_id(path);
-        let expected = &oracle[&key];
+    for (path, text) in files {
+        let name = path.display().to_string();
+        let expected = &oracle[&name];
         let ours = dockopt_shapes(text);
-        let agree = match (expected["ok"].as_bool().unwrap(), &ours) {
+        let before = mismatches.len();
+        match (expected["ok"].as_bool().unwrap(), &ours) {
             (true, Ok(shapes)) => {
                 let theirs = oracle_shapes(expected);
-                match theirs.iter().zip(shapes).find(|(a, b)| a != b) {
-                    Some((a, b)) => {
-                        mismatches.push(format!("{id}: BuildKit {a:?}\n   dockopt {b:?}"));
-                        false
-                    }
-                    None if theirs.len() != shapes.len() => {
-                        mismatches.push(format!("{id}: {} instructions in BuildKit, {} in dockopt", theirs.len(), shapes.len()));
-                        false
-                    }
-                    None => true,
+                if let Some((a, b)) = theirs.iter().zip(shapes).find(|(a, b)| a != b) {
+                    mismatches.push(format!("{name}: BuildKit {a:?}\n   dockopt {b:?}"));
+                } else if theirs.len() != shapes.len() {
+                    mismatches.push(format!("{name}: {} instructions in BuildKit, {} in dockopt", theirs.len(), shapes.len()));
                 }
             }
-            (false, Err(_)) => true,
+            (false, Err(_)) => {}
             (ok, ours) => {
-                mismatches.push(format!("{id}: BuildKit ok={ok} {:?}, dockopt {:?}", expected["error"], ours.as_ref().err()));
-                false
+                mismatches.push(format!("{name}: BuildKit ok={ok} {:?}, dockopt {:?}", expected["error"], ours.as_ref().err()))
             }
-        };
-        if agree {
+        }
+        if mismatches.len() == before {
             matched += 1;
-        } else if !PARITY_EXCEPTIONS.iter().any(|(name, _)| *name == id) {
-            continue;
         }
     }
-    let unexpected: Vec<&String> =
-        mismatches.iter().filter(|m| !PARITY_EXCEPTIONS.iter().any(|(name, _)| m.starts_with(&format!("{name}:")))).collect();
-    eprintln!("BuildKit parity: {matched}/{} files", files.len());
-    assert!(unexpected.is_empty(), "{} files differ from BuildKit:\n{}", unexpected.len(), unexpected.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"));
+    (matched, mismatches)
+}
+
+#[test]
+fn corpus_matches_buildkit_parser() {
+    let files = corpus();
+    let (matched, mismatches) = parity(&files);
+    eprintln!("BuildKit parity: {matched}/{} corpus files", files.len());
+    assert!(mismatches.is_empty(), "{} files differ from BuildKit:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert_eq!(matched, files.len());
+}
+
+/// Hand-written edge cases (tests/syntax): heredocs, `# escape=`, BOM + CRLF + no final newline,
+/// continuation quirks, every instruction, and inputs BuildKit rejects (error-*.Dockerfile).
+#[test]
+fn edge_cases_match_buildkit_parser() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/syntax");
+    let mut files: Vec<(PathBuf, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "Dockerfile"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            (p, text)
+        })
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "edge cases missing");
+    for (path, text) in &files {
+        let is_error_case = path.file_name().unwrap().to_string_lossy().starts_with("error-");
+        match syntax::parse(text) {
+            Ok(file) => {
+                assert!(!is_error_case, "{} should not parse", path.display());
+                assert_eq!(file.print(), *text, "{}: lossless", path.display());
+            }
+            Err(e) => assert!(is_error_case, "{}: {e}", path.display()),
+        }
+    }
+    let (matched, mismatches) = parity(&files);
+    assert!(mismatches.is_empty(), "{} files differ from BuildKit:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert_eq!(matched, files.len());
 }

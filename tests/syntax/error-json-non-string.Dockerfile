@@ -1,0 +1,2 @@
+FROM a
+ENTRYPOINT ["a", 1]
