@@ -371,14 +371,16 @@ fn utf8_len(first: u8) -> usize {
 }
 
 /// parseJSON: a JSON array of strings is the exec form; an array with anything else is an
-/// error; anything that is not a JSON array falls back to the shell form.
+/// error; anything that is not a JSON array falls back to the shell form. Like Go's
+/// `json.Decoder`, only the first JSON value is read: trailing text is ignored.
 fn parse_json_array(args: &str) -> Result<Option<Vec<String>>, String> {
     let rest = trim_left_space(args);
     if !rest.starts_with('[') {
         return Ok(None);
     }
-    match serde_json::from_str::<serde_json::Value>(rest) {
-        Ok(serde_json::Value::Array(values)) => values
+    let first = serde_json::Deserializer::from_str(rest).into_iter::<serde_json::Value>().next();
+    match first {
+        Some(Ok(serde_json::Value::Array(values))) => values
             .into_iter()
             .map(|v| match v {
                 serde_json::Value::String(s) => Ok(s),
