@@ -1,0 +1,155 @@
+//! Config discovery: the nearest `dockopt.toml` walking up from a Dockerfile's directory, or `--config FILE`.
+//! CLI flags override the config's keys.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use transforms::{Config, LineIndex, Settings};
+
+use crate::cli::Common;
+use crate::error::render_at;
+
+pub const CONFIG_FILE: &str = "dockopt.toml";
+
+/// A loaded config and where it came from (`None`: no config file, defaults).
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub path: Option<PathBuf>,
+    pub config: Config,
+}
+
+/// Read and check one config file. The error is rendered (`path:line:col: message` + caret when the
+/// position is known) and ready to print.
+pub fn load(path: &Path) -> Result<Loaded, String> {
+    let display = display_path(path);
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("{display}: cannot read config: {e}"))?;
+    let config = match Config::from_toml(&text) {
+        Ok(config) => config,
+        Err(message) => return Err(render_toml_error(&display, &text, message)),
+    };
+    // Names in the config are checked on their own, so the error points at the config.
+    let alone = Settings {
+        select: config.select.clone(),
+        ignore: config.ignore.clone().unwrap_or_default(),
+        ..Settings::default()
+    };
+    alone.validate().map_err(|e| format!("{display}: {e}"))?;
+    Ok(Loaded {
+        path: Some(path.to_path_buf()),
+        config,
+    })
+}
+
+/// `Config::from_toml` gives a string; re-read with toml to get the span of the error when there is one.
+fn render_toml_error(display: &str, text: &str, fallback: String) -> String {
+    if let Err(e) = toml::from_str::<Config>(text) {
+        let message = e.message().trim().to_string();
+        if let Some(span) = e.span() {
+            let (line, col) = LineIndex::new(text).line_col(text, span.start);
+            return render_at(display, text, line, col, &message);
+        }
+        return format!("{display}: {message}");
+    }
+    format!("{display}: {}", fallback.trim())
+}
+
+/// Finds and loads configs, each file once, each directory looked at once.
+#[derive(Default)]
+pub struct Discovery {
+    /// Directory → nearest config file at or above it.
+    nearest: HashMap<PathBuf, Option<PathBuf>>,
+    loaded: HashMap<PathBuf, Result<Arc<Loaded>, String>>,
+    defaults: Arc<Loaded>,
+}
+
+impl Discovery {
+    /// The config for files in `dir` (relative paths are taken from the current directory).
+    pub fn for_dir(&mut self, dir: &Path) -> Result<Arc<Loaded>, String> {
+        let dir = absolute(dir);
+        match self.find(&dir) {
+            Some(file) => self.load_cached(&file),
+            None => Ok(self.defaults.clone()),
+        }
+    }
+
+    /// The config given by `--config FILE`.
+    pub fn explicit(&mut self, file: &Path) -> Result<Arc<Loaded>, String> {
+        self.load_cached(file)
+    }
+
+    fn load_cached(&mut self, file: &Path) -> Result<Arc<Loaded>, String> {
+        self.loaded
+            .entry(file.to_path_buf())
+            .or_insert_with(|| load(file).map(Arc::new))
+            .clone()
+    }
+
+    fn find(&mut self, dir: &Path) -> Option<PathBuf> {
+        let mut visited = Vec::new();
+        let mut found = None;
+        for ancestor in dir.ancestors() {
+            if let Some(known) = self.nearest.get(ancestor) {
+                found = known.clone();
+                break;
+            }
+            visited.push(ancestor.to_path_buf());
+            let candidate = ancestor.join(CONFIG_FILE);
+            if candidate.is_file() {
+                found = Some(candidate);
+                break;
+            }
+        }
+        for v in visited {
+            self.nearest.insert(v, found.clone());
+        }
+        found
+    }
+}
+
+/// A path for messages: relative to the current directory when it is under it.
+fn display_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    match cwd.as_deref().and_then(|cwd| path.strip_prefix(cwd).ok()) {
+        Some(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
+        _ => path.display().to_string(),
+    }
+}
+
+fn absolute(dir: &Path) -> PathBuf {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// The settings for one run: CLI flags override the config's keys.
+pub fn settings(flags: &Common, config: &Config) -> Settings {
+    Settings {
+        unsafe_fixes: flags.unsafe_fixes || config.unsafe_fixes.unwrap_or(false),
+        select: flags.select.clone().or_else(|| config.select.clone()),
+        ignore: flags
+            .ignore
+            .clone()
+            .or_else(|| config.ignore.clone())
+            .unwrap_or_default(),
+        config: config.clone(),
+    }
+}
+
+/// Check the names given on the command line (before touching any file).
+pub fn validate_flags(flags: &Common) -> Result<(), String> {
+    let select = Settings {
+        select: flags.select.clone(),
+        ..Settings::default()
+    };
+    select.validate().map_err(|e| format!("--select: {e}"))?;
+    let ignore = Settings {
+        ignore: flags.ignore.clone().unwrap_or_default(),
+        ..Settings::default()
+    };
+    ignore.validate().map_err(|e| format!("--ignore: {e}"))
+}

@@ -1,0 +1,569 @@
+//! dockopt's command line: arguments, config and file discovery, reading and atomic writing, output.
+//! The engine is the `transforms` crate; this crate only feeds it files and prints what it says.
+
+pub mod artifacts;
+pub mod cli;
+pub mod config;
+pub mod discover;
+pub mod error;
+pub mod io;
+pub mod process;
+pub mod render;
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Parser;
+use rayon::prelude::*;
+use transforms::{Context, Settings};
+
+use crate::artifacts::Plan;
+use crate::cli::{Cli, Command, Common, Format};
+use crate::config::{Discovery, Loaded};
+use crate::process::{FileReport, Input, Job};
+use crate::render::{plural, Style, Summary};
+
+/// Exit codes (the public contract).
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_CHANGES: i32 = 1;
+pub const EXIT_ERROR: i32 = 2;
+
+/// Run the CLI with `args` (the program name first) and return the exit code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    match cli.command {
+        Command::Transforms => {
+            out(&render::transforms_table());
+            EXIT_OK
+        }
+        Command::Explain { name } => explain(&name),
+        Command::Diff(args) => run_files(Mode::Diff, &args.common, args.format),
+        Command::Check(args) => run_files(Mode::Check, &args.common, args.format),
+        Command::Fix(common) => run_files(Mode::Fix, &common, Format::Text),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Diff,
+    Fix,
+    Check,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Diff => "diff",
+            Mode::Fix => "fix",
+            Mode::Check => "check",
+        }
+    }
+}
+
+fn explain(name: &str) -> i32 {
+    match transforms::find_transform(name) {
+        Some(info) => {
+            let doc = info.doc.trim();
+            if doc.starts_with("# ") {
+                out(&format!("{doc}\n"));
+            } else {
+                out(&format!("# {}\n\n{doc}\n", info.name));
+            }
+            EXIT_OK
+        }
+        None => {
+            let known: Vec<&str> = transforms::catalog().iter().map(|t| t.name).collect();
+            eprintln!("unknown transform `{name}` (known: {})", known.join(", "));
+            EXIT_ERROR
+        }
+    }
+}
+
+/// Write to stdout; a closed pipe (`dockopt diff | head`) is not an error worth a panic.
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+fn run_files(mode: Mode, flags: &Common, format: Format) -> i32 {
+    if let Err(e) = config::validate_flags(flags) {
+        eprintln!("{e}");
+        return EXIT_ERROR;
+    }
+    let stdin = flags.paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin && flags.paths.len() > 1 {
+        eprintln!("`-` (stdin) cannot be combined with other paths");
+        return EXIT_ERROR;
+    }
+    if let Some(dir) = &flags.context {
+        if !dir.is_dir() {
+            eprintln!("--context {}: not a directory", dir.display());
+            return EXIT_ERROR;
+        }
+    }
+    let jobs = if stdin {
+        stdin_job(flags)
+    } else {
+        file_jobs(flags)
+    };
+    let jobs = match jobs {
+        Ok(jobs) => jobs,
+        Err(errors) => {
+            for e in errors {
+                eprint!("{}", ensure_newline(e));
+            }
+            return EXIT_ERROR;
+        }
+    };
+
+    let write = mode == Mode::Fix && !stdin;
+    let reports: Vec<FileReport> = if jobs.len() == 1 {
+        vec![process::process(&jobs[0], write)]
+    } else {
+        jobs.par_iter()
+            .map(|job| process::process(job, write))
+            .collect()
+    };
+    let plan = artifacts::plan(&reports);
+
+    match mode {
+        Mode::Fix if stdin => fix_stdin(&reports[0]),
+        Mode::Fix => fix_report(&reports, plan),
+        Mode::Check | Mode::Diff => match format {
+            Format::Text => text_report(mode, &reports, &plan),
+            Format::Json => json_report(mode, &reports, &plan),
+            Format::Github => github_report(mode, &reports, &plan),
+        },
+    }
+}
+
+fn ensure_newline(mut s: String) -> String {
+    if !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
+}
+
+/// Settings per config file: computed once per config.
+#[derive(Default)]
+struct SettingsCache(HashMap<Option<PathBuf>, Arc<Settings>>);
+
+impl SettingsCache {
+    fn get(&mut self, flags: &Common, loaded: &Loaded) -> Arc<Settings> {
+        self.0
+            .entry(loaded.path.clone())
+            .or_insert_with(|| Arc::new(config::settings(flags, &loaded.config)))
+            .clone()
+    }
+}
+
+fn stdin_job(flags: &Common) -> Result<Vec<Job>, Vec<String>> {
+    let mut discovery = Discovery::default();
+    let loaded = match &flags.config {
+        Some(file) => discovery.explicit(file),
+        None => {
+            let dir = flags
+                .stdin_filename
+                .as_deref()
+                .and_then(Path::parent)
+                .unwrap_or(Path::new("."));
+            discovery.for_dir(dir)
+        }
+    }
+    .map_err(|e| vec![e])?;
+    let settings = Arc::new(config::settings(flags, &loaded.config));
+    // stdin → stdout carries one file: no extra files are proposed.
+    let context = match &flags.context {
+        Some(dir) => discover::context(dir, false),
+        None => Context {
+            files: None,
+            dockerignore: None,
+            artifacts_allowed: false,
+        },
+    };
+    let display = match &flags.stdin_filename {
+        Some(name) => name.display().to_string(),
+        None => "<stdin>".to_string(),
+    };
+    Ok(vec![Job {
+        display,
+        input: Input::Stdin(io::read_stdin()),
+        settings,
+        context: Arc::new(context),
+        context_dir: None,
+    }])
+}
+
+fn file_jobs(flags: &Common) -> Result<Vec<Job>, Vec<String>> {
+    let found = discover::find_dockerfiles(&flags.paths);
+    let mut discovery = Discovery::default();
+    let explicit = match &flags.config {
+        Some(file) => Some(discovery.explicit(file).map_err(|e| vec![e])?),
+        None => None,
+    };
+    let mut settings = SettingsCache::default();
+    let mut config_errors: Vec<String> = Vec::new();
+    let no_context = Arc::new(Context::default());
+    let mut jobs: Vec<Job> = Vec::new();
+    for item in found {
+        let (path, input) = match item {
+            discover::Found::File(path) => (path.clone(), Input::File(path)),
+            discover::Found::Error(path, message) => (path, Input::Missing(message)),
+        };
+        let dir = parent_dir(&path);
+        let loaded = match &explicit {
+            Some(loaded) => loaded.clone(),
+            None => match discovery.for_dir(&dir) {
+                Ok(loaded) => loaded,
+                Err(e) => {
+                    if !config_errors.contains(&e) {
+                        config_errors.push(e);
+                    }
+                    continue;
+                }
+            },
+        };
+        let context_dir = match (&input, &flags.context) {
+            (Input::File(_), Some(dir)) => Some(dir.clone()),
+            (Input::File(_), None) => Some(dir),
+            _ => None,
+        };
+        jobs.push(Job {
+            display: path.display().to_string(),
+            input,
+            settings: settings.get(flags, &loaded),
+            context: no_context.clone(),
+            context_dir,
+        });
+    }
+    if !config_errors.is_empty() {
+        return Err(config_errors);
+    }
+
+    // Each build context is listed once, the distinct ones in parallel.
+    let mut dirs: Vec<PathBuf> = jobs.iter().filter_map(|j| j.context_dir.clone()).collect();
+    dirs.sort();
+    dirs.dedup();
+    let list = |dir: &PathBuf| (dir.clone(), Arc::new(discover::context(dir, true)));
+    let contexts: HashMap<PathBuf, Arc<Context>> = if dirs.len() == 1 {
+        dirs.iter().map(list).collect()
+    } else {
+        dirs.par_iter().map(list).collect()
+    };
+    for job in &mut jobs {
+        if let Some(context) = job.context_dir.as_ref().and_then(|d| contexts.get(d)) {
+            job.context = context.clone();
+        }
+    }
+    Ok(jobs)
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The error of a report, rendered for stderr.
+fn error_text(report: &FileReport) -> Option<String> {
+    match &report.result {
+        Err(error) => Some(error.render(&report.display, report.source.as_deref())),
+        Ok(outcome) => outcome
+            .error
+            .as_ref()
+            .map(|e| format!("{}: {e}\n", report.display)),
+    }
+}
+
+fn exit_code(mode: Mode, summary: &Summary) -> i32 {
+    if summary.errors > 0 {
+        EXIT_ERROR
+    } else if mode == Mode::Check
+        && (summary.findings > 0 || summary.changed > 0 || summary.artifacts > 0)
+    {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    }
+}
+
+fn print_plan_errors(plan: &Plan) {
+    for e in &plan.errors {
+        eprintln!("{e}");
+    }
+}
+
+fn text_report(mode: Mode, reports: &[FileReport], plan: &Plan) -> i32 {
+    let style = Style::for_stdout();
+    let mut stdout = String::new();
+    for (index, report) in reports.iter().enumerate() {
+        if let Some(error) = error_text(report) {
+            // Flush what came before so messages keep the file order on a terminal.
+            out(&std::mem::take(&mut stdout));
+            eprint!("{error}");
+        }
+        let (Ok(outcome), Some(source)) = (&report.result, &report.source) else {
+            continue;
+        };
+        match mode {
+            Mode::Check => {
+                let locator = render::Locator::new(source);
+                for finding in &outcome.findings {
+                    render::finding_text(
+                        &mut stdout,
+                        &report.display,
+                        &locator,
+                        finding,
+                        report.unsafe_enabled,
+                        false,
+                        style,
+                    );
+                }
+            }
+            _ => {
+                stdout.push_str(&render::unified_diff(
+                    &report.display,
+                    source,
+                    &outcome.text,
+                    style,
+                ));
+                for planned in plan.for_report(index) {
+                    stdout.push_str(&render::artifact_diff(
+                        &planned.display,
+                        planned.original.as_deref(),
+                        &planned.text,
+                        style,
+                    ));
+                }
+            }
+        }
+    }
+    out(&stdout);
+    print_plan_errors(plan);
+
+    let summary = Summary::of(reports, plan);
+    match mode {
+        Mode::Check => eprintln!("{}", check_summary(&summary)),
+        _ => {
+            let not_shown = summary.findings - summary.fixable;
+            if not_shown > 0 {
+                let mut note = format!(
+                    "note: {} not in the diff",
+                    plural(not_shown, "finding is", "findings are")
+                );
+                if summary.unsafe_fixable > 0 {
+                    let fixes = plural(
+                        summary.unsafe_fixable,
+                        "fix is available",
+                        "fixes are available",
+                    );
+                    note.push_str(&format!(" ({fixes} with --unsafe)"));
+                }
+                eprintln!("{note}; see `dockopt check`");
+            }
+        }
+    }
+    exit_code(mode, &summary)
+}
+
+fn check_summary(s: &Summary) -> String {
+    let mut line = format!("checked {}: ", plural(s.files, "file", "files"));
+    if s.findings == 0 {
+        line.push_str("no findings");
+    } else {
+        line.push_str(&plural(s.findings, "finding", "findings"));
+        let mut fixable = Vec::new();
+        if s.fixable > 0 {
+            fixable.push(format!("{} with `dockopt fix`", s.fixable));
+        }
+        if s.unsafe_fixable > 0 {
+            fixable.push(format!(
+                "{} more with `dockopt fix --unsafe`",
+                s.unsafe_fixable
+            ));
+        }
+        if !fixable.is_empty() {
+            line.push_str(&format!(" (fixable: {})", fixable.join(", ")));
+        }
+    }
+    if s.artifacts > 0 {
+        line.push_str(&format!(
+            "; `dockopt fix` would write {}",
+            plural(s.artifacts, "extra file", "extra files")
+        ));
+    }
+    if s.errors > 0 {
+        line.push_str(&format!("; {}", plural(s.errors, "error", "errors")));
+    }
+    line
+}
+
+fn json_report(mode: Mode, reports: &[FileReport], plan: &Plan) -> i32 {
+    for report in reports {
+        if let Some(error) = error_text(report) {
+            eprint!("{error}");
+        }
+    }
+    print_plan_errors(plan);
+    let summary = Summary::of(reports, plan);
+    let doc = render::JsonReport {
+        schema_version: 1,
+        command: mode.name(),
+        files: reports
+            .iter()
+            .enumerate()
+            .map(|(index, report)| render::json_file(report, plan.for_report(index).collect()))
+            .collect(),
+        errors: plan.errors.clone(),
+        summary,
+    };
+    match serde_json::to_string_pretty(&doc) {
+        Ok(json) => out(&format!("{json}\n")),
+        Err(e) => {
+            eprintln!("cannot render JSON: {e}");
+            return EXIT_ERROR;
+        }
+    }
+    exit_code(mode, &summary)
+}
+
+fn github_report(mode: Mode, reports: &[FileReport], plan: &Plan) -> i32 {
+    let mut stdout = String::new();
+    for report in reports {
+        if let Some(error) = error_text(report) {
+            eprint!("{error}");
+        }
+        stdout.push_str(&render::github_annotations(report));
+    }
+    for e in &plan.errors {
+        stdout.push_str(&format!(
+            "::error title=dockopt::{}\n",
+            render::escape_data(e)
+        ));
+    }
+    out(&stdout);
+    print_plan_errors(plan);
+    exit_code(mode, &Summary::of(reports, plan))
+}
+
+/// `fix PATH…`: the Dockerfiles were written by the workers; write the extra files, then report
+/// what remains and a one-line summary.
+fn fix_report(reports: &[FileReport], mut plan: Plan) -> i32 {
+    let mut written_extra = 0;
+    let mut items = std::mem::take(&mut plan.items);
+    // Extra files only for Dockerfiles that were fixed without error.
+    items.retain(|p| !reports[p.report].is_error());
+    for planned in &items {
+        match artifacts::write(planned) {
+            Ok(()) => written_extra += 1,
+            Err(e) => plan.errors.push(e),
+        }
+    }
+    let mut remaining = String::new();
+    for report in reports {
+        if let Some(error) = error_text(report) {
+            eprint!("{remaining}{error}");
+            remaining.clear();
+        }
+        remaining.push_str(&remaining_findings(report));
+    }
+    eprint!("{remaining}");
+    print_plan_errors(&plan);
+    let summary = Summary::of(reports, &plan);
+    eprintln!("{}", fix_summary(reports, &summary, written_extra));
+    exit_code(Mode::Fix, &summary)
+}
+
+/// The findings `fix` left in place, one line each (stderr).
+fn remaining_findings(report: &FileReport) -> String {
+    let mut text = String::new();
+    if let (Ok(outcome), Some(source)) = (&report.result, &report.source) {
+        if outcome.error.is_none() {
+            let locator = render::Locator::new(source);
+            for finding in outcome.findings.iter().filter(|f| !f.applied) {
+                render::finding_text(
+                    &mut text,
+                    &report.display,
+                    &locator,
+                    finding,
+                    report.unsafe_enabled,
+                    false,
+                    Style::default(),
+                );
+            }
+        }
+    }
+    text
+}
+
+fn fix_summary(reports: &[FileReport], s: &Summary, written_extra: usize) -> String {
+    let written = reports
+        .iter()
+        .filter(|r| r.written || (r.path.is_none() && r.changed()))
+        .count()
+        + written_extra;
+    let mut line = if written == 0 {
+        "nothing to fix".to_string()
+    } else {
+        format!(
+            "fixed {} ({})",
+            plural(written, "file", "files"),
+            plural(s.fixable, "fix", "fixes")
+        )
+    };
+    let remain = s.findings - s.fixable;
+    if remain > 0 {
+        let verb = if remain == 1 { "remains" } else { "remain" };
+        line.push_str(&format!(
+            ", {} {verb}",
+            plural(remain, "finding", "findings")
+        ));
+        if s.unsafe_fixable > 0 {
+            line.push_str(&format!(" ({} with --unsafe)", s.unsafe_fixable));
+        }
+    }
+    if s.errors > 0 {
+        line.push_str(&format!("; {}", plural(s.errors, "error", "errors")));
+    }
+    line
+}
+
+/// `fix -`: the fixed text (or exactly the input when nothing changes) on stdout; on error nothing
+/// on stdout, the message on stderr.
+fn fix_stdin(report: &FileReport) -> i32 {
+    if let Some(error) = error_text(report) {
+        eprint!("{error}");
+        return EXIT_ERROR;
+    }
+    let (Ok(outcome), Some(_)) = (&report.result, &report.source) else {
+        return EXIT_ERROR;
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(outcome.text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        eprintln!("cannot write to stdout: {e}");
+        return EXIT_ERROR;
+    }
+    eprint!("{}", remaining_findings(report));
+    let reports = std::slice::from_ref(report);
+    let summary = Summary::of(reports, &Plan::default());
+    eprintln!("{}", fix_summary(reports, &summary, 0));
+    EXIT_OK
+}

@@ -1,0 +1,688 @@
+//! The CLI contract (ARCHITECTURE.md, "CLI contract (v1)"), tested on the built binary in temp dirs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use std::io::Write;
+
+const DIRTY: &str = "FROM debian:bookworm\nMAINTAINER Jane <j@x.org>\nENV A 1\n";
+const FIXED: &str = "FROM debian:bookworm\nLABEL maintainer=\"Jane <j@x.org>\"\nENV A=\"1\"\n";
+const CLEAN: &str =
+    "FROM debian:bookworm\nLABEL maintainer=\"Jane <j@x.org>\"\nENV A=\"1\"\nCOPY app /app\n";
+/// An unterminated heredoc: BuildKit rejects it.
+const MALFORMED: &str = "FROM debian:bookworm\nRUN <<EOF\necho hi\n";
+
+/// Snapshots live in the repository's top-level `snapshots/`, prefixed `cli__`.
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(concat!("cli__", $name), $value);
+        })
+    };
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// A temp dir to run dockopt in; paths of the dir are replaced by `[TMP]` in outputs.
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Self {
+        Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let path = self.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap()
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_in(".", args, None)
+    }
+
+    fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        self.run_in(".", args, Some(stdin))
+    }
+
+    fn run_in(&self, cwd: &str, args: &[&str], stdin: Option<&str>) -> Run {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dockopt"))
+            .args(args)
+            .current_dir(self.path().join(cwd))
+            .env_remove("NO_COLOR")
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(text) = stdin {
+            // dockopt may exit before reading (usage errors): a broken pipe is fine.
+            let _ = child.stdin.take().unwrap().write_all(text.as_bytes());
+        }
+        let output = child.wait_with_output().unwrap();
+        Run {
+            code: output
+                .status
+                .code()
+                .expect("dockopt was killed by a signal"),
+            stdout: self.scrub(&String::from_utf8(output.stdout).unwrap()),
+            stderr: self.scrub(&String::from_utf8(output.stderr).unwrap()),
+        }
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        if let Ok(real) = self.path().canonicalize() {
+            text = text.replace(&real.display().to_string(), "[TMP]");
+        }
+        text.replace(&self.path().display().to_string(), "[TMP]")
+    }
+}
+
+// ---- check ----
+
+#[test]
+fn check_dirty_file_lists_findings_and_exits_1() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", DIRTY);
+    let run = sb.run(&["check"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        !run.stdout.contains('\x1b'),
+        "no color when stdout is not a terminal"
+    );
+    snap!(
+        "check_dirty",
+        format!("--- stdout\n{}--- stderr\n{}", run.stdout, run.stderr)
+    );
+    assert_eq!(sb.read("Dockerfile"), DIRTY, "check writes nothing");
+}
+
+#[test]
+fn check_clean_file_exits_0_and_prints_no_findings() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", CLEAN);
+    let run = sb.run(&["check", "Dockerfile"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, "checked 1 file: no findings\n");
+}
+
+#[test]
+fn check_stdin() {
+    let sb = Sandbox::new();
+    let run = sb.run_stdin(&["check", "-"], DIRTY);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.starts_with("<stdin>:2:1: modernize: "),
+        "{}",
+        run.stdout
+    );
+    let run = sb.run_stdin(&["check", "-", "--stdin-filename", "web/Dockerfile"], CLEAN);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn check_json_format() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", DIRTY);
+    let run = sb.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["files"][0]["path"], "Dockerfile");
+    assert_eq!(doc["files"][0]["changed"], true);
+    snap!("check_json", run.stdout);
+}
+
+#[test]
+fn check_github_format() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", DIRTY);
+    sb.write("bad/Dockerfile", MALFORMED);
+    let run = sb.run(&["check", "--format", "github"]);
+    assert_eq!(run.code, 2, "an error wins over findings");
+    assert!(
+        run.stdout
+            .lines()
+            .all(|l| l.starts_with("::warning file=") || l.starts_with("::error file=")),
+        "{}",
+        run.stdout
+    );
+    snap!("check_github", run.stdout);
+}
+
+#[test]
+fn unsupported_format_is_rejected_by_the_parser() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", CLEAN);
+    for format in ["sarif", "markdown", "xml"] {
+        let run = sb.run(&["check", "--format", format]);
+        assert_eq!(run.code, 2, "{format}");
+        assert!(run.stderr.contains("invalid value"), "{}", run.stderr);
+    }
+}
+
+// ---- diff ----
+
+#[test]
+fn diff_prints_a_unified_diff_and_exits_0() {
+    let sb = Sandbox::new();
+    sb.write("app/Dockerfile", DIRTY);
+    let run = sb.run(&["diff"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("--- a/app/Dockerfile\n+++ b/app/Dockerfile\n@@ "),
+        "{}",
+        run.stdout
+    );
+    snap!("diff_dirty", run.stdout);
+    assert_eq!(sb.read("app/Dockerfile"), DIRTY, "diff writes nothing");
+}
+
+#[test]
+fn diff_of_clean_file_is_empty() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", CLEAN);
+    let run = sb.run(&["diff"]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""));
+}
+
+#[test]
+fn diff_marks_a_missing_final_newline() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", DIRTY.trim_end());
+    let run = sb.run(&["diff"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    snap!("diff_no_final_newline", run.stdout);
+}
+
+#[test]
+fn diff_stdin_uses_stdin_filename_in_headers() {
+    let sb = Sandbox::new();
+    let run = sb.run_stdin(&["diff", "-", "--stdin-filename", "svc/Dockerfile"], DIRTY);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("--- a/svc/Dockerfile\n+++ b/svc/Dockerfile\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+// ---- fix ----
+
+#[test]
+fn fix_rewrites_in_place_and_then_check_is_clean() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", DIRTY);
+    let run = sb.run(&["fix"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "", "fix PATH prints nothing on stdout");
+    assert_eq!(sb.read("Dockerfile"), FIXED);
+    assert_eq!(run.stderr, "fixed 1 file (2 fixes)\n");
+    let leftovers: Vec<_> = std::fs::read_dir(sb.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        vec![std::ffi::OsString::from("Dockerfile")],
+        "no temporary file left behind"
+    );
+    assert_eq!(sb.run(&["check"]).code, 0);
+}
+
+#[test]
+fn fix_stdin_writes_the_result_to_stdout() {
+    let sb = Sandbox::new();
+    let run = sb.run_stdin(&["fix", "-"], DIRTY);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, FIXED);
+    assert_eq!(
+        std::fs::read_dir(sb.path()).unwrap().count(),
+        0,
+        "fix - writes no file"
+    );
+}
+
+#[test]
+fn fix_stdin_gives_back_the_exact_bytes_when_nothing_changes() {
+    let sb = Sandbox::new();
+    for text in [
+        CLEAN,
+        CLEAN.trim_end(),
+        &CLEAN.replace('\n', "\r\n"),
+        "\u{feff}FROM scratch\r\nCOPY a /a",
+    ] {
+        let run = sb.run_stdin(&["fix", "-"], text);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.stdout, text);
+    }
+}
+
+#[test]
+fn fix_stdin_on_a_malformed_file_prints_nothing_on_stdout() {
+    let sb = Sandbox::new();
+    let run = sb.run_stdin(
+        &["fix", "-", "--stdin-filename", "web/Dockerfile"],
+        MALFORMED,
+    );
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.starts_with("web/Dockerfile:2:"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn fix_keeps_crlf_and_missing_final_newline_byte_exact_when_nothing_changes() {
+    let sb = Sandbox::new();
+    let crlf = CLEAN.replace('\n', "\r\n");
+    let bare = CLEAN.trim_end();
+    sb.write("crlf/Dockerfile", &crlf);
+    sb.write("bare/Dockerfile", bare);
+    let run = sb.run(&["fix"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(sb.read("crlf/Dockerfile"), crlf);
+    assert_eq!(sb.read("bare/Dockerfile"), bare);
+    assert_eq!(run.stderr, "nothing to fix\n");
+}
+
+#[test]
+fn fix_of_a_crlf_file_keeps_crlf_line_endings() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", &DIRTY.replace('\n', "\r\n"));
+    let run = sb.run(&["fix"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(sb.read("Dockerfile"), FIXED.replace('\n', "\r\n"));
+}
+
+#[cfg(unix)]
+#[test]
+fn fix_keeps_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let path = sb.write("Dockerfile", DIRTY);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let run = sb.run(&["fix", "Dockerfile"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(sb.read("Dockerfile"), FIXED);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o7777,
+        0o640
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn fix_through_a_symlink_rewrites_the_target_and_keeps_the_link() {
+    let sb = Sandbox::new();
+    sb.write("real/Dockerfile", DIRTY);
+    std::os::unix::fs::symlink("real/Dockerfile", sb.path().join("Dockerfile")).unwrap();
+    let run = sb.run(&["fix", "Dockerfile"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(std::fs::symlink_metadata(sb.path().join("Dockerfile"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(sb.read("real/Dockerfile"), FIXED);
+}
+
+// ---- errors ----
+
+#[test]
+fn malformed_file_is_an_error_with_position_and_caret_and_is_left_untouched() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", MALFORMED);
+    for command in ["check", "diff", "fix"] {
+        let run = sb.run(&[command, "Dockerfile"]);
+        assert_eq!(run.code, 2, "{command}");
+        assert!(
+            run.stderr.starts_with("Dockerfile:2:1: "),
+            "{command}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("\n2 | RUN <<EOF\n  | ^\n"),
+            "{command}: {}",
+            run.stderr
+        );
+        assert_eq!(
+            sb.read("Dockerfile"),
+            MALFORMED,
+            "{command} must not touch a bad file"
+        );
+    }
+    snap!("malformed_check_stderr", sb.run(&["check"]).stderr);
+}
+
+#[test]
+fn one_bad_file_does_not_stop_the_others() {
+    let sb = Sandbox::new();
+    sb.write("a/Dockerfile", DIRTY);
+    sb.write("b/Dockerfile", MALFORMED);
+    sb.write("c/Dockerfile", DIRTY);
+    let run = sb.run(&["fix"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(sb.read("a/Dockerfile"), FIXED);
+    assert_eq!(sb.read("b/Dockerfile"), MALFORMED);
+    assert_eq!(sb.read("c/Dockerfile"), FIXED);
+    assert!(
+        run.stderr.starts_with("b/Dockerfile:2:1: "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.ends_with("fixed 2 files (4 fixes); 1 error\n"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn every_error_is_listed() {
+    let sb = Sandbox::new();
+    sb.write("a/Dockerfile", MALFORMED);
+    sb.write("b/Dockerfile", "FROM alpine\nFROBNICATE x\n");
+    sb.write("c/Dockerfile", CLEAN);
+    let run = sb.run(&["check", ".", "missing/Dockerfile"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("a/Dockerfile:2:1: "), "{}", run.stderr);
+    assert!(run.stderr.contains("b/Dockerfile:2:1: "), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("missing/Dockerfile: no such file or directory\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .ends_with("checked 4 files: no findings; 3 errors\n"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn non_utf8_file_is_an_error() {
+    let sb = Sandbox::new();
+    std::fs::write(sb.path().join("Dockerfile"), b"FROM a\nLABEL x=\xff\n").unwrap();
+    let run = sb.run(&["fix"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with("Dockerfile: not valid UTF-8 (at byte 15)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn stdin_cannot_be_mixed_with_paths() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", CLEAN);
+    let run = sb.run_stdin(&["check", "-", "Dockerfile"], CLEAN);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn context_must_be_a_directory() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", CLEAN);
+    let run = sb.run(&["check", "--context", "nope"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr, "--context nope: not a directory\n");
+    assert_eq!(sb.run(&["check", "--context", "."]).code, 0);
+}
+
+// ---- config ----
+
+#[test]
+fn unknown_config_key_is_an_error_naming_the_key() {
+    let sb = Sandbox::new();
+    sb.write("dockopt.toml", "unsafe = true\nselectt = [\"modernize\"]\n");
+    sb.write("Dockerfile", DIRTY);
+    for command in ["check", "diff", "fix"] {
+        let run = sb.run(&[command]);
+        assert_eq!(run.code, 2, "{command}");
+        assert!(
+            run.stderr.contains("unknown field `selectt`"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(sb.read("Dockerfile"), DIRTY);
+    }
+    let stderr = sb.run(&["check"]).stderr;
+    assert!(
+        stderr.starts_with("dockopt.toml:2:1: unknown field `selectt`, expected one of `unsafe`, "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("\n  |\n2 | selectt = [\"modernize\"]\n  | ^\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unknown_transform_in_config_is_an_error() {
+    let sb = Sandbox::new();
+    sb.write("dockopt.toml", "ignore = [\"modernise\"]\n");
+    sb.write("Dockerfile", DIRTY);
+    let run = sb.run(&["check"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with("dockopt.toml: unknown transform `modernise`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn config_is_found_in_a_parent_directory() {
+    let sb = Sandbox::new();
+    sb.write("repo/services/web/Dockerfile", DIRTY);
+    assert_eq!(
+        sb.run(&["check", "repo"]).code,
+        1,
+        "without config, modernize runs"
+    );
+    sb.write("repo/dockopt.toml", "ignore = [\"modernize\"]\n");
+    assert_eq!(sb.run(&["check", "repo"]).code, 0);
+    assert_eq!(
+        sb.run_in("repo/services", &["check"], None).code,
+        0,
+        "found from a subdirectory cwd"
+    );
+    // The nearest one wins.
+    sb.write("repo/services/dockopt.toml", "select = [\"all\"]\n");
+    assert_eq!(sb.run(&["check", "repo"]).code, 1);
+    // Flags override the config.
+    sb.write("repo/services/dockopt.toml", "select = [\"modernize\"]\n");
+    assert_eq!(sb.run(&["check", "repo", "--ignore", "modernize"]).code, 0);
+}
+
+#[test]
+fn stdin_config_comes_from_stdin_filename_or_cwd() {
+    let sb = Sandbox::new();
+    sb.write("web/dockopt.toml", "ignore = [\"modernize\"]\n");
+    assert_eq!(sb.run_stdin(&["check", "-"], DIRTY).code, 1);
+    assert_eq!(
+        sb.run_stdin(&["check", "-", "--stdin-filename", "web/Dockerfile"], DIRTY)
+            .code,
+        0
+    );
+    assert_eq!(sb.run_in("web", &["check", "-"], Some(DIRTY)).code, 0);
+}
+
+#[test]
+fn explicit_config_replaces_discovery() {
+    let sb = Sandbox::new();
+    sb.write("dockopt.toml", "ignore = [\"modernize\"]\n");
+    sb.write("other.toml", "select = [\"modernize\"]\n");
+    sb.write("Dockerfile", DIRTY);
+    assert_eq!(sb.run(&["check"]).code, 0);
+    assert_eq!(sb.run(&["check", "--config", "other.toml"]).code, 1);
+    let run = sb.run(&["check", "--config", "absent.toml"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.starts_with("absent.toml: cannot read config"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn unknown_transform_in_flags_is_an_error() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", DIRTY);
+    for flag in ["--select", "--ignore"] {
+        let run = sb.run(&["check", flag, "modernize,nope"]);
+        assert_eq!(run.code, 2, "{flag}");
+        assert!(
+            run.stderr
+                .starts_with(&format!("{flag}: unknown transform `nope` (known: ")),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(sb.run(&["check", "--select", "modernize"]).code, 1);
+    assert_eq!(sb.run(&["check", "--ignore", "modernize"]).code, 0);
+}
+
+// ---- discovery ----
+
+#[test]
+fn directories_are_walked_for_dockerfile_names_respecting_gitignore() {
+    let sb = Sandbox::new();
+    let names = [
+        "Dockerfile",
+        "a/Containerfile",
+        "b/api.Dockerfile",
+        "c/worker.dockerfile",
+        "d/Dockerfile.dev",
+        "e/Containerfile.ci",
+        ".devcontainer/Dockerfile",
+        // Not Dockerfiles:
+        "f/README.md",
+        "g/Dockerfile.dockerignore",
+        "h/dockerfile",
+        // Ignored:
+        "ignored/Dockerfile",
+        "build/x/Dockerfile",
+        ".git/Dockerfile",
+    ];
+    for name in names {
+        sb.write(name, CLEAN);
+    }
+    sb.write(".gitignore", "ignored/\n/build\n");
+    let paths = |args: &[&str]| -> Vec<String> {
+        let run = sb.run(args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        doc["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let expected = [
+        ".devcontainer/Dockerfile",
+        "Dockerfile",
+        "a/Containerfile",
+        "b/api.Dockerfile",
+        "c/worker.dockerfile",
+        "d/Dockerfile.dev",
+        "e/Containerfile.ci",
+    ];
+    assert_eq!(paths(&["check", "--format", "json"]), expected);
+    assert_eq!(paths(&["check", "--format", "json", "."]), expected);
+    // A file named explicitly is always processed, ignored or not, whatever its name.
+    assert_eq!(
+        paths(&[
+            "check",
+            "--format",
+            "json",
+            "ignored/Dockerfile",
+            "f/README.md",
+            "a"
+        ]),
+        ["a/Containerfile", "f/README.md", "ignored/Dockerfile"]
+    );
+}
+
+// ---- catalog ----
+
+#[test]
+fn transforms_lists_the_catalog() {
+    let run = Sandbox::new().run(&["transforms"]);
+    assert_eq!(run.code, 0);
+    let mut lines = run.stdout.lines();
+    assert!(lines.next().unwrap().starts_with("NAME"));
+    let catalog = transforms::catalog();
+    assert_eq!(lines.clone().count(), catalog.len());
+    for (line, info) in lines.zip(catalog) {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(cells[0], info.name);
+        assert!(
+            line.contains(info.safety) && line.ends_with(info.summary),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn explain_prints_the_documentation() {
+    let sb = Sandbox::new();
+    let run = sb.run(&["explain", "modernize"]);
+    assert_eq!(run.code, 0);
+    let doc = transforms::find_transform("modernize").unwrap().doc.trim();
+    assert!(run.stdout.starts_with("# modernize\n"), "{}", run.stdout);
+    assert!(run.stdout.trim_end().ends_with(doc), "{}", run.stdout);
+    assert!(run.stdout.contains("## What it does"), "{}", run.stdout);
+    let run = sb.run(&["explain", "modernise"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("unknown transform `modernise` (known: ")
+            && run.stderr.contains("modernize"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_exits_0() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.run(&[]).code, 2);
+    assert_eq!(sb.run(&["frobnicate"]).code, 2);
+    assert_eq!(sb.run(&["check", "--nope"]).code, 2);
+    assert_eq!(sb.run(&["--help"]).code, 0);
+    assert_eq!(sb.run(&["--version"]).code, 0);
+}

@@ -1,0 +1,187 @@
+//! The transform spec: every `tests/fixtures/<transform>/<case>/Dockerfile` is optimized with only
+//! `<transform>` selected and its report (findings, then the unified diff) is snapshotted as
+//! `snapshots/<transform>__<case>.snap`. The case folder is the build context.
+//!
+//! Per case, optional:
+//! - `dockopt.toml`: the config (as the CLI would read it);
+//! - `args`: flags as given to `dockopt check` (e.g. `--unsafe`, `--ignore x`). With an `args` file
+//!   the settings are exactly the CLI's; without one, `--unsafe` is on. `--select` defaults to the
+//!   folder's transform either way.
+//!
+//! Both files are left out of the context listing. Every case must also be idempotent: optimizing
+//! the output again changes nothing.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use dockopt::cli::{Cli, Command};
+use transforms::{Config, Context, Settings};
+
+const CASE_FILES: [&str; 2] = ["dockopt.toml", "args"];
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn name(path: &Path) -> String {
+    path.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// The settings of a case, built the way the CLI builds them.
+fn settings_for(case: &Path, transform: &str) -> Settings {
+    let config = match std::fs::read_to_string(case.join("dockopt.toml")) {
+        Ok(text) => Config::from_toml(&text)
+            .unwrap_or_else(|e| panic!("{}/dockopt.toml: {e}", case.display())),
+        Err(_) => Config::default(),
+    };
+    let args = std::fs::read_to_string(case.join("args")).ok();
+    let mut argv = vec!["dockopt".to_string(), "check".to_string()];
+    argv.extend(
+        args.iter()
+            .flat_map(|a| a.split_whitespace().map(str::to_string)),
+    );
+    let cli = Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{}/args: {e}", case.display()));
+    let Command::Check(report) = cli.command else {
+        unreachable!()
+    };
+    let mut settings = dockopt::config::settings(&report.common, &config);
+    if args.is_none() {
+        settings.unsafe_fixes = true;
+    }
+    if settings.select.is_none() {
+        settings.select = Some(vec![transform.to_string()]);
+    }
+    settings
+        .validate()
+        .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
+    settings
+}
+
+fn context_for(case: &Path) -> Context {
+    let mut context = dockopt::discover::context(case, true);
+    context.files = context.files.map(|files| {
+        files
+            .into_iter()
+            .filter(|f| !CASE_FILES.contains(&f.as_str()))
+            .collect()
+    });
+    context
+}
+
+/// One case: the report to snapshot, after checking idempotence.
+fn run_case(transform: &str, case: &Path) -> String {
+    let dockerfile = case.join("Dockerfile");
+    let source = std::fs::read_to_string(&dockerfile).unwrap_or_else(|e| {
+        panic!(
+            "every fixture folder needs a Dockerfile: {}: {e}",
+            dockerfile.display()
+        )
+    });
+    let settings = settings_for(case, transform);
+    let context = context_for(case);
+    let outcome = transforms::optimize(&source, &context, &settings)
+        .unwrap_or_else(|e| panic!("{}:{e}", dockerfile.display()));
+    let again = transforms::optimize(&outcome.text, &context, &settings).unwrap_or_else(|e| {
+        panic!(
+            "{}: the output does not parse: {e}\n{}",
+            dockerfile.display(),
+            outcome.text
+        )
+    });
+    assert_eq!(
+        again.text,
+        outcome.text,
+        "{}: not idempotent, a second run changed the output",
+        dockerfile.display()
+    );
+    dockopt::render::spec_report("Dockerfile", &source, &outcome, settings.unsafe_fixes)
+}
+
+#[test]
+fn fixtures() {
+    let known: Vec<&str> = transforms::catalog().iter().map(|t| t.name).collect();
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for transform_dir in subdirs(&fixtures_dir()) {
+        let transform = name(&transform_dir);
+        if !known.contains(&transform.as_str()) {
+            failures.push(format!(
+                "tests/fixtures/{transform}: not a transform (known: {})",
+                known.join(", ")
+            ));
+            continue;
+        }
+        for case in subdirs(&transform_dir) {
+            cases += 1;
+            let snapshot = format!("{transform}__{}", name(&case));
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                let report = run_case(&transform, &case);
+                insta::with_settings!({
+                    snapshot_path => "../snapshots",
+                    prepend_module_to_snapshot => false,
+                    input_file => case.join("Dockerfile"),
+                    omit_expression => true,
+                }, {
+                    insta::assert_snapshot!(snapshot.as_str(), report);
+                });
+            }));
+            if let Err(panic) = result {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                failures.push(format!("{snapshot}: {message}"));
+            }
+        }
+    }
+    assert!(
+        cases > 0,
+        "no fixtures found under {}",
+        fixtures_dir().display()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} fixture cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn a_case_without_a_dockerfile_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("dockerfile"), "FROM scratch\n").unwrap();
+    let result = catch_unwind(|| run_case("modernize", dir.path()));
+    let message = *result
+        .expect_err("a case without a Dockerfile must fail")
+        .downcast::<String>()
+        .unwrap();
+    assert!(
+        message.starts_with("every fixture folder needs a Dockerfile"),
+        "{message}"
+    );
+}
+
+#[test]
+fn case_files_are_not_part_of_the_context() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["Dockerfile", "dockopt.toml", "args", "app.py"] {
+        std::fs::write(dir.path().join(file), "").unwrap();
+    }
+    assert_eq!(
+        context_for(dir.path()).files.unwrap(),
+        ["Dockerfile", "app.py"]
+    );
+}
