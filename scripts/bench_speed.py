@@ -54,7 +54,8 @@ def main():
 
     print(f"\nwhole corpus: {len(files)} Dockerfiles, one process each tool, median of 3 runs")
     results = {}
-    results["dockopt check"] = statistics.median(timed([dockopt, "check", *files]) for _ in range(3))
+    # Exit 2 is expected: two corpus files are BuildKit parser test files with no FROM.
+    results["dockopt check"] = statistics.median(timed([dockopt, "check", *files], ok=(0, 1, 2)) for _ in range(3))
     if shutil.which("hadolint"):
         results["hadolint"] = statistics.median(timed(["hadolint", "--no-fail", *files], ok=(0, 1)) for _ in range(3))
     if shutil.which("dockerfile-doctor"):
