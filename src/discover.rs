@@ -102,10 +102,18 @@ pub fn io_message(e: &std::io::Error) -> String {
 /// What the engine knows of the build context `dir`: its listing and its `.dockerignore`.
 /// `artifacts_allowed`: whether transforms may propose extra files (not for stdin → stdout).
 pub fn context(dir: &Path, artifacts_allowed: bool) -> transforms::Context {
+    let files = context_files(dir);
+    let contents = files
+        .iter()
+        .filter(|f| transforms::wants_content(f))
+        .filter(|f| std::fs::metadata(dir.join(f)).is_ok_and(|m| m.is_file() && m.len() <= transforms::MAX_CONTENT_BYTES))
+        .filter_map(|f| Some((f.clone(), std::fs::read_to_string(dir.join(f)).ok()?)))
+        .collect();
     transforms::Context {
-        files: Some(context_files(dir)),
+        files: Some(files),
         dockerignore: std::fs::read_to_string(dir.join(".dockerignore")).ok(),
         artifacts_allowed,
+        contents,
     }
 }
 

@@ -16,7 +16,9 @@ mod merge_runs;
 mod modernize;
 mod run_cleanup;
 
+pub use approved_base::{inventory, BaseStatus, BaseUse, Inventory, InventoryEntry, ReplacedBy, UnresolvedBase};
 pub use catalog::{catalog, find_transform, TransformInfo};
+pub use std::collections::BTreeMap;
 pub use config::Config;
 pub use engine::{optimize, Artifact, Outcome, ReportedFinding};
 pub use fix::{Applicability, Edit, Finding, Fix};
@@ -32,6 +34,32 @@ pub struct Context {
     pub dockerignore: Option<String>,
     /// Whether extra files (e.g. a `.dockerignore`) may be proposed: false for stdin.
     pub artifacts_allowed: bool,
+    /// The text of the context's small files that transforms read (see `wants_content`), by
+    /// relative path. The engine never touches the file system: the CLI loads these.
+    pub contents: std::collections::BTreeMap<String, String>,
+}
+
+/// Largest file the CLI loads into `Context::contents`.
+pub const MAX_CONTENT_BYTES: u64 = 256 * 1024;
+
+/// Whether the transforms read the context file at `path` (relative, `/`-separated): dependency
+/// manifests, a few directories deep, outside dependency and VCS folders.
+pub fn wants_content(path: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "package.json", "Gemfile", "go.mod", "Cargo.toml", "pyproject.toml", "Pipfile", "composer.json",
+        "setup.py", "setup.cfg", "pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle",
+        "settings.gradle.kts", "pnpm-workspace.yaml", "lerna.json", "nx.json",
+    ];
+    let parts: Vec<&str> = path.split('/').collect();
+    if parts.len() > 4 || parts.iter().any(|p| matches!(*p, "node_modules" | ".git" | "vendor" | "target" | ".venv" | "venv")) {
+        return false;
+    }
+    let name = parts.last().copied().unwrap_or_default();
+    NAMES.contains(&name)
+        || (name.starts_with("requirements") && name.ends_with(".txt"))
+        || (parts.len() > 1 && parts[parts.len() - 2] == "requirements" && name.ends_with(".txt"))
+        || name.ends_with(".gemspec")
+        || name.ends_with(".csproj")
 }
 
 /// How to run: which transforms, and whether Unsafe fixes are applied.
