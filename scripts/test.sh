@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+# Microsoft's SARIF validator for tests/sarif.rs (npm registry)
+npm install --silent --no-audit --no-fund --prefix .ci/node @microsoft/sarif-multitool@5.7.0
+export SARIF_MULTITOOL="$PWD/.ci/node/node_modules/.bin/sarif-multitool"
 cargo test --workspace --locked "$@"

@@ -31,6 +31,14 @@ pub enum Command {
         /// A transform name, as listed by `dockopt transforms`
         name: String,
     },
+    /// Build each Dockerfile before and after `fix` and compare the images (size, packages, files, cache)
+    Verify(crate::verify::VerifyArgs),
+    /// Run a Language Server on stdin/stdout (diagnostics, quick fixes, formatting = safe fixes)
+    Lsp {
+        /// Accepted for editors that pass it; stdio is the only transport
+        #[arg(long, hide = true)]
+        stdio: bool,
+    },
 }
 
 /// Flags shared by `diff`, `fix` and `check`.
@@ -76,10 +84,17 @@ pub struct ReportArgs {
     pub format: Format,
 }
 
-/// Output formats of `check` and `diff`. (`sarif` and `markdown` come later.)
+/// Output formats of `check` and `diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Findings (`check`) or a unified diff (`diff`)
     Text,
+    /// One JSON document (docs/json-schema.md)
     Json,
+    /// GitHub Actions workflow annotations
     Github,
+    /// SARIF 2.1.0, for code-scanning uploads
+    Sarif,
+    /// A pull-request body: the changes per file, with the diff
+    Markdown,
 }

@@ -7,8 +7,13 @@ pub mod config;
 pub mod discover;
 pub mod error;
 pub mod io;
+pub mod lsp;
+pub mod markdown;
 pub mod process;
+pub mod progress;
 pub mod render;
+pub mod sarif;
+pub mod verify;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -53,6 +58,8 @@ where
         Command::Diff(args) => run_files(Mode::Diff, &args.common, args.format),
         Command::Check(args) => run_files(Mode::Check, &args.common, args.format),
         Command::Fix(common) => run_files(Mode::Fix, &common, Format::Text),
+        Command::Lsp { .. } => lsp::run(),
+        Command::Verify(args) => verify::run(&args),
     }
 }
 
@@ -131,13 +138,19 @@ fn run_files(mode: Mode, flags: &Common, format: Format) -> i32 {
     };
 
     let write = mode == Mode::Fix && !stdin;
+    let progress = progress::Progress::new(jobs.len());
     let reports: Vec<FileReport> = if jobs.len() == 1 {
         vec![process::process(&jobs[0], write)]
     } else {
         jobs.par_iter()
-            .map(|job| process::process(job, write))
+            .map(|job| {
+                let report = process::process(job, write);
+                progress.tick();
+                report
+            })
             .collect()
     };
+    progress.finish();
     let plan = artifacts::plan(&reports);
 
     match mode {
@@ -147,6 +160,20 @@ fn run_files(mode: Mode, flags: &Common, format: Format) -> i32 {
             Format::Text => text_report(mode, &reports, &plan),
             Format::Json => json_report(mode, &reports, &plan),
             Format::Github => github_report(mode, &reports, &plan),
+            Format::Sarif => {
+                let log = sarif::log(&reports, &plan);
+                match serde_json::to_string_pretty(&log) {
+                    Ok(json) => document_report(mode, &reports, &plan, json + "\n"),
+                    Err(e) => {
+                        eprintln!("cannot render SARIF: {e}");
+                        EXIT_ERROR
+                    }
+                }
+            }
+            Format::Markdown => {
+                let body = markdown::body(&reports, &plan);
+                document_report(mode, &reports, &plan, body)
+            }
         },
     }
 }
@@ -189,11 +216,7 @@ fn stdin_job(flags: &Common) -> Result<Vec<Job>, Vec<String>> {
     // stdin → stdout carries one file: no extra files are proposed.
     let context = match &flags.context {
         Some(dir) => discover::context(dir, false),
-        None => Context {
-            files: None,
-            dockerignore: None,
-            artifacts_allowed: false,
-        },
+        None => Context::default(),
     };
     let display = match &flags.stdin_filename {
         Some(name) => name.display().to_string(),
@@ -358,7 +381,13 @@ fn text_report(mode: Mode, reports: &[FileReport], plan: &Plan) -> i32 {
 
     let summary = Summary::of(reports, plan);
     match mode {
-        Mode::Check => eprintln!("{}", check_summary(&summary)),
+        Mode::Check => {
+            if reports.len() > 1 {
+                let counts = render::by_transform(reports);
+                eprint!("{}", render::transform_breakdown(&counts, "fixable"));
+            }
+            eprintln!("{}", check_summary(&summary));
+        }
         _ => {
             let not_shown = summary.findings - summary.fixable;
             if not_shown > 0 {
@@ -442,6 +471,18 @@ fn json_report(mode: Mode, reports: &[FileReport], plan: &Plan) -> i32 {
     exit_code(mode, &summary)
 }
 
+/// Print a whole-run document (SARIF, markdown) on stdout, the errors on stderr.
+fn document_report(mode: Mode, reports: &[FileReport], plan: &Plan, document: String) -> i32 {
+    for report in reports {
+        if let Some(error) = error_text(report) {
+            eprint!("{error}");
+        }
+    }
+    print_plan_errors(plan);
+    out(&document);
+    exit_code(mode, &Summary::of(reports, plan))
+}
+
 fn github_report(mode: Mode, reports: &[FileReport], plan: &Plan) -> i32 {
     let mut stdout = String::new();
     for report in reports {
@@ -485,6 +526,21 @@ fn fix_report(reports: &[FileReport], mut plan: Plan) -> i32 {
     eprint!("{remaining}");
     print_plan_errors(&plan);
     let summary = Summary::of(reports, &plan);
+    if reports.len() > 1 {
+        eprint!(
+            "{}",
+            render::transform_breakdown(&render::by_transform(reports), "fixed")
+        );
+        // Errors scroll away in a long run: name the files again at the end.
+        let failed: Vec<&str> = reports
+            .iter()
+            .filter(|r| r.is_error())
+            .map(|r| r.display.as_str())
+            .collect();
+        if !failed.is_empty() {
+            eprintln!("not changed (errors): {}", failed.join(", "));
+        }
+    }
     eprintln!("{}", fix_summary(reports, &summary, written_extra));
     exit_code(Mode::Fix, &summary)
 }

@@ -55,6 +55,14 @@ impl FileReport {
         }
     }
 
+    /// The error's message (without the file name) and its 1-based line and column when known.
+    pub fn error_message(&self) -> Option<(String, Option<(usize, usize)>)> {
+        match &self.result {
+            Err(error) => Some((error.message(), error.position())),
+            Ok(outcome) => outcome.error.as_ref().map(|e| (e.clone(), None)),
+        }
+    }
+
     /// Whether this file failed: unreadable, unparseable, or the fix loop failed.
     pub fn is_error(&self) -> bool {
         match &self.result {

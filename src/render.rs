@@ -247,7 +247,7 @@ pub fn spec_report(display: &str, source: &str, outcome: &Outcome, unsafe_enable
     out
 }
 
-fn applicability_name(applicability: Applicability) -> &'static str {
+pub fn applicability_name(applicability: Applicability) -> &'static str {
     match applicability {
         Applicability::Safe => "safe",
         Applicability::Unsafe => "unsafe",
@@ -350,9 +350,13 @@ pub struct JsonArtifact {
 
 #[derive(Debug, Serialize)]
 pub struct JsonFinding {
+    /// The file's path again, so that a finding stands on its own.
+    pub path: String,
     pub transform: &'static str,
     pub message: String,
     pub why: Option<String>,
+    /// The fix's applicability; `None` when there is no fix.
+    pub applicability: Option<Applicability>,
     pub start: Position,
     pub end: Position,
     pub fix: Option<JsonFix>,
@@ -364,6 +368,17 @@ pub struct JsonFix {
     pub applicability: Applicability,
     /// Whether `fix` with the same flags applies it.
     pub applied: bool,
+    /// The edits over the original text, in order. Empty when the finding came from a later pass
+    /// of the fix loop (its edits are over intermediate text): the file's diff shows its effect.
+    pub edits: Vec<JsonEdit>,
+}
+
+/// Replace the text from `start` to `end` (exclusive) by `content`.
+#[derive(Debug, Serialize)]
+pub struct JsonEdit {
+    pub start: Position,
+    pub end: Position,
+    pub content: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -397,15 +412,26 @@ pub fn json_file(report: &FileReport, artifacts: Vec<&Planned>) -> JsonFile {
                 .findings
                 .iter()
                 .map(|r| JsonFinding {
+                    path: report.display.clone(),
                     transform: r.finding.transform,
                     message: r.finding.message.clone(),
                     why: r.finding.why.clone(),
+                    applicability: r.finding.fix.as_ref().map(|fix| fix.applicability),
                     start: locator.position(r.finding.range.start),
                     end: locator.position(r.finding.range.end),
                     fix: r.finding.fix.as_ref().map(|fix| JsonFix {
                         title: fix.title.clone(),
                         applicability: fix.applicability,
                         applied: r.applied,
+                        edits: fix
+                            .edits
+                            .iter()
+                            .map(|edit| JsonEdit {
+                                start: locator.position(edit.range.start),
+                                end: locator.position(edit.range.end),
+                                content: edit.replacement.clone(),
+                            })
+                            .collect(),
                     }),
                 })
                 .collect();
@@ -474,6 +500,63 @@ impl Summary {
         }
         s
     }
+}
+
+/// Findings of one transform over a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TransformCounts {
+    pub findings: usize,
+    /// Findings whose fix is applied with the current flags.
+    pub fixed: usize,
+    /// Findings whose fix needs `--unsafe`.
+    pub unsafe_fixable: usize,
+}
+
+/// Counts per transform, by name.
+pub fn by_transform(
+    reports: &[FileReport],
+) -> std::collections::BTreeMap<&'static str, TransformCounts> {
+    let mut counts = std::collections::BTreeMap::<&'static str, TransformCounts>::new();
+    for report in reports {
+        let Ok(outcome) = &report.result else {
+            continue;
+        };
+        for finding in &outcome.findings {
+            let entry = counts.entry(finding.finding.transform).or_default();
+            entry.findings += 1;
+            match fix_status(finding, report.unsafe_enabled) {
+                FixStatus::Applied => entry.fixed += 1,
+                FixStatus::NeedsUnsafe => entry.unsafe_fixable += 1,
+                FixStatus::NotApplied | FixStatus::NoFix => {}
+            }
+        }
+    }
+    counts
+}
+
+/// `by transform:` then one line per transform: how many of its findings are `done` (e.g.
+/// "fixed"), and how many are left. Empty when there are no findings.
+pub fn transform_breakdown(
+    counts: &std::collections::BTreeMap<&'static str, TransformCounts>,
+    done: &str,
+) -> String {
+    if counts.is_empty() {
+        return String::new();
+    }
+    let width = counts.keys().map(|name| name.len()).max().unwrap_or(0);
+    let mut out = String::from("by transform:\n");
+    for (name, c) in counts {
+        let _ = write!(out, "  {name:width$}  {} {done}", c.fixed);
+        let left = c.findings - c.fixed;
+        if left > 0 {
+            let _ = write!(out, ", {left} left");
+            if c.unsafe_fixable > 0 {
+                let _ = write!(out, " ({} with --unsafe)", c.unsafe_fixable);
+            }
+        }
+        out.push('\n');
+    }
+    out
 }
 
 pub fn plural(n: usize, one: &str, many: &str) -> String {

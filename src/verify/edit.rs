@@ -1,0 +1,208 @@
+//! The one-line source change of the cache check: a file the final `COPY` copies, with a comment
+//! line appended in the syntax of its type, or a new file when no such file can take a comment.
+
+use serde::Serialize;
+use transforms::dockerignore::matcher::{Matcher, Pattern};
+use transforms::syntax::{split_words, Dockerfile, Keyword};
+
+/// The name of the file added when no copied file can take a comment.
+pub const NEW_FILE: &str = "dockopt-verify-edit.txt";
+const COMMENT: &str = "dockopt verify: a one-line change to measure the build cache";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceEdit {
+    /// Relative to the build context, `/`-separated.
+    pub path: String,
+    /// The line appended (without its newline); `None` when the file is new.
+    pub appended: Option<String>,
+}
+
+impl SourceEdit {
+    /// `app.py (a comment line appended)` / `dockopt-verify-edit.txt (a new file)`.
+    pub fn describe(&self) -> String {
+        match self.appended {
+            Some(_) => format!("{} (a comment line appended)", self.path),
+            None => format!("{} (a new file)", self.path),
+        }
+    }
+
+    /// The file's new text, given its current text (`None`: the file does not exist).
+    pub fn apply(&self, current: Option<&str>) -> String {
+        match (&self.appended, current) {
+            (Some(line), Some(text)) => {
+                let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+                let mut out = text.to_string();
+                if !out.is_empty() && !out.ends_with('\n') {
+                    out.push_str(newline);
+                }
+                out.push_str(line);
+                out.push_str(newline);
+                out
+            }
+            _ => format!("{COMMENT}\n"),
+        }
+    }
+}
+
+/// Choose the edit. `files`: the context listing (directories end with `/`); `read`: a file's text
+/// (for the few checks that need it); `ignores`: the `.dockerignore`s of both builds (a file either
+/// build leaves out of the context would not change anything).
+pub fn choose(
+    dockerfile: &Dockerfile,
+    files: &[String],
+    ignores: &[Matcher],
+    read: impl Fn(&str) -> Option<String>,
+) -> SourceEdit {
+    let sources = final_copy_sources(dockerfile);
+    let copied = |path: &str| sources.iter().any(|source| covers(source, path));
+    let mut best: Option<(u8, usize, &String, String)> = None;
+    for file in files {
+        if file.ends_with('/') || !copied(file) || ignores.iter().any(|m| m.excludes(file)) {
+            continue;
+        }
+        let Some((rank, line)) = comment_line(file, &read) else {
+            continue;
+        };
+        let depth = file.matches('/').count();
+        let better = match &best {
+            None => true,
+            Some((r, d, f, _)) => (rank, depth, file) < (*r, *d, *f),
+        };
+        if better {
+            best = Some((rank, depth, file, line));
+        }
+    }
+    match best {
+        Some((_, _, file, line)) => SourceEdit {
+            path: file.clone(),
+            appended: Some(line),
+        },
+        None => SourceEdit {
+            path: new_file_path(&sources, files),
+            appended: None,
+        },
+    }
+}
+
+/// The sources of the last `COPY`/`ADD` of the final stage that copies from the context
+/// (relative paths without `./`; `""` = the whole context). Sources with variables or URLs are left out.
+pub fn final_copy_sources(dockerfile: &Dockerfile) -> Vec<String> {
+    let Some(stage) = dockerfile.stages.last() else {
+        return Vec::new();
+    };
+    let copy = dockerfile.instructions[stage.instructions.clone()]
+        .iter()
+        .rev()
+        .find(|i| matches!(i.keyword, Keyword::Copy | Keyword::Add) && i.flag("from").is_none());
+    let Some(copy) = copy else {
+        return Vec::new();
+    };
+    let words: Vec<String> = match &copy.exec {
+        Some(exec) => exec.clone(),
+        None => split_words(copy.args_text(), dockerfile.escape)
+            .iter()
+            .map(|w| w.unquoted(dockerfile.escape))
+            .collect(),
+    };
+    if words.len() < 2 {
+        return Vec::new();
+    }
+    words[..words.len() - 1]
+        .iter()
+        .filter(|s| !s.contains('$') && !s.contains("://") && !s.starts_with("git@"))
+        .map(|s| relative(s))
+        .collect()
+}
+
+fn relative(source: &str) -> String {
+    let mut s = source.trim();
+    loop {
+        if let Some(rest) = s.strip_prefix("./") {
+            s = rest;
+        } else if let Some(rest) = s.strip_prefix('/') {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    let s = s.trim_end_matches('/');
+    if s == "." {
+        String::new()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Whether copying `source` copies the context file `path`.
+fn covers(source: &str, path: &str) -> bool {
+    if source.is_empty() || path == source || path.starts_with(&format!("{source}/")) {
+        return true;
+    }
+    if source.contains(['*', '?', '[']) {
+        return Pattern::new(source).is_ok_and(|p| p.matches_or_parent(path));
+    }
+    false
+}
+
+/// Where a new file goes: inside the first copied directory, else at the context root.
+fn new_file_path(sources: &[String], files: &[String]) -> String {
+    for source in sources {
+        if source.is_empty() {
+            return NEW_FILE.to_string();
+        }
+        if files.iter().any(|f| f == &format!("{source}/")) {
+            return format!("{source}/{NEW_FILE}");
+        }
+    }
+    NEW_FILE.to_string()
+}
+
+const MANIFESTS: &[&str] = &[
+    "package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "go.mod",
+    "go.sum", "Cargo.toml", "Cargo.lock", "Gemfile", "Gemfile.lock", "composer.json", "composer.lock",
+    "pyproject.toml", "Pipfile", "Pipfile.lock", "poetry.lock", "setup.py", "setup.cfg", "pom.xml",
+    "build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts", "mix.exs", "mix.lock",
+    ".dockerignore",
+];
+
+/// `(rank, line)`: rank 0 for code, 1 for other files that take comments; `None` for files that
+/// take none, dependency manifests (editing them is not a source edit) and Dockerfiles.
+fn comment_line(path: &str, read: &impl Fn(&str) -> Option<String>) -> Option<(u8, String)> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if name.starts_with('.')
+        || MANIFESTS.contains(&name)
+        || name.starts_with("requirements")
+        || crate::discover::is_dockerfile_name(name)
+    {
+        return None;
+    }
+    if matches!(name, "Makefile" | "makefile" | "GNUmakefile" | "CMakeLists.txt") {
+        return Some((1, format!("# {COMMENT}")));
+    }
+    let extension = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    let (rank, open, close) = match extension.as_str() {
+        "py" | "rb" | "sh" | "bash" | "pl" | "pm" | "r" | "ex" | "exs" | "cr" | "jl" | "nim" | "tcl" => {
+            (0, "#", "")
+        }
+        "js" | "mjs" | "cjs" | "ts" | "mts" | "cts" | "jsx" | "tsx" | "go" | "rs" | "c" | "h" | "cc" | "cpp"
+        | "cxx" | "hpp" | "hh" | "java" | "kt" | "kts" | "scala" | "cs" | "swift" | "dart" | "groovy"
+        | "zig" | "v" | "scss" => (0, "//", ""),
+        "php" => {
+            // After a closing `?>` a comment would be output, not code.
+            let text = read(path)?;
+            let closed = text.rfind("?>").is_some_and(|close| text.rfind("<?").is_none_or(|open| close > open));
+            if closed {
+                return None;
+            }
+            (0, "//", "")
+        }
+        "lua" | "hs" | "elm" | "sql" => (0, "--", ""),
+        "erl" | "hrl" => (0, "%", ""),
+        "clj" | "cljs" | "lisp" | "el" | "scm" => (0, ";;", ""),
+        "css" | "less" => (0, "/*", " */"),
+        "html" | "htm" | "vue" | "svelte" | "xml" | "md" => (1, "<!--", " -->"),
+        "yaml" | "yml" | "toml" | "cfg" | "ini" | "conf" | "properties" => (1, "#", ""),
+        _ => return None,
+    };
+    Some((rank, format!("{open} {COMMENT}{close}")))
+}

@@ -1,0 +1,384 @@
+//! `dockopt lsp` driven over stdio with Content-Length framing, as an editor would:
+//! initialize → didOpen → publishDiagnostics → codeAction → formatting → didChange → shutdown/exit.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// `ENV A 🐳`: the whale is two UTF-16 units, one code point, four bytes.
+const DIRTY: &str = "FROM debian:bookworm\nMAINTAINER Jane <j@x.org>\nENV A 🐳\nADD app /app\n";
+const FIXED: &str =
+    "FROM debian:bookworm\nLABEL maintainer=\"Jane <j@x.org>\"\nENV A=\"🐳\"\nCOPY app /app\n";
+const MALFORMED: &str = "FROM debian:bookworm\nRUN <<EOF\necho hi\n";
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+struct Server {
+    child: Child,
+    stdin: ChildStdin,
+    messages: Receiver<Value>,
+    next_id: i64,
+}
+
+impl Server {
+    fn start(cwd: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dockopt"))
+            .arg("lsp")
+            .current_dir(cwd)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, messages) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            while let Some(message) = read_message(&mut reader) {
+                if sender.send(message).is_err() {
+                    break;
+                }
+            }
+        });
+        Server {
+            child,
+            stdin,
+            messages,
+            next_id: 1,
+        }
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    /// Send a request and wait for its response (notifications that arrive first are kept).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        let response = self.receive(|m| m["id"] == id && m.get("method").is_none());
+        assert!(response.get("error").is_none(), "{method}: {response}");
+        response["result"].clone()
+    }
+
+    /// The next message that matches, failing after TIMEOUT.
+    fn receive(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let message = self
+                .messages
+                .recv_timeout(TIMEOUT)
+                .expect("the server answered in time");
+            if wanted(&message) {
+                return message;
+            }
+        }
+    }
+
+    fn diagnostics(&mut self, uri: &str) -> Value {
+        let message = self.receive(|m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        });
+        message["params"].clone()
+    }
+
+    fn open(&mut self, uri: &str, text: &str) -> Value {
+        self.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": "dockerfile", "version": 1, "text": text } }),
+        );
+        self.diagnostics(uri)
+    }
+}
+
+fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("Content-Length: ") {
+            length = value.parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+fn file_uri(path: &Path) -> String {
+    let mut uri = String::from("file://");
+    for byte in path.display().to_string().bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
+            uri.push(byte as char);
+        } else {
+            uri.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    uri
+}
+
+/// Byte offset of an LSP position (UTF-16 characters).
+fn offset(text: &str, position: &Value) -> usize {
+    let line = position["line"].as_u64().unwrap() as usize;
+    let character = position["character"].as_u64().unwrap() as usize;
+    let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+    let mut units = 0;
+    for (i, c) in text[start..].char_indices() {
+        if units >= character || c == '\n' {
+            return start + i;
+        }
+        units += c.len_utf16();
+    }
+    text.len()
+}
+
+/// Apply LSP text edits (non-overlapping) to `text`.
+fn apply(text: &str, edits: &Value) -> String {
+    let mut edits: Vec<(usize, usize, &str)> = edits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                offset(text, &e["range"]["start"]),
+                offset(text, &e["range"]["end"]),
+                e["newText"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    edits.sort();
+    let mut out = text.to_string();
+    for (start, end, new_text) in edits.into_iter().rev() {
+        out.replace_range(start..end, new_text);
+    }
+    out
+}
+
+fn range(start: (u64, u64), end: (u64, u64)) -> Value {
+    json!({
+        "start": { "line": start.0, "character": start.1 },
+        "end": { "line": end.0, "character": end.1 },
+    })
+}
+
+#[test]
+fn an_editor_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    // Only `modernize`, so transforms still being written do not change what this test sees.
+    write("dockopt.toml", "select = [\"modernize\"]\n");
+    let doc = write("my app/Dockerfile", DIRTY);
+    write("my app/app/main.py", "print('hi')\n");
+    let quiet = write("quiet/Dockerfile", DIRTY);
+    write(
+        "quiet/dockopt.toml",
+        "select = [\"modernize\"]\nignore = [\"modernize\"]\n",
+    );
+    let broken = write("broken/Dockerfile", DIRTY);
+    write("broken/dockopt.toml", "selectt = [\"modernize\"]\n");
+    let uri = file_uri(&doc);
+
+    let mut server = Server::start(root);
+    let init = server.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": null, "capabilities": {} }),
+    );
+    let capabilities = &init["capabilities"];
+    assert_eq!(capabilities["positionEncoding"], "utf-16");
+    assert_eq!(capabilities["documentFormattingProvider"], true);
+    assert_eq!(
+        capabilities["codeActionProvider"]["codeActionKinds"],
+        json!(["quickfix", "source.fixAll.dockopt"])
+    );
+    assert_eq!(init["serverInfo"]["name"], "dockopt");
+    server.notify("initialized", json!({}));
+
+    // Diagnostics on open, with UTF-16 columns.
+    let published = server.open(&uri, DIRTY);
+    assert_eq!(published["version"], 1);
+    let diagnostics = published["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 3, "{published}");
+    for d in diagnostics {
+        assert_eq!(d["source"], "dockopt");
+        assert_eq!(d["code"], "modernize");
+        assert_eq!(d["severity"], 2);
+    }
+    assert_eq!(diagnostics[0]["range"], range((1, 0), (1, 10)));
+    assert!(diagnostics[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("MAINTAINER is deprecated: use `LABEL maintainer=...`\nregistries"));
+    assert_eq!(
+        diagnostics[1]["range"],
+        range((2, 0), (2, 8)),
+        "ENV A 🐳 is 8 UTF-16 units"
+    );
+    assert_eq!(diagnostics[2]["range"], range((3, 0), (3, 3)));
+
+    // A quick fix for the finding under the cursor, and the fix-all action.
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": uri },
+            "range": range((2, 5), (2, 5)),
+            "context": { "diagnostics": [diagnostics[1]] },
+        }),
+    );
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    let quickfix = &actions[0];
+    assert_eq!(quickfix["kind"], "quickfix");
+    assert_eq!(quickfix["title"], "dockopt: Write `A=\"🐳\"`");
+    assert_eq!(quickfix["isPreferred"], true);
+    assert_eq!(quickfix["diagnostics"][0]["range"], diagnostics[1]["range"]);
+    let edits = &quickfix["edit"]["changes"][&uri];
+    assert_eq!(
+        edits,
+        &json!([{ "range": range((2, 4), (2, 8)), "newText": "A=\"🐳\"" }])
+    );
+    assert_eq!(
+        apply(DIRTY, edits),
+        DIRTY.replace("ENV A 🐳", "ENV A=\"🐳\"")
+    );
+    assert_eq!(actions[1]["kind"], "source.fixAll.dockopt");
+
+    // Only what was asked for: `source.fixAll` covers `source.fixAll.dockopt`.
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": uri },
+            "range": range((0, 0), (0, 0)),
+            "context": { "diagnostics": [], "only": ["source.fixAll"] },
+        }),
+    );
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0]["title"], "dockopt: apply every safe fix");
+    assert_eq!(apply(DIRTY, &actions[0]["edit"]["changes"][&uri]), FIXED);
+
+    // Formatting applies the safe fixes, touching only the changed lines.
+    let edits = server.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 4, "insertSpaces": true } }),
+    );
+    assert_eq!(apply(DIRTY, &edits), FIXED);
+    assert!(edits
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["range"]["start"]["line"] != 0));
+
+    // After the edit: clean, and formatting again changes nothing.
+    server.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": FIXED }] }),
+    );
+    let published = server.diagnostics(&uri);
+    assert_eq!(published["version"], 2);
+    assert_eq!(published["diagnostics"], json!([]));
+    let edits = server.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 4, "insertSpaces": true } }),
+    );
+    assert_eq!(edits, json!([]));
+
+    // A document that does not parse: the error is a diagnostic, formatting does nothing.
+    server.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": MALFORMED }] }),
+    );
+    let published = server.diagnostics(&uri);
+    let diagnostics = published["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{published}");
+    assert_eq!(diagnostics[0]["severity"], 1);
+    assert_eq!(diagnostics[0]["code"], "syntax");
+    assert_eq!(diagnostics[0]["range"], range((1, 0), (1, 9)));
+    assert!(diagnostics[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("unterminated heredoc"));
+    let edits = server.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 4, "insertSpaces": true } }),
+    );
+    assert_eq!(edits, json!([]));
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": range((1, 0), (1, 0)), "context": { "diagnostics": [] } }),
+    );
+    assert_eq!(actions, json!([]));
+
+    // The config is the nearest dockopt.toml above each document.
+    let published = server.open(&file_uri(&quiet), DIRTY);
+    assert_eq!(
+        published["diagnostics"],
+        json!([]),
+        "modernize is ignored there"
+    );
+    let published = server.open(&file_uri(&broken), DIRTY);
+    let diagnostics = published["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{published}");
+    assert_eq!(diagnostics[0]["code"], "config");
+    assert!(diagnostics[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("unknown field `selectt`"));
+
+    // A closed document's diagnostics are cleared.
+    server.notify(
+        "textDocument/didClose",
+        json!({ "textDocument": { "uri": file_uri(&quiet) } }),
+    );
+    assert_eq!(
+        server.diagnostics(&file_uri(&quiet))["diagnostics"],
+        json!([])
+    );
+
+    // An unknown request is an error, not a crash.
+    let id = server.next_id;
+    server.next_id += 1;
+    server
+        .send(json!({ "jsonrpc": "2.0", "id": id, "method": "textDocument/hover", "params": {} }));
+    let response = server.receive(|m| m["id"] == id);
+    assert_eq!(response["error"]["code"], -32601);
+
+    assert_eq!(server.request("shutdown", Value::Null), Value::Null);
+    server.notify("exit", Value::Null);
+    let status = wait(&mut server.child);
+    assert_eq!(status, Some(0));
+}
+
+/// Wait for the server to exit (at most TIMEOUT); its exit code.
+fn wait(child: &mut Child) -> Option<i32> {
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while std::time::Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    None
+}
