@@ -31,6 +31,8 @@ pub enum Command {
         /// A transform name, as listed by `dockopt transforms`
         name: String,
     },
+    /// The base images in use, how many Dockerfiles use each, and what the policy makes of them
+    Bases(crate::bases::BasesArgs),
     /// Build each Dockerfile before and after `fix` and compare the images (size, packages, files, cache)
     Verify(crate::verify::VerifyArgs),
     /// Run a Language Server on stdin/stdout (diagnostics, quick fixes, formatting = safe fixes)

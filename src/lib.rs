@@ -2,6 +2,7 @@
 //! The engine is the `transforms` crate; this crate only feeds it files and prints what it says.
 
 pub mod artifacts;
+pub mod bases;
 pub mod cli;
 pub mod config;
 pub mod discover;
@@ -60,6 +61,7 @@ where
         Command::Fix(common) => run_files(Mode::Fix, &common, Format::Text),
         Command::Lsp { .. } => lsp::run(),
         Command::Verify(args) => verify::run(&args),
+        Command::Bases(args) => bases::run(&args),
     }
 }
 

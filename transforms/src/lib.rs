@@ -12,13 +12,13 @@ pub mod fix;
 pub mod shell;
 pub mod syntax;
 
+mod manifest_first;
 mod merge_runs;
 mod modernize;
 mod run_cleanup;
 
 pub use approved_base::{inventory, BaseStatus, BaseUse, Inventory, InventoryEntry, ReplacedBy, UnresolvedBase};
 pub use catalog::{catalog, find_transform, TransformInfo};
-pub use std::collections::BTreeMap;
 pub use config::Config;
 pub use engine::{optimize, Artifact, Outcome, ReportedFinding};
 pub use fix::{Applicability, Edit, Finding, Fix};

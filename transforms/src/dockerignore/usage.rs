@@ -1,0 +1,429 @@
+//! What a Dockerfile takes from its build context: the paths COPY/ADD and RUN bind mounts name,
+//! the instructions that take all of it (`COPY . .`), the commands its RUNs run, and the names
+//! it mentions anywhere.
+
+use std::collections::BTreeSet;
+
+use super::matcher::clean;
+use super::templates::CommandSpec;
+use crate::catalog::Input;
+use crate::shell::{is_posix_shell, parse_script, Script};
+use crate::syntax::{split_words, Instruction, Keyword};
+
+/// How deep `sh -c '…'` inside a RUN is followed.
+const MAX_INLINE_DEPTH: usize = 3;
+
+pub(crate) struct Usage {
+    /// Instructions that take the whole context: `COPY . .`, `ADD . /app`, `COPY * ./`, or a RUN
+    /// bind-mounting the context root. In source order.
+    pub whole: Vec<Use>,
+    /// Paths named explicitly (cleaned, relative to the context root; globs kept as globs).
+    pub sources: Vec<Source>,
+    runs: Vec<RunCommands>,
+    /// Per stage: the stages whose RUNs shaped it (itself, the stage it is built on, the stages it
+    /// copies or mounts from, transitively).
+    lineage: Vec<Vec<usize>>,
+    /// Every path component the Dockerfile mentions (RUN, CMD, ENV, COPY arguments, heredocs).
+    mentions: BTreeSet<String>,
+    pub final_stage: Option<usize>,
+}
+
+/// An instruction that uses the context.
+#[derive(Debug, Clone)]
+pub(crate) struct Use {
+    pub instruction: usize,
+    pub stage: usize,
+    /// The instruction as a short one-line quote: `COPY . .`.
+    pub quote: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Source {
+    pub path: String,
+    /// A wildcard, or a variable (read as `*`): matches listing paths rather than naming one.
+    pub glob: bool,
+    pub by: Use,
+}
+
+struct RunCommands {
+    stage: usize,
+    scripts: Vec<Script>,
+    /// Text no shell view covers (exec form of an unknown program, PowerShell, a heredoc fed to
+    /// python): searched for program names, never taken as proof that something ran.
+    opaque: Option<String>,
+}
+
+impl Usage {
+    pub fn new(input: &Input) -> Usage {
+        let file = input.file;
+        let windows_paths = file.escape == '`';
+        let mut usage = Usage {
+            whole: Vec::new(),
+            sources: Vec::new(),
+            runs: Vec::new(),
+            lineage: Vec::new(),
+            mentions: BTreeSet::new(),
+            final_stage: file.stages.len().checked_sub(1),
+        };
+        let mut edges: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); file.stages.len()];
+        for stage in &file.stages {
+            if let Some(parent) = stage_ref(input, &stage.image, stage.index) {
+                edges[stage.index].insert(parent);
+            }
+            for index in stage.instructions.clone() {
+                let inst = &file.instructions[index];
+                let by = Use { instruction: index, stage: stage.index, quote: quote(inst) };
+                usage.mention(inst, input);
+                match inst.keyword {
+                    Keyword::Copy | Keyword::Add => {
+                        if let Some(from) = inst.flag("from").and_then(|f| f.value.as_deref()) {
+                            edges[stage.index].extend(stage_ref(input, from, stage.index));
+                            continue;
+                        }
+                        for raw in copy_sources(inst, file.escape) {
+                            usage.add_source(&raw, inst.keyword == Keyword::Add, windows_paths, &by);
+                        }
+                    }
+                    Keyword::Run => {
+                        for mount in inst.flags.iter().filter(|f| f.name == "mount").filter_map(|f| f.value.as_deref()) {
+                            match bind_mount_source(mount) {
+                                Some(BindSource::Context(source)) => usage.add_source(&source, false, windows_paths, &by),
+                                Some(BindSource::Stage(from)) => edges[stage.index].extend(stage_ref(input, &from, stage.index)),
+                                None => {}
+                            }
+                        }
+                        usage.runs.push(run_commands(input, index, stage.index));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        usage.lineage = (0..file.stages.len()).map(|s| closure(&edges, s)).collect();
+        usage
+    }
+
+    fn add_source(&mut self, raw: &str, add: bool, windows_paths: bool, by: &Use) {
+        let lower = raw.to_ascii_lowercase();
+        if raw.starts_with("<<") || (add && (lower.contains("://") || lower.starts_with("git@"))) {
+            return;
+        }
+        let mut text = if windows_paths { raw.replace('\\', "/") } else { raw.to_string() };
+        let variable = text.contains('$');
+        if variable {
+            text = variables_as_wildcards(&text);
+        }
+        let cleaned = clean(&text);
+        let path = match cleaned.trim_start_matches('/') {
+            "" => ".".to_string(),
+            rest => rest.to_string(),
+        };
+        if !variable && matches!(path.as_str(), "." | "*" | "**") {
+            self.whole.push(by.clone());
+        } else {
+            let glob = path.contains(['*', '?', '[']);
+            self.sources.push(Source { path, glob, by: by.clone() });
+        }
+    }
+
+    fn mention(&mut self, inst: &Instruction, input: &Input) {
+        if matches!(
+            inst.keyword,
+            Keyword::From | Keyword::Label | Keyword::Maintainer | Keyword::Expose | Keyword::User | Keyword::Stopsignal | Keyword::Unknown
+        ) {
+            return;
+        }
+        let mut text = inst.args_text().to_string();
+        for heredoc in &inst.heredocs {
+            text.push('\n');
+            text.push_str(input.file.text(heredoc.body.clone()));
+        }
+        let separators = |c: char| c.is_whitespace() || "\"'`;|&()<>=,:[]{}".contains(c);
+        for token in text.split(separators) {
+            for component in token.split('/') {
+                if !matches!(component, "" | "." | "..") {
+                    self.mentions.insert(component.to_string());
+                }
+            }
+        }
+    }
+
+    /// Whether the Dockerfile mentions `name` (a file or directory name) anywhere.
+    pub fn mentions(&self, name: &str) -> bool {
+        self.mentions.contains(name)
+    }
+
+    /// The first RUN command that reads per `read_by` (and is not one of `except`), as a short quote.
+    pub fn reader(&self, read_by: &[CommandSpec], except: &[CommandSpec]) -> Option<String> {
+        if read_by.is_empty() {
+            return None;
+        }
+        for run in &self.runs {
+            for script in &run.scripts {
+                for command in script.commands() {
+                    let view = command.effective();
+                    if read_by.iter().any(|s| s.matches(view)) && !except.iter().any(|s| s.matches(view)) {
+                        let words: Vec<&str> = view.words().iter().take(3).map(|w| w.raw.as_str()).collect();
+                        return Some(words.join(" "));
+                    }
+                }
+            }
+            if let Some(text) = &run.opaque {
+                if let Some(spec) = read_by.iter().find(|s| contains_word(text, &s.program)) {
+                    return Some(spec.program.clone());
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether the build recreates what `specs` recreate, wherever the context could bring a copy:
+    /// every stage that takes the whole context must run one of them (itself, or a stage it builds
+    /// on or copies from); when none takes it, some RUN must (a `build/` no RUN makes may be
+    /// sources, and the .dockerignore outlives this Dockerfile). `Ok` with the first matching
+    /// command, or `Err` with the stage that lacks one (`None`: no RUN at all).
+    pub fn regenerated(&self, specs: &[CommandSpec]) -> Result<Option<String>, Option<usize>> {
+        if specs.is_empty() {
+            return Ok(None);
+        }
+        let find = |runs: &mut dyn Iterator<Item = &RunCommands>| {
+            runs.flat_map(|run| run.scripts.iter())
+                .flat_map(|script| script.commands())
+                .find_map(|command| specs.iter().find(|s| s.matches(command.effective())).map(|s| s.describe(command.effective())))
+        };
+        let stages: BTreeSet<usize> = self.whole.iter().map(|u| u.stage).collect();
+        if stages.is_empty() {
+            return find(&mut self.runs.iter()).map(Some).ok_or(None);
+        }
+        let mut shown = None;
+        for stage in stages {
+            let lineage = self.lineage.get(stage).map(Vec::as_slice).unwrap_or(&[]);
+            match find(&mut self.runs.iter().filter(|run| lineage.contains(&run.stage))) {
+                Some(described) => {
+                    shown.get_or_insert(described);
+                }
+                None => return Err(Some(stage)),
+            }
+        }
+        Ok(shown)
+    }
+}
+
+/// The sources of a COPY/ADD: every argument but the destination.
+fn copy_sources(inst: &Instruction, escape: char) -> Vec<String> {
+    match &inst.exec {
+        Some(list) => list.iter().take(list.len().saturating_sub(1)).cloned().collect(),
+        None => {
+            let words = split_words(inst.args_text(), escape);
+            words.iter().take(words.len().saturating_sub(1)).map(|w| w.unquoted(escape)).collect()
+        }
+    }
+}
+
+enum BindSource {
+    /// A path of the build context (`.` when no `source=`).
+    Context(String),
+    /// `from=`: another stage or an image.
+    Stage(String),
+}
+
+/// The context path a `--mount=` value binds, if it is a bind mount (the default type).
+fn bind_mount_source(value: &str) -> Option<BindSource> {
+    let mut kind = "bind".to_string();
+    let mut source = None;
+    let mut from = None;
+    for field in value.split(',') {
+        let (key, val) = field.split_once('=').unwrap_or((field, ""));
+        let val = val.trim_matches(|c| c == '"' || c == '\'');
+        match key.trim().to_ascii_lowercase().as_str() {
+            "type" => kind = val.to_ascii_lowercase(),
+            "source" | "src" => source = Some(val.to_string()),
+            "from" => from = Some(val.to_string()),
+            _ => {}
+        }
+    }
+    if kind != "bind" {
+        return None;
+    }
+    match from {
+        Some(from) => Some(BindSource::Stage(from)),
+        None => Some(BindSource::Context(source.unwrap_or_else(|| ".".to_string()))),
+    }
+}
+
+/// The stage a `FROM`/`--from=` reference names: a stage name or index other than `current`.
+fn stage_ref(input: &Input, reference: &str, current: usize) -> Option<usize> {
+    let reference = reference.to_ascii_lowercase();
+    let stages = &input.file.stages;
+    if let Ok(index) = reference.parse::<usize>() {
+        return (index < stages.len() && index != current).then_some(index);
+    }
+    stages.iter().find(|s| s.index != current && s.name.as_deref() == Some(reference.as_str())).map(|s| s.index)
+}
+
+fn closure(edges: &[BTreeSet<usize>], start: usize) -> Vec<usize> {
+    let mut seen = vec![start];
+    let mut next = 0;
+    while next < seen.len() {
+        for &to in edges.get(seen[next]).into_iter().flatten() {
+            if !seen.contains(&to) {
+                seen.push(to);
+            }
+        }
+        next += 1;
+    }
+    seen
+}
+
+/// The shell scripts a RUN runs, as far as they can be read.
+fn run_commands(input: &Input, index: usize, stage: usize) -> RunCommands {
+    let inst = &input.file.instructions[index];
+    let mut scripts = Vec::new();
+    let mut opaque = None;
+    let full_text = || {
+        let mut text = inst.logical.text.clone();
+        for heredoc in &inst.heredocs {
+            text.push('\n');
+            text.push_str(input.file.text(heredoc.body.clone()));
+        }
+        text
+    };
+    if let Some(shell) = input.shell(index) {
+        scripts.push(shell.script.clone());
+    } else if !input.posix_shell_at(index) {
+        opaque = Some(full_text());
+    } else if let Some(exec) = &inst.exec {
+        scripts.push(parse_script(&shell_join(exec)));
+    } else {
+        scripts.push(parse_script(inst.args_text()));
+        // `RUN <<EOF` feeds the body to the RUN's shell; `RUN bash <<EOF` to a named one.
+        let first = split_words(inst.args_text(), input.file.escape).into_iter().next().map(|w| w.raw);
+        let body_is_shell = first.as_deref().is_some_and(|w| w.starts_with("<<") || is_posix_shell(&[w.to_string()]));
+        for heredoc in &inst.heredocs {
+            let body = input.file.text(heredoc.body.clone());
+            if body_is_shell {
+                scripts.push(parse_script(body));
+            } else {
+                opaque.get_or_insert_with(String::new).push_str(body);
+            }
+        }
+    }
+    // `sh -c '…'` runs a script of its own.
+    let mut start = 0;
+    for _ in 0..MAX_INLINE_DEPTH {
+        let end = scripts.len();
+        let inner: Vec<Script> = scripts[start..end]
+            .iter()
+            .flat_map(|s| s.commands())
+            .filter_map(|c| c.effective().inline_script()?.literal.as_deref().map(parse_script))
+            .collect();
+        if inner.is_empty() {
+            break;
+        }
+        scripts.extend(inner);
+        start = end;
+    }
+    RunCommands { stage, scripts, opaque }
+}
+
+/// Exec-form words as one shell command line.
+fn shell_join(words: &[String]) -> String {
+    words.iter().map(|w| format!("'{}'", w.replace('\'', r"'\''"))).collect::<Vec<_>>().join(" ")
+}
+
+/// A source with variables as a wildcard: a path component that is only variables (`$DIR`) may
+/// hold several components and becomes `**`; one that mixes text and variables (`app-$V.jar`)
+/// becomes `*`. Whatever the variables hold, the wildcard matches at least as much.
+fn variables_as_wildcards(text: &str) -> String {
+    text.split('/')
+        .map(|component| {
+            if !component.contains('$') {
+                component
+            } else if without_variables(component).is_empty() {
+                "**"
+            } else {
+                "*"
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `text` without its `$NAME` and `${…}` references.
+fn without_variables(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '$' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            Some('{') => {
+                for c in chars.by_ref() {
+                    if c == '}' {
+                        break;
+                    }
+                }
+            }
+            _ => {
+                while chars.peek().is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_') {
+                    chars.next();
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether `word` appears in `text` as a word of its own (case-insensitive).
+fn contains_word(text: &str, word: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    let word = word.to_ascii_lowercase();
+    let is_word_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    text.match_indices(&word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(is_word_char) && !after.is_some_and(is_word_char)
+    })
+}
+
+/// An instruction as a short one-line quote for messages.
+fn quote(inst: &Instruction) -> String {
+    let text = inst.logical.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    const MAX: usize = 48;
+    if text.chars().count() <= MAX {
+        text
+    } else {
+        let cut: String = text.chars().take(MAX - 1).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_become_wildcards() {
+        assert_eq!(variables_as_wildcards("$APP/src"), "**/src");
+        assert_eq!(variables_as_wildcards("${APP:-x}/$SUB.txt"), "**/*");
+        assert_eq!(variables_as_wildcards("java-${V}.msi"), "*");
+        assert_eq!(variables_as_wildcards("$SRC"), "**");
+    }
+
+    #[test]
+    fn bind_mounts() {
+        assert!(matches!(bind_mount_source("type=bind,target=/src"), Some(BindSource::Context(s)) if s == "."));
+        assert!(matches!(bind_mount_source("target=/src,source=go.sum"), Some(BindSource::Context(s)) if s == "go.sum"));
+        assert!(matches!(bind_mount_source("type=bind,from=build,source=/out,target=/x"), Some(BindSource::Stage(s)) if s == "build"));
+        assert!(bind_mount_source("type=cache,target=/root/.cache").is_none());
+        assert!(bind_mount_source("type=secret,id=npmrc").is_none());
+    }
+
+    #[test]
+    fn words() {
+        assert!(contains_word("RUN git describe", "git"));
+        assert!(!contains_word("RUN digit", "git"));
+        assert!(!contains_word("gitlab-runner", "git"));
+    }
+}
