@@ -35,10 +35,11 @@ impl Plan {
     }
 }
 
-/// Resolve and deduplicate the artifacts of all reports. Two Dockerfiles proposing different texts
-/// for one file is an error: neither is written.
+/// Resolve and deduplicate the artifacts of all reports. Dockerfiles sharing a context that propose
+/// different `.dockerignore` texts get the merge of their proposals (only what all of them may
+/// lose); any other disagreement is an error and nothing is written for that file.
 pub fn plan(reports: &[FileReport]) -> Plan {
-    let mut by_target: BTreeMap<PathBuf, Result<Planned, Vec<String>>> = BTreeMap::new();
+    let mut by_target: BTreeMap<PathBuf, Vec<Planned>> = BTreeMap::new();
     let mut errors = Vec::new();
     for (index, report) in reports.iter().enumerate() {
         let (Ok(outcome), Some(dir)) = (&report.result, &report.context_dir) else {
@@ -56,40 +57,40 @@ pub fn plan(reports: &[FileReport]) -> Plan {
                 continue;
             };
             let target = clean(&dir.join(rel));
-            let planned = Planned {
+            by_target.entry(target.clone()).or_default().push(Planned {
                 display: target.display().to_string(),
-                target: target.clone(),
+                target,
                 original: artifact.original.clone(),
                 text: artifact.text.clone(),
                 transform: artifact.transform,
                 report: index,
-            };
-            match by_target.get_mut(&target) {
-                None => {
-                    by_target.insert(target, Ok(planned));
-                }
-                Some(Ok(first))
-                    if first.text == planned.text && first.original == planned.original => {}
-                Some(entry) => {
-                    let mut names = match entry {
-                        Ok(first) => vec![reports[first.report].display.clone()],
-                        Err(names) => std::mem::take(names),
-                    };
-                    names.push(report.display.clone());
-                    *entry = Err(names);
-                }
-            }
+            });
         }
     }
     let mut items = Vec::new();
-    for (target, entry) in by_target {
-        match entry {
-            Ok(planned) => items.push(planned),
-            Err(names) => errors.push(format!(
-                "{}: {} propose different contents for this file; not written (run dockopt on each separately)",
-                clean(&target).display(),
-                names.join(" and ")
-            )),
+    for (target, mut proposals) in by_target {
+        let first = proposals.remove(0);
+        if proposals.iter().all(|p| p.text == first.text && p.original == first.original) {
+            items.push(first);
+            continue;
+        }
+        let mergeable = first.transform == "dockerignore"
+            && proposals.iter().all(|p| p.transform == first.transform && p.original == first.original);
+        let texts: Vec<&str> = std::iter::once(first.text.as_str()).chain(proposals.iter().map(|p| p.text.as_str())).collect();
+        match mergeable.then(|| transforms::dockerignore::merge_proposals(&texts)).flatten() {
+            Some(text) if first.original.as_deref() != Some(text.as_str()) => items.push(Planned { text, ..first }),
+            Some(_) => {}
+            None => {
+                let names: Vec<String> = std::iter::once(&first)
+                    .chain(&proposals)
+                    .map(|p| reports[p.report].display.clone())
+                    .collect();
+                errors.push(format!(
+                    "{}: {} propose different contents for this file; not written (run dockopt on each separately)",
+                    clean(&target).display(),
+                    names.join(" and ")
+                ));
+            }
         }
     }
     Plan { items, errors }
@@ -197,6 +198,18 @@ mod tests {
             plan.errors,
             ["ctx/.dockerignore: ctx/a.Dockerfile and ctx/b.Dockerfile propose different contents for this file; not written (run dockopt on each separately)"]
         );
+    }
+
+    #[test]
+    fn dockerignore_proposals_of_a_shared_context_merge_to_what_all_may_lose() {
+        let dir = Path::new("ctx");
+        let plan = plan(&[
+            report("ctx/a.Dockerfile", dir, vec![(".dockerignore", None, ".git\nnode_modules\n")]),
+            report("ctx/b.Dockerfile", dir, vec![(".dockerignore", None, ".git\n")]),
+        ]);
+        assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+        assert_eq!(plan.items.len(), 1);
+        assert_eq!(plan.items[0].text, ".git\n");
     }
 
     fn plan_of_conflict(dir: &Path) -> Plan {

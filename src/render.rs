@@ -34,12 +34,21 @@ impl Style {
     }
 }
 
+/// `a/NAME` for a relative name (as git writes it); an absolute path stays as it is.
+fn side(prefix: &str, display: &str) -> String {
+    if display.starts_with('/') {
+        display.to_string()
+    } else {
+        format!("{prefix}/{display}")
+    }
+}
+
 /// A unified diff of `old` → `new` with `--- a/NAME` / `+++ b/NAME` headers and 3 lines of context;
 /// empty when the texts are equal. A last line without a terminator gets `\ No newline at end of file`.
 pub fn unified_diff(display: &str, old: &str, new: &str, style: Style) -> String {
     diff_with_headers(
-        &format!("a/{display}"),
-        &format!("b/{display}"),
+        &side("a", display),
+        &side("b", display),
         old,
         new,
         style,
@@ -49,12 +58,12 @@ pub fn unified_diff(display: &str, old: &str, new: &str, style: Style) -> String
 /// The diff of a proposed extra file; a new file (`original` = `None`) is diffed against `/dev/null`.
 pub fn artifact_diff(display: &str, original: Option<&str>, text: &str, style: Style) -> String {
     let old_header = match original {
-        Some(_) => format!("a/{display}"),
+        Some(_) => side("a", display),
         None => "/dev/null".to_string(),
     };
     diff_with_headers(
         &old_header,
-        &format!("b/{display}"),
+        &side("b", display),
         original.unwrap_or(""),
         text,
         style,

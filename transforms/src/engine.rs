@@ -124,6 +124,11 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
             } else {
                 Vec::new()
             };
+            // A finding whose remedy is an extra file is applied when that file is proposed.
+            let artifacts: Vec<Artifact> = artifacts;
+            for r in reported.iter_mut().filter(|r| r.finding.fix.is_none()) {
+                r.applied |= artifacts.iter().any(|a| a.transform == r.finding.transform);
+            }
             reported.sort_by_key(|r| (r.finding.range.start, r.finding.range.end));
             return Ok(Outcome { text, findings: reported, error: None, artifacts });
         }

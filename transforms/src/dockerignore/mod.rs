@@ -1,6 +1,8 @@
 #![doc = include_str!("../../docs/dockerignore.md")]
 
 pub mod matcher;
+mod merge;
+pub use merge::merge_proposals;
 mod propose;
 mod templates;
 mod usage;
