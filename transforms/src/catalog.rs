@@ -124,6 +124,14 @@ static CATALOG: &[TransformInfo] = &[
         artifacts: None,
     },
     TransformInfo {
+        name: "manifest-first",
+        summary: "Copy the dependency manifests and install the dependencies before copying the whole build context",
+        safety: "Safe or Unsafe",
+        doc: crate::manifest_first::DOC,
+        run: crate::manifest_first::run,
+        artifacts: None,
+    },
+    TransformInfo {
         name: "approved-base",
         summary: "Base images follow the allow-list and pinning policy; heavy bases become approved slim ones",
         safety: "Safe or Unsafe",

@@ -48,18 +48,19 @@ pub fn wants_content(path: &str) -> bool {
     const NAMES: &[&str] = &[
         "package.json", "Gemfile", "go.mod", "Cargo.toml", "pyproject.toml", "Pipfile", "composer.json",
         "setup.py", "setup.cfg", "pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle",
-        "settings.gradle.kts", "pnpm-workspace.yaml", "lerna.json", "nx.json",
+        "settings.gradle.kts", "pnpm-workspace.yaml", "lerna.json", "nx.json", "gems.rb",
     ];
     let parts: Vec<&str> = path.split('/').collect();
     if parts.len() > 4 || parts.iter().any(|p| matches!(*p, "node_modules" | ".git" | "vendor" | "target" | ".venv" | "venv")) {
         return false;
     }
     let name = parts.last().copied().unwrap_or_default();
+    let requirements = name.ends_with(".txt") && (name.contains("requirements") || name.contains("constraints"));
     NAMES.contains(&name)
-        || (name.starts_with("requirements") && name.ends_with(".txt"))
+        || requirements
         || (parts.len() > 1 && parts[parts.len() - 2] == "requirements" && name.ends_with(".txt"))
         || name.ends_with(".gemspec")
-        || name.ends_with(".csproj")
+        || [".csproj", ".fsproj", ".vbproj", ".sln", ".slnx"].iter().any(|ext| name.ends_with(ext))
 }
 
 /// How to run: which transforms, and whether Unsafe fixes are applied.

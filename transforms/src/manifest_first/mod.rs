@@ -1,0 +1,678 @@
+#![doc = include_str!("../../docs/manifest-first.md")]
+
+mod knowledge;
+mod paths;
+mod plan;
+mod reads;
+mod rewrite;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use self::knowledge::{is_context_free, recognise, Ecosystem};
+use self::paths::{glob_match, Dir, Listing};
+use self::plan::{analyse, Plan, PlanKind, RunKind};
+use self::reads::{reads, Reading};
+use self::rewrite::{copy_lines, plain_path, same_case};
+use crate::catalog::Input;
+use crate::fix::{Applicability, Edit, Finding, Fix};
+use crate::syntax::{split_words, unquote, Dockerfile, Instruction, ItemKind, Keyword, Stage};
+
+pub(crate) const DOC: &str = include_str!("../../docs/manifest-first.md");
+const NAME: &str = "manifest-first";
+
+pub(crate) fn run(input: &Input) -> Vec<Finding> {
+    let file = input.file;
+    let scope = Scope::new(file);
+    let listing = Listing::new(input.context);
+    let final_stage = file.stages.len().checked_sub(1);
+    let mut findings = Vec::new();
+    for stage in &file.stages {
+        if input.settings.config.only_final_stage && Some(stage.index) != final_stage {
+            continue;
+        }
+        for index in stage.instructions.clone() {
+            if let Some(copy) = whole_copy(file, index, &scope) {
+                findings.extend(examine(input, stage, &copy, &scope, listing.as_ref()));
+            }
+        }
+    }
+    findings
+}
+
+/// The working directory and the known `ENV` values before each instruction.
+struct Scope {
+    dirs: Vec<Option<Dir>>,
+    envs: Vec<BTreeMap<String, String>>,
+}
+
+impl Scope {
+    fn new(file: &Dockerfile) -> Scope {
+        let count = file.instructions.len();
+        let mut dirs = vec![None; count];
+        let mut envs = vec![BTreeMap::new(); count];
+        let mut finals: Vec<Option<Dir>> = Vec::new();
+        for stage in &file.stages {
+            let image = stage.image.to_ascii_lowercase();
+            let parent = file.stages[..stage.index].iter().rposition(|s| s.name.as_deref() == Some(image.as_str()));
+            let mut dir = match parent {
+                Some(p) => finals.get(p).cloned().flatten(),
+                None => Some(Dir::image()),
+            };
+            let mut env: BTreeMap<String, String> = BTreeMap::new();
+            for index in stage.instructions.clone() {
+                dirs[index] = dir.clone();
+                envs[index] = env.clone();
+                let inst = &file.instructions[index];
+                match inst.keyword {
+                    Keyword::Workdir => {
+                        let value = expand(&unquote(inst.args_text().trim(), file.escape), &env);
+                        dir = dir.and_then(|d| d.join(&value));
+                    }
+                    Keyword::Env => {
+                        for (name, value) in assignments(inst, file.escape) {
+                            match value.filter(|v| !v.contains('$')) {
+                                Some(v) => env.insert(name, v),
+                                None => env.remove(&name),
+                            };
+                        }
+                    }
+                    Keyword::Arg => {
+                        for (name, _) in assignments(inst, file.escape) {
+                            env.remove(&name);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            finals.push(dir);
+        }
+        Scope { dirs, envs }
+    }
+
+    fn dir(&self, index: usize) -> Option<&Dir> {
+        self.dirs.get(index)?.as_ref()
+    }
+}
+
+/// `NAME=value` pairs of an ENV or ARG (the legacy `ENV NAME value` form too).
+fn assignments(inst: &Instruction, escape: char) -> Vec<(String, Option<String>)> {
+    let words = split_words(inst.args_text(), escape);
+    if inst.keyword == Keyword::Env && words.first().is_some_and(|w| !w.raw.contains('=')) {
+        let name = words[0].raw.clone();
+        let value = inst.args_text()[words[0].range.end..].trim().to_string();
+        return vec![(name, Some(unquote(&value, escape)))];
+    }
+    words
+        .iter()
+        .map(|w| match w.raw.split_once('=') {
+            Some((name, value)) => (name.to_string(), Some(unquote(value, escape))),
+            None => (w.raw.clone(), None),
+        })
+        .collect()
+}
+
+/// `$NAME` and `${NAME}` replaced by known values; unknown ones are left as written.
+fn expand(text: &str, env: &BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, used) = match after.strip_prefix('{') {
+            Some(inner) => match inner.find('}') {
+                Some(end) if inner[..end].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => (&inner[..end], end + 2),
+                _ => ("", 0),
+            },
+            None => {
+                let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+                (&after[..end], end)
+            }
+        };
+        match env.get(name).filter(|_| !name.is_empty()) {
+            Some(value) => out.push_str(value),
+            None => out.push_str(&rest[at..at + 1 + used]),
+        }
+        rest = &after[used..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A `COPY . <dest>` (or `ADD`) of the whole build context.
+struct WholeCopy {
+    index: usize,
+    /// The destination as written, ending with `/`: the manifest COPY's destination.
+    dest_text: String,
+    /// Where it lands, when that can be followed.
+    dest: Option<Dir>,
+    /// The flags the manifest COPY takes from it (`--chown=node:node`, `--link`).
+    flags: Vec<String>,
+    /// Why a manifest COPY cannot be derived from it (moving it is still possible).
+    problem: Option<String>,
+}
+
+fn whole_copy(file: &Dockerfile, index: usize, scope: &Scope) -> Option<WholeCopy> {
+    let inst = &file.instructions[index];
+    if !matches!(inst.keyword, Keyword::Copy | Keyword::Add) || !inst.heredocs.is_empty() || inst.flag("from").is_some() {
+        return None;
+    }
+    let words: Vec<String> = match &inst.exec {
+        Some(list) => list.clone(),
+        None => split_words(inst.args_text(), file.escape).iter().map(|w| w.raw.clone()).collect(),
+    };
+    let [source, dest] = words.as_slice() else { return None };
+    let unquoted = |w: &str| if inst.exec.is_some() { w.to_string() } else { unquote(w, file.escape) };
+    if !matches!(unquoted(source).as_str(), "." | "./") {
+        return None;
+    }
+    let mut problem = None;
+    let mut flags = Vec::new();
+    for flag in &inst.flags {
+        match flag.name.as_str() {
+            "chown" | "chmod" | "link" => flags.push(flag.text.clone()),
+            other => problem = Some(format!("the full COPY has `--{other}`, which the manifest COPY cannot simply share")),
+        }
+    }
+    let dest_value = unquoted(dest);
+    if dest_value.is_empty() || dest_value.contains(char::is_whitespace) || dest_value.contains(['"', '\'', '\\', '`']) {
+        problem = Some("the full COPY's destination needs quoting".into());
+    }
+    let dest_text = if dest_value == "." {
+        "./".to_string()
+    } else if dest_value.ends_with('/') {
+        dest_value.clone()
+    } else {
+        format!("{dest_value}/")
+    };
+    if !dest_text.starts_with('/') && !workdir_set(file, index) {
+        problem = Some(
+            "no WORKDIR is set before it: a manifest COPY to the same relative destination would depend on the base image's working directory too (hadolint DL3045); set a WORKDIR first".into(),
+        );
+    }
+    let env = scope.envs.get(index)?;
+    let dest = scope.dir(index).and_then(|d| d.join(&expand(&dest_value, env)));
+    Some(WholeCopy { index, dest_text, dest, flags, problem })
+}
+
+/// Whether a WORKDIR precedes instruction `index` in its stage or a stage it is built on.
+fn workdir_set(file: &Dockerfile, index: usize) -> bool {
+    let Some(mut stage) = file.stage_of(index) else { return false };
+    let mut end = index;
+    for _ in 0..=file.stages.len() {
+        if file.instructions[stage.instructions.start..end].iter().any(|i| i.keyword == Keyword::Workdir) {
+            return true;
+        }
+        let image = stage.image.to_ascii_lowercase();
+        match file.stages[..stage.index].iter().rev().find(|s| s.name.as_deref() == Some(image.as_str())) {
+            Some(parent) => {
+                end = parent.instructions.end;
+                stage = parent;
+            }
+            None => return false,
+        }
+    }
+    false
+}
+
+/// One dependency RUN that moves (or gets a warm-up) with what its installs read.
+struct Moved<'a> {
+    run: usize,
+    lead: String,
+    plan: Plan<'a>,
+    reading: Reading,
+}
+
+/// Look for the dependency install after the full COPY `copy` and say how to put it first.
+fn examine(input: &Input, stage: &Stage, copy: &WholeCopy, scope: &Scope, listing: Option<&Listing>) -> Option<Finding> {
+    let file = input.file;
+    let mut blocker: Option<String> = None;
+    let mut moved: Vec<Moved> = Vec::new();
+    // The refused install: its command, whether it is a build, and why.
+    let mut refusal: Option<(String, bool, String)> = None;
+    for index in copy.index + 1..stage.instructions.end {
+        if whole_copy(file, index, scope).is_some() {
+            break;
+        }
+        let inst = &file.instructions[index];
+        if copies_manifests(file, inst) {
+            // The manifests are copied again after the full COPY: arranged on purpose (or by an
+            // earlier pass over a stage with two full COPYs). Not ours to reorder.
+            break;
+        }
+        let first = moved.is_empty();
+        let kind = if inst.keyword == Keyword::Run {
+            analyse(input, index, scope.dir(index), copy.dest.as_ref(), listing)
+        } else {
+            match passable(file, index, copy, scope) {
+                Ok(()) => continue,
+                Err(reason) if first => {
+                    blocker.get_or_insert(reason);
+                    continue;
+                }
+                Err(_) => break,
+            }
+        };
+        match kind {
+            RunKind::ContextFree => continue,
+            RunKind::Other if first => {
+                blocker.get_or_insert(format!("{} runs between the full COPY and the install and may read the sources", describe(file, index)));
+                continue;
+            }
+            RunKind::Other => break,
+            RunKind::Dependencies(run) => {
+                let planned = run.plan.and_then(|plan| {
+                    let reading = read_all(&plan, listing)?;
+                    Ok(Moved { run: index, lead: run.lead.clone(), plan, reading })
+                });
+                match planned {
+                    Ok(m) if first => {
+                        if let Some(reason) = blocker.take() {
+                            refusal = Some((run.lead, run.build, reason));
+                            break;
+                        }
+                        let last = !matches!(m.plan.kind, PlanKind::Whole);
+                        moved.push(m);
+                        if last {
+                            break;
+                        }
+                    }
+                    Err(reason) if first => {
+                        refusal = Some((run.lead, run.build, blocker.take().unwrap_or(reason)));
+                        break;
+                    }
+                    Ok(m) if !matches!(m.plan.kind, PlanKind::WarmUp { .. }) => {
+                        let last = !matches!(m.plan.kind, PlanKind::Whole);
+                        moved.push(m);
+                        if last {
+                            break;
+                        }
+                    }
+                    _ => break,
+                }
+            }
+        }
+    }
+    let c_inst = &file.instructions[copy.index];
+    let copy_text = short(&c_inst.logical.text);
+    let range = c_inst.keyword_span.start..c_inst.args_source_range().end;
+    if let Some((lead, build, reason)) = refusal {
+        if already_first(input, stage, copy.index, None, Some(&lead)) {
+            return None;
+        }
+        return Some(Finding::new(NAME, range, message(&copy_text, &lead, build)).with_why(reason));
+    }
+    let lead_index = moved.iter().position(|m| !m.reading.files.is_empty()).unwrap_or(0);
+    let lead_move = moved.get(lead_index)?;
+    let ecosystems: Vec<&Ecosystem> = moved.iter().flat_map(|m| m.plan.installs.iter().map(|i| i.rec.eco)).collect();
+    let named: Vec<String> = moved.iter().flat_map(|m| m.reading.files.iter().cloned()).collect();
+    if already_first(input, stage, copy.index, Some((&ecosystems, &named)), None) {
+        return None;
+    }
+    let warm = matches!(lead_move.plan.kind, PlanKind::WarmUp { .. });
+    let finding = Finding::new(NAME, range, message(&copy_text, &lead_move.lead, warm));
+    match rewrite_fix(input, copy, &moved) {
+        Ok(fix) => {
+            let why = explain(&moved, &fix);
+            Some(finding.with_why(why).with_fix(fix))
+        }
+        Err(reason) => Some(finding.with_why(reason)),
+    }
+}
+
+/// What every install of a plan reads, merged; `Err` when one of them cannot move.
+fn read_all(plan: &Plan, listing: Option<&Listing>) -> Result<Reading, String> {
+    let listing = listing.ok_or("the build context is not known (no listing): which manifests exist cannot be told")?;
+    let mut merged = Reading::default();
+    for install in &plan.installs {
+        let reading = reads(install, listing);
+        if let Some(reason) = reading.refusal {
+            return Err(reason);
+        }
+        merged.files.extend(reading.files.iter().cloned());
+        merged.dirs.extend(reading.dirs.iter().cloned());
+        for reason in reading.unsafe_reasons {
+            if !merged.unsafe_reasons.contains(&reason) {
+                merged.unsafe_reasons.push(reason);
+            }
+        }
+    }
+    Ok(merged)
+}
+
+fn message(copy: &str, lead: &str, warm: bool) -> String {
+    if warm {
+        format!("`{copy}` copies the whole build context before `{lead}`: every source change downloads the dependencies again")
+    } else {
+        format!("`{copy}` copies the whole build context before `{lead}`: every source change reinstalls the dependencies")
+    }
+}
+
+/// An instruction's text on one line, shortened for messages.
+fn short(text: &str) -> String {
+    let one: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one.chars().count() > 60 {
+        format!("{}…", one.chars().take(59).collect::<String>())
+    } else {
+        one
+    }
+}
+
+/// `` `RUN make` ``. No line number: a later pass of the fix loop sees other lines.
+fn describe(file: &Dockerfile, index: usize) -> String {
+    format!("`{}`", short(&file.instructions[index].logical.text))
+}
+
+/// A COPY from the build context of some ecosystem's manifest or lockfile.
+fn copies_manifests(file: &Dockerfile, inst: &Instruction) -> bool {
+    if !matches!(inst.keyword, Keyword::Copy | Keyword::Add) || inst.flag("from").is_some() {
+        return false;
+    }
+    let words = split_words(inst.args_text(), file.escape);
+    let names: Vec<&String> = knowledge::knowledge().ecosystems.iter().flat_map(|e| e.manifests.iter().chain(&e.lockfiles)).collect();
+    words.iter().take(words.len().saturating_sub(1)).any(|w| {
+        let source = unquote(&w.raw, file.escape);
+        let base = source.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string();
+        base != "*" && names.iter().any(|n| glob_match(n, &base) || glob_match(&base, n))
+    })
+}
+
+/// Whether the full COPY can move after instruction `index`: the instruction must not read the
+/// sources, nor change what the COPY does.
+fn passable(file: &Dockerfile, index: usize, copy: &WholeCopy, scope: &Scope) -> Result<(), String> {
+    let inst = &file.instructions[index];
+    let c_inst = &file.instructions[copy.index];
+    let what = describe(file, index);
+    match inst.keyword {
+        Keyword::Env | Keyword::Arg => {
+            let used = assignments(inst, file.escape).into_iter().find(|(name, _)| {
+                let text = &c_inst.logical.text;
+                text.contains(&format!("${name}")) || text.contains(&format!("${{{name}"))
+            });
+            match used {
+                Some((name, _)) => Err(format!("{what} sets `{name}`, which the full COPY uses")),
+                None => Ok(()),
+            }
+        }
+        Keyword::Workdir => {
+            // A relative destination lands under the WORKDIR in effect.
+            let absolute = copy.dest_text.starts_with('/');
+            let env = scope.envs.get(index).cloned().unwrap_or_default();
+            let value = expand(&unquote(inst.args_text().trim(), file.escape), &env);
+            let after = scope.dir(index).and_then(|d| d.join(&value));
+            let same = after.is_some() && after.as_ref() == scope.dir(copy.index);
+            if absolute || same {
+                Ok(())
+            } else {
+                Err(format!("{what} changes where the full COPY's relative destination lands"))
+            }
+        }
+        Keyword::User
+        | Keyword::Label
+        | Keyword::Expose
+        | Keyword::Healthcheck
+        | Keyword::Cmd
+        | Keyword::Entrypoint
+        | Keyword::Stopsignal
+        | Keyword::Shell
+        | Keyword::Maintainer
+        | Keyword::Onbuild => Ok(()),
+        Keyword::Copy | Keyword::Add if inst.flag("from").is_some() && inst.heredocs.is_empty() => {
+            let dest = match &inst.exec {
+                Some(list) => list.last().cloned(),
+                None => split_words(inst.args_text(), file.escape).last().map(|w| unquote(&w.raw, file.escape)),
+            };
+            let dest = dest.and_then(|d| scope.dir(index).and_then(|dir| dir.join(&d)));
+            match (dest, &copy.dest) {
+                (Some(a), Some(b)) if a.disjoint(b) => Ok(()),
+                _ => Err(format!("{what} writes where the full COPY, moved after it, could overwrite")),
+            }
+        }
+        Keyword::Copy | Keyword::Add => Err(format!("{what} copies files that the full COPY, moved after it, could overwrite")),
+        _ => Err(format!("{what} sits between the full COPY and the install")),
+    }
+}
+
+/// Whether the stage (or a stage it is built on) already copies these manifests, or installs
+/// this ecosystem's dependencies, before the full COPY: it is manifest-first already.
+fn already_first(input: &Input, stage: &Stage, copy: usize, found: Option<(&[&Ecosystem], &[String])>, lead: Option<&str>) -> bool {
+    let file = input.file;
+    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+    ranges.push(stage.instructions.start..copy);
+    let mut at = stage.index;
+    for _ in 0..file.stages.len() {
+        let image = file.stages[at].image.to_ascii_lowercase();
+        match file.stages[..at].iter().rposition(|s| s.name.as_deref() == Some(image.as_str())) {
+            Some(parent) => {
+                ranges.push(file.stages[parent].instructions.clone());
+                at = parent;
+            }
+            None => break,
+        }
+    }
+    let ecosystems: Vec<&Ecosystem> = match found {
+        Some((ecos, _)) => ecos.to_vec(),
+        // A refused install: the ecosystems its program belongs to.
+        None => knowledge::knowledge()
+            .ecosystems
+            .iter()
+            .filter(|e| e.commands.iter().any(|r| r.programs.iter().any(|p| lead.is_some_and(|l| l.split_whitespace().any(|w| w.rsplit('/').next() == Some(p.as_str()))))))
+            .collect(),
+    };
+    let names: Vec<&String> = ecosystems.iter().flat_map(|e| e.manifests.iter().chain(&e.lockfiles)).collect();
+    let files: &[String] = found.map_or(&[], |(_, files)| files);
+    for index in ranges.into_iter().flatten() {
+        let inst = &file.instructions[index];
+        match inst.keyword {
+            Keyword::Copy | Keyword::Add if inst.flag("from").is_none() => {
+                let words = split_words(inst.args_text(), file.escape);
+                let sources = words.iter().take(words.len().saturating_sub(1)).map(|w| unquote(&w.raw, file.escape));
+                for source in sources {
+                    let path = source.trim_start_matches("./").trim_end_matches('/').to_string();
+                    let base = path.rsplit('/').next().unwrap_or("");
+                    // A wildcard that matches anything (`conf/*`) says nothing about manifests.
+                    if base.is_empty() || base == "*" || base == "." {
+                        continue;
+                    }
+                    let names_match = names.iter().any(|n| glob_match(n, base) || glob_match(base, n));
+                    let files_match = files.iter().any(|f| glob_match(&path, f) || f == &path);
+                    if files_match || (names_match && (files.is_empty() || !path.contains('/'))) {
+                        return true;
+                    }
+                }
+            }
+            Keyword::Run => {
+                let Some(shell) = input.shell(index) else { continue };
+                let installs = shell.script.commands().iter().enumerate().any(|(i, c)| {
+                    recognise(i, c).is_some_and(|r| ecosystems.iter().any(|e| e.key == r.eco.key)) && !is_context_free(c)
+                });
+                if installs {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The rewrite: the manifest COPY lines, the install (or a dependency-only step) before the full
+/// COPY, and the full COPY after it.
+fn rewrite_fix(input: &Input, copy: &WholeCopy, moved: &[Moved]) -> Result<Fix, String> {
+    let file = input.file;
+    let source = file.source.as_str();
+    let newline = file.newline();
+    let c_inst = &file.instructions[copy.index];
+    let mut files: Vec<String> = Vec::new();
+    let mut dirs: Vec<String> = Vec::new();
+    for m in moved {
+        for f in m.reading.files.iter() {
+            if !files.contains(f) {
+                files.push(f.clone());
+            }
+        }
+        for d in m.reading.dirs.iter() {
+            if !dirs.contains(d) {
+                dirs.push(d.clone());
+            }
+        }
+    }
+    if let Some(problem) = copy.problem.as_ref().filter(|_| !files.is_empty() || !dirs.is_empty()) {
+        return Err(problem.clone());
+    }
+    if let Some(bad) = files.iter().chain(&dirs).find(|p| !plain_path(p)) {
+        return Err(format!("`{bad}` would need quoting in a COPY"));
+    }
+    let written = &source[c_inst.keyword_span.clone()];
+    let mfest = copy_lines(&same_case(written, "COPY"), &copy.flags, &files, &dirs, &copy.dest_text, newline);
+    // The manifests go right before the first install that reads them: context-free installs
+    // before it stay cached when only the manifests change.
+    let consumer = moved.iter().find(|m| !m.reading.files.is_empty() || !m.reading.dirs.is_empty()).or(moved.first()).ok_or("nothing to move")?.run;
+    let c_block = block_start(file, copy.index)..c_inst.span.end;
+    let c_text = &source[c_block.clone()];
+    let between = copy.index + 1..consumer;
+    let workdir_between = file.instructions[between.clone()].iter().any(|i| i.keyword == Keyword::Workdir);
+    let mut edits = Vec::new();
+    let last = moved.last().ok_or("nothing to move")?;
+    let last_inst = &file.instructions[last.run];
+    match &last.plan.kind {
+        PlanKind::WarmUp { script, .. } => {
+            let w_text = format!("{}{script}{newline}", run_prefix(file, last_inst));
+            if between.is_empty() {
+                edits.push(Edit::insert(c_block.start, format!("{mfest}{w_text}")));
+            } else if workdir_between {
+                edits.push(Edit::replace(c_block.clone(), mfest));
+                edits.push(Edit::insert(block_start(file, consumer), format!("{w_text}{c_text}")));
+            } else {
+                edits.push(Edit::delete(deletion(file, copy.index, &c_block)));
+                edits.push(Edit::insert(block_start(file, consumer), format!("{mfest}{w_text}{c_text}")));
+            }
+        }
+        kind => {
+            if between.is_empty() || workdir_between {
+                edits.push(Edit::replace(c_block.clone(), mfest));
+            } else {
+                edits.push(Edit::delete(deletion(file, copy.index, &c_block)));
+                edits.push(Edit::insert(block_start(file, consumer), mfest));
+            }
+            match kind {
+                PlanKind::Split { junction } => {
+                    let shell = input.shell(last.run).ok_or("the install's RUN cannot be read")?;
+                    let range = shell.source_range(file, junction.clone());
+                    if source[range.clone()].contains('#') {
+                        return Err("a comment sits between the install and the rest of its RUN".into());
+                    }
+                    let c_line = if c_text.ends_with('\n') { c_text.to_string() } else { format!("{c_text}{newline}") };
+                    edits.push(Edit::replace(range, format!("{newline}{c_line}{}", run_prefix(file, last_inst))));
+                }
+                _ => {
+                    let end = last_inst.span.end;
+                    let lead = if source[..end].ends_with('\n') { "" } else { newline };
+                    edits.push(Edit::insert(end, format!("{lead}{c_text}")));
+                }
+            }
+        }
+    }
+    let unsafe_ = moved.iter().any(|m| !m.reading.unsafe_reasons.is_empty()) || matches!(last.plan.kind, PlanKind::Split { .. });
+    let title = title(&files, &dirs, moved);
+    let applicability = if unsafe_ { Applicability::Unsafe } else { Applicability::Safe };
+    Ok(Fix::new(title, edits, applicability))
+}
+
+/// `RUN --mount=… `: the keyword and flags of a RUN, for a RUN split from it or made for it.
+fn run_prefix(file: &Dockerfile, inst: &Instruction) -> String {
+    let prefix = inst.logical.text[..inst.args.start.min(inst.logical.text.len())].trim_end();
+    let keyword = same_case(&file.source[inst.keyword_span.clone()], "RUN");
+    let flags = prefix.get(inst.keyword_span.len()..).unwrap_or("").trim();
+    if flags.is_empty() {
+        format!("{keyword} ")
+    } else {
+        format!("{keyword} {flags} ")
+    }
+}
+
+/// The range to delete for a block moved away: with the blank line after it when one precedes
+/// it too, so no double blank line is left behind.
+fn deletion(file: &Dockerfile, index: usize, block: &std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let Some(at) = file.items.iter().position(|i| i.kind == ItemKind::Instruction(index)) else {
+        return block.clone();
+    };
+    let before = file.items.iter().rev().find(|i| i.span.end <= block.start);
+    let after = file.items.get(at + 1);
+    match (before, after) {
+        (Some(b), Some(a)) if b.kind == ItemKind::Blank && a.kind == ItemKind::Blank => block.start..a.span.end,
+        _ => block.clone(),
+    }
+}
+
+/// Where instruction `index` starts, with the comment lines right above it (they move with it).
+fn block_start(file: &Dockerfile, index: usize) -> usize {
+    let inst = &file.instructions[index];
+    let Some(at) = file.items.iter().position(|i| i.kind == ItemKind::Instruction(index)) else {
+        return inst.span.start;
+    };
+    let mut first = at;
+    while first > 0 && file.items[first - 1].kind == ItemKind::Comment {
+        first -= 1;
+    }
+    file.items[first].span.start
+}
+
+fn title(files: &[String], dirs: &[String], moved: &[Moved]) -> String {
+    let what: Vec<String> = files.iter().chain(dirs).cloned().collect();
+    let action = match &moved.last().map(|m| &m.plan.kind) {
+        Some(PlanKind::WarmUp { command, .. }) => format!("run `{command}` before the full COPY"),
+        Some(PlanKind::Split { .. }) => format!("split the RUN after `{}`, before the full COPY", moved.last().map_or("", |m| m.lead.as_str())),
+        _ => format!("run `{}` before the full COPY", moved.iter().map(|m| m.lead.as_str()).collect::<Vec<_>>().join("`, `")),
+    };
+    if what.is_empty() {
+        let mut action = action;
+        action[..1].make_ascii_uppercase();
+        action
+    } else {
+        format!("Copy {} first and {action}", list(&what))
+    }
+}
+
+/// `a`, `a and b`, `a, b and c` (at most four named).
+fn list(items: &[String]) -> String {
+    let named: Vec<&str> = items.iter().take(4).map(String::as_str).collect();
+    let more = items.len().saturating_sub(4);
+    match (named.as_slice(), more) {
+        ([one], 0) => one.to_string(),
+        (all, 0) => format!("{} and {}", all[..all.len() - 1].join(", "), all[all.len() - 1]),
+        (all, more) => format!("{} and {more} more", all.join(", ")),
+    }
+}
+
+fn explain(moved: &[Moved], fix: &Fix) -> String {
+    let files: Vec<String> = moved.iter().flat_map(|m| m.reading.files.iter().chain(m.reading.dirs.iter()).cloned()).collect();
+    let warm = moved.iter().any(|m| matches!(m.plan.kind, PlanKind::WarmUp { .. }));
+    let mut why = if files.is_empty() {
+        "the install reads nothing from the build context: before the full COPY, its layer stays cached across source changes".to_string()
+    } else if warm {
+        format!("with {} copied first, the dependency download is a layer of its own, rebuilt only when they change", list(&files))
+    } else {
+        format!("with {} copied first, the install is rebuilt only when they change", list(&files))
+    };
+    for m in moved {
+        for install in &m.plan.installs {
+            if let (Some(note), PlanKind::WarmUp { .. }) = (&install.rec.rule.note, &m.plan.kind) {
+                why.push_str(&format!("; {note}"));
+            }
+        }
+    }
+    if fix.applicability == Applicability::Unsafe {
+        let mut reasons: Vec<String> = Vec::new();
+        for m in moved {
+            reasons.extend(m.reading.unsafe_reasons.iter().cloned());
+            if matches!(m.plan.kind, PlanKind::Split { .. }) {
+                reasons.push(format!("the RUN is split after `{}`: the rest runs in a RUN of its own after the full COPY", m.lead));
+            }
+        }
+        why.push_str(&format!(". Unsafe: {}", reasons.join("; ")));
+    }
+    why
+}
+

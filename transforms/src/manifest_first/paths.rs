@@ -1,0 +1,247 @@
+//! Where things are: directories inside the image, followed symbolically through WORKDIR and `cd`,
+//! and the build context as its listing shows it.
+
+use crate::dockerignore::matcher::Matcher;
+use crate::Context;
+
+/// A directory inside the image. The base image's working directory is not known, nor is a path
+/// that starts with a variable: those are kept as opaque roots, which is enough to compare two
+/// directories of the same stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Dir {
+    root: Root,
+    parts: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Root {
+    Absolute,
+    /// The working directory the stage's base image sets.
+    Image,
+    /// A path that starts with a variable (`$APP_HOME/src`).
+    Variable(String),
+}
+
+impl Dir {
+    pub fn image() -> Dir {
+        Dir { root: Root::Image, parts: Vec::new() }
+    }
+
+    pub fn is_absolute(&self) -> bool {
+        self.root == Root::Absolute
+    }
+
+    /// `path` (unquoted) resolved against this directory; `None` when it cannot be followed
+    /// (`~`, `..` above an unknown root, a variable inside the path).
+    pub fn join(&self, path: &str) -> Option<Dir> {
+        if path.is_empty() || path.starts_with('~') {
+            return None;
+        }
+        let mut dir = if path.starts_with('/') {
+            Dir { root: Root::Absolute, parts: Vec::new() }
+        } else if path.starts_with('$') {
+            let (var, _) = path.split_once('/').unwrap_or((path, ""));
+            Dir { root: Root::Variable(var.to_string()), parts: Vec::new() }
+        } else {
+            self.clone()
+        };
+        let rest = match &dir.root {
+            Root::Variable(var) if path.starts_with('$') => &path[var.len()..],
+            _ => path,
+        };
+        for part in rest.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    if dir.parts.pop().is_none() && dir.root != Root::Absolute {
+                        return None;
+                    }
+                }
+                _ if part.contains('$') => return None,
+                _ => dir.parts.push(part.to_string()),
+            }
+        }
+        Some(dir)
+    }
+
+    /// The path of `self` below `base` (`["client"]`), or `None` when it is not inside it.
+    pub fn below(&self, base: &Dir) -> Option<Vec<String>> {
+        (self.root == base.root && self.parts.starts_with(&base.parts)).then(|| self.parts[base.parts.len()..].to_vec())
+    }
+
+    /// Whether neither directory is inside the other (and both are known absolute paths).
+    pub fn disjoint(&self, other: &Dir) -> bool {
+        self.is_absolute()
+            && other.is_absolute()
+            && !self.parts.starts_with(&other.parts)
+            && !other.parts.starts_with(&self.parts)
+    }
+}
+
+/// Whether a path of the build context is there to copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Presence {
+    Present,
+    Absent,
+    /// The listing does not go that deep, or the .dockerignore is not known.
+    Unknown,
+}
+
+/// The build context as the transform knows it: its listing, its .dockerignore and the manifests
+/// the CLI read.
+pub(super) struct Listing<'a> {
+    files: &'a [String],
+    context: &'a Context,
+    ignore: Option<Matcher>,
+    /// There is a .dockerignore whose text is not known.
+    ignore_unknown: bool,
+}
+
+impl<'a> Listing<'a> {
+    pub fn new(context: &'a Context) -> Option<Listing<'a>> {
+        let files = context.files.as_deref()?;
+        let ignore = context.dockerignore.as_deref().and_then(|text| Matcher::from_dockerignore(text).ok());
+        let ignore_unknown = ignore.is_none() && files.iter().any(|f| f == ".dockerignore");
+        Some(Listing { files, context, ignore, ignore_unknown })
+    }
+
+    /// Whether the listing shows what is inside `dir` (`""` = the root; else `a/b/`).
+    pub fn shows_inside(&self, dir: &str) -> bool {
+        dir.is_empty() || self.files.iter().any(|f| f.len() > dir.len() && f.starts_with(dir))
+    }
+
+    fn excluded(&self, path: &str) -> Option<bool> {
+        match &self.ignore {
+            Some(m) => Some(m.excludes(path)),
+            None if self.ignore_unknown => None,
+            None => Some(false),
+        }
+    }
+
+    /// Whether the file or folder `path` (`a/b`, no trailing `/`) is in the context Docker sends.
+    pub fn presence(&self, path: &str) -> Presence {
+        let parent = parent_of(path);
+        let listed = self.files.iter().any(|f| f == path || f.strip_suffix('/') == Some(path));
+        if !listed {
+            return if self.shows_inside(parent) { Presence::Absent } else { Presence::Unknown };
+        }
+        // With a .dockerignore whose text is not known, a listed file counts as present: the
+        // reading says the rewrite is Unsafe for that reason.
+        match self.excluded(path) {
+            Some(true) => Presence::Absent,
+            Some(false) | None => Presence::Present,
+        }
+    }
+
+    /// Whether the .dockerignore is known (or there is none).
+    pub fn ignore_known(&self) -> bool {
+        !self.ignore_unknown
+    }
+
+    pub fn is_dir(&self, path: &str) -> bool {
+        self.files.iter().any(|f| f.strip_suffix('/') == Some(path))
+    }
+
+    /// Files directly in `dir` (`""` or `a/b/`) whose name matches `pattern` (`*.csproj` or a name),
+    /// present in the context.
+    pub fn matching(&self, dir: &str, pattern: &str) -> Vec<String> {
+        let mut found: Vec<String> = self
+            .files
+            .iter()
+            .filter_map(|f| f.strip_prefix(dir))
+            .filter(|rest| !rest.is_empty() && !rest.contains('/'))
+            .filter(|name| glob_match(pattern, name))
+            .map(|name| format!("{dir}{name}"))
+            .filter(|path| self.presence(path) == Presence::Present)
+            .collect();
+        found.sort();
+        found
+    }
+
+    /// Folders directly in `dir` whose name matches `pattern`, present in the context (`a/b/`).
+    pub fn matching_dirs(&self, dir: &str, pattern: &str) -> Vec<String> {
+        let mut found: Vec<String> = self
+            .files
+            .iter()
+            .filter_map(|f| f.strip_prefix(dir))
+            .filter_map(|rest| rest.strip_suffix('/'))
+            .filter(|name| !name.is_empty() && !name.contains('/') && glob_match(pattern, name))
+            .map(|name| format!("{dir}{name}/"))
+            .filter(|path| self.presence(path.trim_end_matches('/')) == Presence::Present)
+            .collect();
+        found.sort();
+        found
+    }
+
+    /// The text of a manifest the CLI read, if it did.
+    pub fn content(&self, path: &str) -> Option<&'a str> {
+        self.context.contents.get(path).map(String::as_str)
+    }
+}
+
+/// `a/b/` for `a/b/c`, `""` for `c`.
+pub(super) fn parent_of(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(i) => &path[..=i],
+        None => "",
+    }
+}
+
+/// `*` and `?` on a file name.
+pub(super) fn glob_match(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    p.len() <= 64 && n.len() <= 256 && go(&p, &n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dirs_follow_workdir_and_cd() {
+        let root = Dir::image();
+        let app = root.join("/app").unwrap();
+        assert_eq!(app.join("client").unwrap().below(&app), Some(vec!["client".to_string()]));
+        assert_eq!(app.join("../app/./x/..").unwrap(), app);
+        assert_eq!(root.join("src").unwrap().below(&root), Some(vec!["src".to_string()]));
+        assert!(root.join("..").is_none());
+        let var = root.join("$APP_HOME").unwrap();
+        assert_eq!(var.join("a").unwrap().below(&var), Some(vec!["a".to_string()]));
+        assert!(var.below(&app).is_none());
+        assert!(app.disjoint(&root.join("/usr/local/bin").unwrap()));
+        assert!(!app.disjoint(&root.join("/").unwrap()));
+    }
+
+    #[test]
+    fn listing_presence() {
+        let context = Context {
+            files: Some(vec!["package.json".into(), "src/".into(), "client/".into(), "client/package.json".into(), "node_modules/".into()]),
+            dockerignore: Some("node_modules\n".into()),
+            ..Context::default()
+        };
+        let listing = Listing::new(&context).unwrap();
+        assert_eq!(listing.presence("package.json"), Presence::Present);
+        assert_eq!(listing.presence("yarn.lock"), Presence::Absent);
+        assert_eq!(listing.presence("src/main.rs"), Presence::Unknown);
+        assert_eq!(listing.presence("client/package.json"), Presence::Present);
+        assert_eq!(listing.presence("node_modules"), Presence::Absent);
+        assert_eq!(listing.matching("", "*.json"), vec!["package.json".to_string()]);
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*.csproj", "App.csproj"));
+        assert!(glob_match("package*.json", "package-lock.json"));
+        assert!(!glob_match("*.csproj", "App.csproj.user"));
+    }
+}
