@@ -14,8 +14,8 @@ pub struct Config {
     /// Never these transforms (same as `--ignore`).
     #[serde(default)]
     pub ignore: Option<Vec<String>>,
-    /// Limit `run-cleanup` and `merge-runs` to the final stage (caches of earlier stages never
-    /// reach the shipped image).
+    /// Limit `run-cleanup`, `merge-runs`, `manifest-first` and the slim swaps of `approved-base`
+    /// to the stages that reach the shipped image.
     #[serde(default, rename = "only-final-stage")]
     pub only_final_stage: bool,
     #[serde(default, rename = "run-cleanup")]
