@@ -1,0 +1,392 @@
+//! A standalone cleanup RUN (`RUN rm -rf /var/lib/apt/lists/*`, `RUN yum clean all`, …) later in
+//! the stage moves into the RUN that filled the cache, when nothing in between can use the files.
+
+use std::ops::Range;
+
+use super::edits::{self, Layout};
+use super::script::{shell_errexit, Facts, Wrap};
+use super::{stage_note, NAME};
+use crate::catalog::Input;
+use crate::fix::{Applicability, Edit, Finding, Fix};
+use crate::shell::{Command, Script};
+use crate::syntax::{Instruction, ItemKind, Keyword, Stage};
+
+/// A package manager's cache as far as moving its cleanup is concerned.
+/// (To move to knowledge/ with the package-manager data run-cleanup reads.)
+struct Family {
+    /// Programs of the package manager: a RUN in between that runs one could use the files.
+    tools: &'static [&'static str],
+    /// Programs with the subcommands that fill the cache (`""`: the bare program, as `yarn`).
+    creates: &'static [(&'static str, &'static [&'static str])],
+    /// Cleanup commands, as their non-option words.
+    cleans: &'static [&'static [&'static str]],
+    /// Where the cache lives: `rm` of these (or below them) is a cleanup.
+    paths: &'static [&'static str],
+    /// The cleanup depends on the environment (HOME, PATH, the tool's own variables).
+    env_sensitive: bool,
+}
+
+const APT_CREATES: &[&str] = &["update", "install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "source"];
+const YUM_CREATES: &[&str] = &["install", "update", "upgrade", "makecache", "groupinstall", "reinstall", "localinstall", "distro-sync"];
+
+const FAMILIES: &[Family] = &[
+    Family {
+        tools: &["apt-get", "apt", "aptitude", "apt-cache", "apt-mark", "apt-key", "dpkg", "add-apt-repository", "dpkg-reconfigure"],
+        creates: &[("apt-get", APT_CREATES), ("apt", APT_CREATES), ("aptitude", APT_CREATES)],
+        cleans: &[&["apt-get", "clean"], &["apt", "clean"], &["apt-get", "autoclean"], &["apt", "autoclean"], &["aptitude", "clean"]],
+        paths: &["/var/lib/apt/lists", "/var/cache/apt"],
+        env_sensitive: false,
+    },
+    Family {
+        tools: &["apk"],
+        creates: &[("apk", &["add", "update", "upgrade", "fix"])],
+        cleans: &[&["apk", "cache", "clean"]],
+        paths: &["/var/cache/apk"],
+        env_sensitive: false,
+    },
+    Family {
+        tools: &["yum", "dnf", "microdnf", "rpm", "yum-config-manager"],
+        creates: &[("yum", YUM_CREATES), ("dnf", YUM_CREATES), ("microdnf", YUM_CREATES)],
+        cleans: &[&["yum", "clean", "all"], &["dnf", "clean", "all"], &["microdnf", "clean", "all"]],
+        paths: &["/var/cache/yum", "/var/cache/dnf"],
+        env_sensitive: false,
+    },
+    Family {
+        tools: &["zypper", "rpm"],
+        creates: &[("zypper", &["install", "in", "refresh", "ref", "update", "up", "dist-upgrade", "dup", "patch"])],
+        cleans: &[&["zypper", "clean"], &["zypper", "cc"]],
+        paths: &["/var/cache/zypp"],
+        env_sensitive: false,
+    },
+    Family {
+        tools: &["pip", "pip2", "pip3", "python", "python2", "python3", "pipenv", "poetry"],
+        creates: &[("pip", &["install"]), ("pip2", &["install"]), ("pip3", &["install"])],
+        cleans: &[&["pip", "cache", "purge"], &["pip3", "cache", "purge"]],
+        paths: &["/root/.cache/pip", "~/.cache/pip", "$HOME/.cache/pip", "${HOME}/.cache/pip"],
+        env_sensitive: true,
+    },
+    Family {
+        tools: &["npm", "npx", "node"],
+        creates: &[("npm", &["install", "i", "ci", "add"])],
+        cleans: &[&["npm", "cache", "clean"]],
+        paths: &["/root/.npm", "~/.npm", "$HOME/.npm", "${HOME}/.npm"],
+        env_sensitive: true,
+    },
+    Family {
+        tools: &["yarn", "node"],
+        creates: &[("yarn", &["", "install", "add"])],
+        cleans: &[&["yarn", "cache", "clean"]],
+        paths: &["/usr/local/share/.cache/yarn", "/root/.cache/yarn", "~/.cache/yarn"],
+        env_sensitive: true,
+    },
+    Family {
+        tools: &["conda", "mamba", "micromamba"],
+        creates: &[("conda", &["install", "create", "update"]), ("mamba", &["install", "create", "update"]), ("micromamba", &["install", "create", "update"])],
+        cleans: &[&["conda", "clean"], &["mamba", "clean"], &["micromamba", "clean"]],
+        paths: &["/opt/conda/pkgs"],
+        env_sensitive: true,
+    },
+];
+
+/// Programs a RUN in between may run without touching a package cache (when it does not name it).
+const UNRELATED: &[&str] = &[
+    "mkdir", "chmod", "chown", "chgrp", "ln", "cp", "mv", "rm", "rmdir", "touch", "echo", "printf", "sed", "cat",
+    "tee", "true", "test", "[", "[[", "useradd", "groupadd", "adduser", "addgroup", "usermod", "groupmod", "ls",
+    "tar", "unzip", "gzip", "gunzip", "bzip2", "xz", "curl", "wget", "git", "cd", "export", "ldconfig", "locale-gen",
+    "update-ca-certificates", "ssh-keygen", "id", "sleep", "date", "grep", "head", "tail", "sort", "wc",
+];
+
+/// Instructions that cannot read or write the image's files.
+fn is_inert(keyword: Keyword) -> bool {
+    use Keyword::*;
+    matches!(keyword, Env | Arg | Label | Expose | Workdir | Cmd | Entrypoint | Stopsignal | Healthcheck | Maintainer | Onbuild)
+}
+
+/// What the cleanup pass found in a stage: findings, and the cleanup RUNs it moves under the
+/// settings (merging leaves those alone).
+pub(super) struct Moves {
+    pub findings: Vec<Finding>,
+    pub moved: Vec<usize>,
+}
+
+pub(super) fn moves(input: &Input, stage: &Stage, is_final: bool, leading: bool) -> Moves {
+    let mut out = Moves { findings: Vec::new(), moved: Vec::new() };
+    for index in stage.instructions.clone() {
+        let inst = &input.file.instructions[index];
+        if inst.keyword != Keyword::Run || !inst.flags.is_empty() {
+            continue;
+        }
+        let Some(shell) = input.shell(index) else { continue };
+        let Some(family) = cleanup_family(&shell.script) else { continue };
+        let Some(finding) = move_finding(input, stage, index, family, is_final, leading) else { continue };
+        let threshold = if input.settings.unsafe_fixes { Applicability::Unsafe } else { Applicability::Safe };
+        if finding.fix.as_ref().is_some_and(|fix| fix.applicability >= threshold) {
+            out.moved.push(index);
+        }
+        out.findings.push(finding);
+    }
+    out
+}
+
+/// The family whose cache the script only cleans, when that is all it does.
+fn cleanup_family(script: &Script) -> Option<&'static Family> {
+    if script.has_errors() || script.has_pipeline() || !script.state_changes().is_empty() || script.commands().is_empty() {
+        return None;
+    }
+    let mut found: Option<&'static Family> = None;
+    for command in script.commands() {
+        if command.step.is_none() || command.negated || command.in_condition || !quiet_redirects(command) {
+            return None;
+        }
+        let family = FAMILIES.iter().find(|f| cleans(f, command))?;
+        if found.is_some_and(|f| !std::ptr::eq(f, family)) {
+            return None;
+        }
+        found = Some(family);
+    }
+    found
+}
+
+fn quiet_redirects(command: &Command) -> bool {
+    command.redirects.iter().all(|r| r.operator.contains('&') || r.target.as_ref().is_some_and(|t| t.is("/dev/null")))
+}
+
+/// The non-option words of a command, after wrappers such as `sudo` (as written when not static).
+fn plain_words(command: &Command) -> Option<Vec<String>> {
+    let view = command.effective();
+    let mut words = Vec::new();
+    for (at, word) in view.words().iter().enumerate() {
+        let text = word.literal.as_deref().unwrap_or(&word.raw);
+        if at > 0 && text.starts_with('-') {
+            continue;
+        }
+        let text = if at == 0 { view.basename()? } else { text };
+        words.push(text.to_string());
+    }
+    Some(words)
+}
+
+fn cleans(family: &Family, command: &Command) -> bool {
+    if command.effective().is("rm") {
+        return removes_cache(family, command);
+    }
+    plain_words(command).is_some_and(|words| family.cleans.iter().any(|c| words.iter().map(String::as_str).eq(c.iter().copied())))
+}
+
+/// `rm -rf` of paths that all lie in the family's cache.
+fn removes_cache(family: &Family, command: &Command) -> bool {
+    let args = command.effective().args();
+    let mut paths = 0;
+    for arg in args {
+        let text = arg.literal.clone().unwrap_or_else(|| arg.raw.replace('"', ""));
+        if let Some(options) = text.strip_prefix('-') {
+            if !options.chars().all(|c| matches!(c, 'r' | 'R' | 'f' | 'v')) && !matches!(text.as_str(), "--recursive" | "--force" | "--verbose") {
+                return false;
+            }
+            continue;
+        }
+        let in_cache = !text.contains("..")
+            && family.paths.iter().any(|p| text == *p || text.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')));
+        if !in_cache {
+            return false;
+        }
+        paths += 1;
+    }
+    paths > 0
+}
+
+fn creates(family: &Family, script: &Script) -> bool {
+    script.commands().iter().any(|command| {
+        let view = command.effective();
+        let Some(base) = view.basename() else { return false };
+        let python_pip = matches!(base, "python" | "python3" | "python2")
+            && view.args().first().is_some_and(|w| w.is("-m"))
+            && view.args().get(1).is_some_and(|w| w.is("pip"))
+            && view.args().iter().any(|w| w.is("install"));
+        if python_pip {
+            return family.creates.iter().any(|(program, _)| *program == "pip");
+        }
+        family.creates.iter().any(|(program, subcommands)| {
+            *program == base && {
+                let sub = view.positionals(&["-o", "-c", "-t", "--target", "-r", "--requirement"]).next();
+                match sub.and_then(|w| w.literal.as_deref()) {
+                    Some(sub) => subcommands.contains(&sub),
+                    None => sub.is_none() && subcommands.contains(&""),
+                }
+            }
+        })
+    })
+}
+
+/// Whether a RUN in between provably leaves the family's cache alone.
+fn unrelated(family: &Family, script: &Script) -> bool {
+    let names_cache = family.paths.iter().any(|p| {
+        let distinctive = p.trim_start_matches("${HOME}").trim_start_matches("$HOME").trim_start_matches('~');
+        script.source().contains(distinctive)
+    });
+    !script.has_errors()
+        && !names_cache
+        && script.commands().iter().all(|command| {
+            command.words.is_empty()
+                || command.effective().basename().is_some_and(|name| UNRELATED.contains(&name) && !family.tools.contains(&name))
+        })
+}
+
+fn move_finding(input: &Input, stage: &Stage, index: usize, family: &'static Family, is_final: bool, leading: bool) -> Option<Finding> {
+    let file = input.file;
+    let cleanup = &file.instructions[index];
+    let creates_here = |j: usize| file.instructions[j].keyword == Keyword::Run && input.shell(j).is_some_and(|s| creates(family, &s.script));
+    let creator = (stage.instructions.start + 1..index).rev().find(|&j| creates_here(j))?;
+    // Right before: merging the two RUNs handles it.
+    if creator + 1 == index {
+        return None;
+    }
+    let mut env_between = false;
+    for j in creator + 1..index {
+        let inst = &file.instructions[j];
+        let line = inst.start_line;
+        if inst.keyword == Keyword::Run {
+            let Some(shell) = input.shell(j) else {
+                return Some(refused(cleanup, is_final, format!("the RUN at line {line} comes between and cannot be read: it could use the files")));
+            };
+            if !unrelated(family, &shell.script) {
+                // Right after the creator (only RUNs between): merging is about to chain it into the
+                // creator, and the next pass moves the cleanup to the end of that chain.
+                if file.instructions[creator + 1..=j].iter().all(|i| i.keyword == Keyword::Run) {
+                    return None;
+                }
+                return Some(refused(cleanup, is_final, format!("the RUN at line {line} comes between and could use the files")));
+            }
+        } else if is_inert(inst.keyword) {
+            env_between |= matches!(inst.keyword, Keyword::Env | Keyword::Arg | Keyword::Workdir);
+        } else {
+            let keyword = &file.source[inst.keyword_span.clone()];
+            let effect = match inst.keyword {
+                Keyword::User => "the cleanup would run as another user",
+                Keyword::Shell => "the cleanup would run under another shell",
+                _ => "it could use or replace the files",
+            };
+            return Some(refused(cleanup, is_final, format!("the {keyword} at line {line} comes between: {effect}")));
+        }
+    }
+    let creator_inst = &file.instructions[creator];
+    let line = creator_inst.start_line;
+    if creator_inst.flag("mount").is_some() {
+        return Some(refused(cleanup, is_final, format!("the RUN at line {line} that fills the cache has a `--mount`: the cleanup could clean the mount instead")));
+    }
+    let (Some(creator_shell), Some(cleanup_shell)) = (input.shell(creator), input.shell(index)) else { return None };
+    let first = Facts::new(creator, creator_inst, creator_shell);
+    let second = Facts::new(index, cleanup, cleanup_shell);
+    let errexit = shell_errexit(file, index);
+    let places = first.place(true, false, errexit).and_then(|a| Ok((a, second.place(false, true, errexit)?)));
+    let (first_place, second_place) = match places {
+        Ok(places) => places,
+        Err(why) => return Some(refused(cleanup, is_final, format!("the RUN at line {line} that fills the cache cannot take it: {why}"))),
+    };
+    if first_place.wrap == Wrap::Subshell {
+        if let Some(name) = first.variables.iter().find(|v| second.reads_variable(v)) {
+            return Some(refused(cleanup, is_final, format!("it reads `${name}`, which the RUN at line {line} sets")));
+        }
+    }
+    let mut reasons = first_place.unsafe_reasons;
+    if env_between && (family.env_sensitive || cleanup.args_text().contains(['$', '~'])) {
+        reasons.push("an ENV, ARG or WORKDIR between them could change what the cleanup cleans".into());
+    }
+
+    let message = message(cleanup);
+    let mut why = format!("deleting files in a later layer hides them without making the image smaller: the cleanup belongs in the RUN that created them (line {line})");
+    why.push_str(&stage_note(is_final));
+    let mut edits = Vec::new();
+    let title = if already_cleaned(&first, &second) {
+        format!("Delete the cleanup RUN: the RUN at line {line} already does it")
+    } else {
+        let layout = Layout::of(file, &[creator_inst, cleanup], leading);
+        let Some(end) = edits::script_end(file, creator_inst) else {
+            return Some(refused(cleanup, is_final, format!("the RUN at line {line} that fills the cache does not end where a command can be added")));
+        };
+        let newline = file.newline();
+        let comments: String = attached_comments(input, index).iter().map(|r| &file.source[r.clone()]).collect();
+        let moved = &file.source[cleanup.args_source_range()];
+        let joined = format!(
+            "{}{}{newline}{comments}{}{}{moved}{}",
+            first.close(first_place.wrap),
+            layout.line_end(),
+            layout.line_start(),
+            second.open(second_place.wrap),
+            second.close(second_place.wrap),
+        );
+        if first_place.wrap != Wrap::None {
+            edits.push(Edit::insert(creator_inst.args_source_range().start, first.open(first_place.wrap)));
+        }
+        edits.push(Edit::replace(end, joined));
+        format!("Move the cleanup into the RUN at line {line}")
+    };
+    edits.push(Edit::delete(removal(input, index)));
+    let applicability = if reasons.is_empty() { Applicability::Safe } else { Applicability::Unsafe };
+    if !reasons.is_empty() {
+        why.push_str(&format!(". Unsafe: {}", reasons.join("; ")));
+    }
+    let range = cleanup.keyword_span.start..cleanup.head_range().end;
+    Some(Finding::new(NAME, range, message).with_why(why).with_fix(Fix::new(title, edits, applicability)))
+}
+
+fn message(cleanup: &Instruction) -> String {
+    format!("`{}` cleans up in a layer of its own: what it deletes still ships in an earlier layer", short(cleanup.args_text()))
+}
+
+fn refused(cleanup: &Instruction, is_final: bool, reason: String) -> Finding {
+    let mut why = format!("not moved into the RUN that creates the files: {reason}");
+    why.push_str(&stage_note(is_final));
+    Finding::new(NAME, cleanup.keyword_span.clone(), message(cleanup)).with_why(why)
+}
+
+/// Whether every cleanup command of `second` already runs, the same, in `first`.
+fn already_cleaned(first: &Facts, second: &Facts) -> bool {
+    let words_of = |script: &Script| script.commands().iter().filter(|c| c.step.is_some() && !c.in_condition).filter_map(plain_words).collect::<Vec<_>>();
+    let have = words_of(first.script);
+    words_of(second.script).iter().all(|w| have.contains(w))
+}
+
+/// Comment lines right above instruction `index` (no blank line in between): they move with it.
+fn attached_comments(input: &Input, index: usize) -> Vec<Range<usize>> {
+    let file = input.file;
+    let Some(inst) = file.instructions.get(index) else { return Vec::new() };
+    // Items are in source order.
+    let at = file.items.partition_point(|item| item.span.start < inst.span.start);
+    let mut comments: Vec<Range<usize>> = file.items[..at]
+        .iter()
+        .rev()
+        .take_while(|item| item.kind == ItemKind::Comment)
+        .map(|item| item.span.clone())
+        .collect();
+    comments.reverse();
+    comments
+}
+
+/// What to delete for the moved RUN: its comments, the RUN, and a blank line that would be doubled.
+fn removal(input: &Input, index: usize) -> Range<usize> {
+    let file = input.file;
+    let inst = &file.instructions[index];
+    let start = attached_comments(input, index).first().map_or(inst.span.start, |r| r.start);
+    let before = file.items.iter().rev().find(|item| item.span.end <= start);
+    let after = file.items.iter().find(|item| item.span.start >= inst.span.end);
+    match before {
+        Some(item) if item.kind == ItemKind::Blank && after.is_none_or(|a| a.kind == ItemKind::Blank) => item.span.start..inst.span.end,
+        _ => start..inst.span.end,
+    }
+}
+
+fn short(text: &str) -> String {
+    const MAX: usize = 60;
+    if text.chars().count() <= MAX {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(MAX).collect::<String>())
+    }
+}
+
+/// Whether a script is a standalone cleanup of one package cache.
+#[cfg(test)]
+pub(super) fn is_cleanup(script: &str) -> bool {
+    cleanup_family(&crate::shell::parse_script(script)).is_some()
+}
