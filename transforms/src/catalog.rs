@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use crate::fix::Finding;
 use crate::shell::{is_posix_shell, parse_script, Script};
-use crate::syntax::{Dockerfile, Instruction, Keyword};
+use crate::syntax::{Dockerfile, Keyword};
 use crate::{Context, Settings};
 
 /// What a transform sees: the parsed file and the world around it.
@@ -15,6 +15,8 @@ pub struct Input<'a> {
     pub settings: &'a Settings,
     /// One lazily parsed shell view per instruction, shared by every transform of a pass.
     shells: Vec<OnceLock<Option<RunShell>>>,
+    /// Per instruction: whether the shell in effect there is POSIX (computed once per pass).
+    posix: OnceLock<Vec<bool>>,
 }
 
 /// The shell script of a shell-form RUN under a POSIX shell, with the map back to the source.
@@ -47,7 +49,7 @@ impl RunShell {
 impl<'a> Input<'a> {
     pub fn new(file: &'a Dockerfile, context: &'a Context, settings: &'a Settings) -> Self {
         let shells = (0..file.instructions.len()).map(|_| OnceLock::new()).collect();
-        Input { file, context, settings, shells }
+        Input { file, context, settings, shells, posix: OnceLock::new() }
     }
 
     pub fn source(&self) -> &str {
@@ -75,15 +77,22 @@ impl<'a> Input<'a> {
     /// Whether the shell in effect at instruction `index` is POSIX (no SHELL, or SHELL sh/bash…).
     /// The escape token `` ` `` marks a Windows Dockerfile: its default shell is cmd.
     pub fn posix_shell_at(&self, index: usize) -> bool {
-        let Some(stage) = self.file.stage_of(index) else { return false };
-        let last_shell: Option<&Instruction> = self.file.instructions[stage.instructions.start..index]
-            .iter()
-            .filter(|i| i.keyword == Keyword::Shell)
-            .last();
-        match last_shell {
-            Some(shell) => shell.exec.as_deref().is_some_and(is_posix_shell),
-            None => self.file.escape == '\\' && !looks_windows(&stage.image),
+        self.posix.get_or_init(|| self.posix_per_instruction()).get(index).copied().unwrap_or(false)
+    }
+
+    fn posix_per_instruction(&self) -> Vec<bool> {
+        let mut out = vec![false; self.file.instructions.len()];
+        for stage in &self.file.stages {
+            let mut posix = self.file.escape == '\\' && !looks_windows(&stage.image);
+            for i in stage.instructions.clone() {
+                out[i] = posix;
+                let inst = &self.file.instructions[i];
+                if inst.keyword == Keyword::Shell {
+                    posix = inst.exec.as_deref().is_some_and(is_posix_shell);
+                }
+            }
         }
+        out
     }
 }
 
