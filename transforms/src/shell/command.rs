@@ -39,6 +39,14 @@ impl<'a> CommandView<'a> {
         self.words.get(1..).unwrap_or(&[])
     }
 
+    /// The command that starts `skip` words later, seen the same way: `pip install x` for
+    /// `python -m pip install x` with `skip = 2`. Empty when there are not that many words.
+    pub fn after(self, skip: usize) -> CommandView<'a> {
+        CommandView {
+            words: self.words.get(skip..).unwrap_or(&[]),
+        }
+    }
+
     /// True when some argument's static value is exactly `value`.
     pub fn has_word(self, value: &str) -> bool {
         self.args().iter().any(|arg| arg.is(value))

@@ -1,0 +1,406 @@
+//! The package managers `run-cleanup` knows, read from `knowledge/package-managers.toml` (its
+//! header documents every key), and how a shell command is recognised as one of theirs.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::fix::Applicability;
+use crate::shell::{Command, CommandView, ShellWord};
+
+const SOURCE: &str = include_str!("../../knowledge/package-managers.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct Manager {
+    /// The table's key: how messages name the manager.
+    #[serde(skip)]
+    pub name: String,
+    pub programs: Vec<String>,
+    #[serde(default)]
+    pub versioned: bool,
+    #[serde(default)]
+    pub python_module: Option<String>,
+    #[serde(default)]
+    pub value_options: Vec<String>,
+    #[serde(default)]
+    pub skip_if: Vec<String>,
+    #[serde(default)]
+    pub cache_dirs: Vec<String>,
+    #[serde(default)]
+    pub flags: Vec<FlagRule>,
+    #[serde(default)]
+    pub cleanup: Option<Cleanup>,
+    #[serde(default)]
+    pub index: Option<Index>,
+    #[serde(default)]
+    pub rename: Option<Rename>,
+    #[serde(default)]
+    pub mount: Vec<Mount>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum Safety {
+    Safe,
+    Unsafe,
+}
+
+impl Safety {
+    pub fn applicability(self) -> Applicability {
+        match self {
+            Safety::Safe => Applicability::Safe,
+            Safety::Unsafe => Applicability::Unsafe,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct FlagRule {
+    pub subcommands: Vec<String>,
+    pub add: String,
+    pub present: Vec<String>,
+    #[serde(default)]
+    pub env: Option<String>,
+    #[serde(default)]
+    pub configured_by: Vec<String>,
+    #[serde(default)]
+    pub refuse_if_stage_mentions: Vec<String>,
+    #[serde(default)]
+    pub refuse_why: Option<String>,
+    #[serde(default)]
+    pub cache: bool,
+    #[serde(default = "yes")]
+    pub shrinks: bool,
+    pub safety: Safety,
+    pub why: String,
+    #[serde(default)]
+    pub unsafe_why: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct Cleanup {
+    pub after: Vec<String>,
+    pub leaves: String,
+    pub commands: Vec<CleanupCommand>,
+    #[serde(default)]
+    pub drop_when_flagged: Vec<String>,
+    #[serde(default)]
+    pub refuse_if_context_has: Vec<String>,
+    #[serde(default)]
+    pub refuse_why: Option<String>,
+    #[serde(default)]
+    pub unsafe_if_context_unknown: bool,
+    #[serde(default)]
+    pub unsafe_if_stage_mentions: Vec<String>,
+    pub safety: Safety,
+    pub why: String,
+    #[serde(default)]
+    pub unsafe_why: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct CleanupCommand {
+    pub run: String,
+    #[serde(default)]
+    pub done_by: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct Index {
+    pub update: Vec<String>,
+    #[serde(default)]
+    pub update_flags: Vec<String>,
+    pub readers: Vec<String>,
+    pub dir: String,
+    pub cleanup: CleanupCommand,
+    pub why: String,
+    #[serde(default)]
+    pub mount_setup: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct Rename {
+    pub from: String,
+    pub to: String,
+    pub subcommands: Vec<String>,
+    #[serde(default)]
+    pub rewrite: BTreeMap<String, String>,
+    #[serde(default)]
+    pub pinned_only: Vec<String>,
+    #[serde(default)]
+    pub pinned_why: Option<String>,
+    pub why: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct Mount {
+    pub target: String,
+    #[serde(default)]
+    pub sharing: Option<String>,
+}
+
+impl Mount {
+    /// The RUN flag.
+    pub fn flag(&self) -> String {
+        match &self.sharing {
+            Some(sharing) => format!(
+                "--mount=type=cache,target={},sharing={sharing}",
+                self.target
+            ),
+            None => format!("--mount=type=cache,target={}", self.target),
+        }
+    }
+}
+
+/// Every known package manager, parsed on first use.
+pub(super) fn managers() -> &'static [Manager] {
+    static MANAGERS: OnceLock<Vec<Manager>> = OnceLock::new();
+    MANAGERS.get_or_init(|| {
+        parse(SOURCE).unwrap_or_else(|e| panic!("knowledge/package-managers.toml: {e}"))
+    })
+}
+
+fn parse(text: &str) -> Result<Vec<Manager>, String> {
+    let tables: BTreeMap<String, Manager> = toml::from_str(text).map_err(|e| e.to_string())?;
+    Ok(tables
+        .into_iter()
+        .map(|(name, mut manager)| {
+            manager.name = name;
+            manager
+        })
+        .collect())
+}
+
+/// A command run by a package manager, seen from its program word on.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Invocation<'a> {
+    pub manager: &'static Manager,
+    /// Index into `Script::commands`.
+    pub command: usize,
+    /// The program word first (`pip` for `python -m pip install x`), then its arguments.
+    pub view: CommandView<'a>,
+}
+
+impl Manager {
+    /// `command` as a run of this manager, if it is one.
+    pub fn invocation<'a>(
+        &'static self,
+        index: usize,
+        command: &'a Command,
+    ) -> Option<Invocation<'a>> {
+        let view = command.effective();
+        let name = view.basename()?;
+        let view = if self.is_program(name) {
+            view
+        } else {
+            let module = self.python_module.as_deref()?;
+            let words = view.words();
+            let runs_module = is_versioned(name, "python")
+                && words.get(1).is_some_and(|w| w.is("-m"))
+                && words.get(2).is_some_and(|w| w.is(module));
+            if !runs_module {
+                return None;
+            }
+            view.after(2)
+        };
+        Some(Invocation {
+            manager: self,
+            command: index,
+            view,
+        })
+    }
+
+    pub fn is_program(&self, basename: &str) -> bool {
+        self.programs.iter().any(|p| {
+            if self.versioned {
+                is_versioned(basename, p)
+            } else {
+                basename == p
+            }
+        })
+    }
+}
+
+/// `name` is `program` followed by nothing or a version (`pip3.11` for `pip`, `python3` for `python`).
+fn is_versioned(name: &str, program: &str) -> bool {
+    name.strip_prefix(program)
+        .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit() || c == '.'))
+}
+
+impl<'a> Invocation<'a> {
+    /// The program word as written.
+    pub fn program(&self) -> &'a ShellWord {
+        &self.view.words()[0]
+    }
+
+    pub fn program_name(&self) -> &'a str {
+        self.view.basename().unwrap_or("")
+    }
+
+    pub fn positionals(&self) -> Vec<&'a ShellWord> {
+        let options: Vec<&str> = self
+            .manager
+            .value_options
+            .iter()
+            .map(String::as_str)
+            .collect();
+        self.view.positionals(&options).collect()
+    }
+
+    /// The last word of `subcommand` (`"cache clean"` is two words) when this command runs it;
+    /// for `""`, the program word when it runs with no subcommand at all.
+    pub fn runs(&self, subcommand: &str) -> Option<&'a ShellWord> {
+        let positionals = self.positionals();
+        if subcommand.is_empty() {
+            let asks_only = self
+                .view
+                .args()
+                .iter()
+                .any(|a| ["-v", "--version", "-h", "--help"].iter().any(|f| a.is(f)));
+            return (positionals.is_empty() && !asks_only).then(|| self.program());
+        }
+        let wanted: Vec<&str> = subcommand.split_whitespace().collect();
+        let matches = wanted.len() <= positionals.len()
+            && wanted.iter().zip(&positionals).all(|(w, p)| p.is(w));
+        matches.then(|| positionals[wanted.len() - 1])
+    }
+
+    /// The first of `subcommands` this command runs, with the subcommand's last word.
+    pub fn runs_any<'s>(&self, subcommands: &'s [String]) -> Option<(&'s str, &'a ShellWord)> {
+        subcommands
+            .iter()
+            .find_map(|s| self.runs(s).map(|w| (s.as_str(), w)))
+    }
+
+    /// Whether one of `spellings` (see `present` in the knowledge file) is among the arguments.
+    pub fn has_any(&self, spellings: &[String]) -> bool {
+        spellings.iter().any(|spelling| {
+            if let Some(long) = spelling.strip_prefix("--") {
+                self.view.has_flag(None, Some(long))
+            } else if let Some(short) = spelling
+                .strip_prefix('-')
+                .filter(|s| s.chars().count() == 1)
+            {
+                self.view.has_flag(short.chars().next(), None)
+            } else {
+                self.view.has_word(spelling)
+            }
+        })
+    }
+
+    /// Whether it has a flag that makes it download and install nothing (`skip-if`).
+    pub fn changes_nothing(&self) -> bool {
+        self.has_any(&self.manager.skip_if)
+    }
+
+    /// How messages show the command: `apt-get install`, `pip install`.
+    pub fn describe(&self, subcommand: &str) -> String {
+        if subcommand.is_empty() {
+            self.program_name().to_string()
+        } else {
+            format!("{} {subcommand}", self.program_name())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::parse_script;
+
+    fn manager(name: &str) -> &'static Manager {
+        managers().iter().find(|m| m.name == name).unwrap()
+    }
+
+    #[test]
+    fn the_knowledge_file_parses_and_is_consistent() {
+        let all = managers();
+        assert!(all.len() >= 10);
+        for m in all {
+            assert!(!m.programs.is_empty(), "{}", m.name);
+            for flag in &m.flags {
+                assert!(
+                    !flag.present.is_empty() && !flag.subcommands.is_empty(),
+                    "{}",
+                    m.name
+                );
+                assert!(
+                    flag.safety == Safety::Safe || flag.unsafe_why.is_some(),
+                    "{}: an unsafe flag says why",
+                    m.name
+                );
+            }
+            if let Some(cleanup) = &m.cleanup {
+                assert!(!cleanup.commands.is_empty(), "{}", m.name);
+                assert!(
+                    cleanup.refuse_if_context_has.is_empty() || cleanup.refuse_why.is_some(),
+                    "{}",
+                    m.name
+                );
+            }
+            for flag in &m.flags {
+                assert!(
+                    flag.refuse_if_stage_mentions.is_empty() || flag.refuse_why.is_some(),
+                    "{}",
+                    m.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        assert!(parse("[x]\nprograms = [\"x\"]\nflagz = []\n").is_err());
+    }
+
+    #[test]
+    fn recognises_programs_through_wrappers_versions_and_python_m() {
+        let script = parse_script("sudo -E apt-get -o X=1 install -qy curl && pip3.11 install x && python3 -m pip install y");
+        let apt = manager("apt-get");
+        let inv = apt.invocation(0, &script.commands()[0]).unwrap();
+        assert_eq!(inv.runs("install").map(|w| w.raw.as_str()), Some("install"));
+        assert!(inv.has_any(&["-y".to_string()]));
+        assert!(!inv.has_any(&["--no-install-recommends".to_string()]));
+        let pip = manager("pip");
+        assert!(pip.invocation(1, &script.commands()[1]).is_some());
+        let inv = pip.invocation(2, &script.commands()[2]).unwrap();
+        assert_eq!(inv.program().raw, "pip");
+        assert!(inv.runs("install").is_some());
+        assert!(apt.invocation(1, &script.commands()[1]).is_none());
+    }
+
+    #[test]
+    fn bare_and_two_word_subcommands() {
+        let script = parse_script(
+            "yarn && yarn --frozen-lockfile && yarn build && yarn --version && uv pip install x",
+        );
+        let yarn = manager("yarn");
+        let bare: Vec<bool> = (0..4)
+            .map(|i| {
+                yarn.invocation(i, &script.commands()[i])
+                    .unwrap()
+                    .runs("")
+                    .is_some()
+            })
+            .collect();
+        assert_eq!(bare, [true, true, false, false]);
+        let uv = manager("uv").invocation(4, &script.commands()[4]).unwrap();
+        assert_eq!(
+            uv.runs("pip install").map(|w| w.raw.as_str()),
+            Some("install")
+        );
+        assert!(uv.runs("pip sync").is_none());
+    }
+}

@@ -1,0 +1,846 @@
+#![doc = include_str!("../../docs/run-cleanup.md")]
+
+mod index;
+mod knowledge;
+mod layout;
+
+#[cfg(test)]
+mod tests;
+
+use std::ops::Range;
+
+use crate::catalog::{Input, RunShell};
+use crate::config::CacheMode;
+use crate::fix::{Applicability, Edit, Finding, Fix};
+use crate::shell::{Command, ShellWord};
+use crate::syntax::{split_words, Dockerfile, Instruction, Keyword};
+
+use knowledge::{managers, Invocation, Manager};
+use layout::{append_point, item_deletion, Layout};
+
+pub(crate) const DOC: &str = include_str!("../../docs/run-cleanup.md");
+const NAME: &str = "run-cleanup";
+
+pub(crate) fn run(input: &Input) -> Vec<Finding> {
+    let scope = Scope::new(input);
+    let mut findings = Vec::new();
+    for index in 0..input.file.instructions.len() {
+        if !scope.reports_on(index) {
+            continue;
+        }
+        let Some(run) = scope.run(index) else {
+            continue;
+        };
+        for invocation in &run.invocations {
+            findings.extend(missing_flags(&scope, &run, invocation));
+        }
+        for manager in managers() {
+            findings.extend(renames(&scope, &run, manager));
+            findings.extend(leftovers(&scope, &run, manager));
+        }
+    }
+    index::findings(&scope, &mut findings);
+    findings
+}
+
+/// What every check needs to know about the file: its stages, the mode, what to report on.
+pub(super) struct Scope<'a> {
+    input: &'a Input<'a>,
+    file: &'a Dockerfile,
+    /// For each stage, the earlier stage it is built `FROM`, if any.
+    parents: Vec<Option<usize>>,
+    /// For each stage, whether its layers are in the shipped image: the last stage and the stages
+    /// it is built on.
+    shipped: Vec<bool>,
+    mode: CacheMode,
+}
+
+/// A RUN whose shell this transform can read, with the package-manager commands in it.
+pub(super) struct Run<'a> {
+    index: usize,
+    inst: &'a Instruction,
+    shell: &'a RunShell,
+    invocations: Vec<Invocation<'a>>,
+}
+
+impl<'a> Scope<'a> {
+    fn new(input: &'a Input<'a>) -> Self {
+        let file = input.file;
+        let parents = file
+            .stages
+            .iter()
+            .map(|stage| {
+                let image = stage.image.to_ascii_lowercase();
+                file.stages[..stage.index]
+                    .iter()
+                    .rposition(|s| s.name.as_deref() == Some(image.as_str()))
+            })
+            .collect::<Vec<_>>();
+        let mut shipped = vec![false; file.stages.len()];
+        let mut stage = file.stages.len().checked_sub(1);
+        while let Some(s) = stage.filter(|s| !shipped[*s]) {
+            shipped[s] = true;
+            stage = parents[s];
+        }
+        Scope {
+            input,
+            file,
+            parents,
+            shipped,
+            mode: input.settings.config.run_cleanup.cache,
+        }
+    }
+
+    /// RUN instructions of the stages this transform reports on (`only-final-stage` honoured).
+    fn reports_on(&self, index: usize) -> bool {
+        let inst = &self.file.instructions[index];
+        let Some(stage) = self.file.stage_of(index) else {
+            return false;
+        };
+        inst.keyword == Keyword::Run
+            && (!self.input.settings.config.only_final_stage || self.shipped[stage.index])
+    }
+
+    /// The RUN's shell, when it can be read reliably (no syntax error, no heredoc).
+    fn run(&self, index: usize) -> Option<Run<'a>> {
+        let input: &'a Input<'a> = self.input;
+        let shell = input.shell(index)?;
+        if shell.script.has_errors() || shell.script.has_heredoc() {
+            return None;
+        }
+        let commands = shell.script.commands();
+        let invocations = commands
+            .iter()
+            .enumerate()
+            .flat_map(|(i, command)| {
+                managers()
+                    .iter()
+                    .filter_map(move |m| m.invocation(i, command))
+            })
+            .collect();
+        Some(Run {
+            index,
+            inst: &self.file.instructions[index],
+            shell,
+            invocations,
+        })
+    }
+
+    /// Appended to a finding's explanation in a stage that is not the shipped image.
+    fn stage_note(&self, index: usize) -> Option<String> {
+        let stage = self.file.stage_of(index)?;
+        if self.shipped[stage.index] {
+            return None;
+        }
+        let name = stage.name.as_deref().map_or_else(
+            || format!("stage {}", stage.index),
+            |n| format!("stage `{n}`"),
+        );
+        Some(format!(
+            "{name} is not part of the shipped image: this only makes the build's own layers smaller (`only-final-stage = true` skips such stages)"
+        ))
+    }
+
+    /// Indices of the instructions that run before instruction `index` in its image: those of the
+    /// stages it is built on (parents always come earlier in the file), then its own stage's.
+    fn earlier_indices(&self, index: usize) -> Vec<usize> {
+        let mut chain = Vec::new();
+        let mut stage = self.file.stage_of(index).map(|s| s.index);
+        let mut end = index;
+        while let Some(s) = stage {
+            let range = self.file.stages[s].instructions.clone();
+            chain.push(range.start..end.min(range.end));
+            stage = self.parents[s];
+            end = stage.map_or(0, |parent| self.file.stages[parent].instructions.end);
+        }
+        chain.into_iter().rev().flatten().collect()
+    }
+
+    fn earlier(&self, index: usize) -> impl Iterator<Item = &'a Instruction> + '_ {
+        self.earlier_indices(index)
+            .into_iter()
+            .map(|i| &self.file.instructions[i])
+    }
+
+    /// Whether environment variable `name` is set for `command` of `run`: by ENV or ARG (with a
+    /// value) earlier in the image, `export` earlier in the RUN, or a `NAME=x` prefix.
+    fn env_set(&self, run: &Run, command: usize, name: &str) -> bool {
+        let prefix = format!("{name}=");
+        let sets = |raw: &str| raw.starts_with(&prefix) && raw.len() > prefix.len();
+        let cmd = &run.shell.script.commands()[command];
+        if cmd
+            .assignments
+            .iter()
+            .chain(&cmd.words)
+            .any(|w| sets(&w.raw))
+        {
+            return true;
+        }
+        let exported = run.shell.script.commands()[..command].iter().any(|c| {
+            c.words.first().is_some_and(|w| w.is("export")) && c.words.iter().any(|w| sets(&w.raw))
+        });
+        exported
+            || self.earlier(run.index).any(|inst| match inst.keyword {
+                Keyword::Env | Keyword::Arg => {
+                    let words = split_words(inst.args_text(), self.file.escape);
+                    let legacy = inst.keyword == Keyword::Env
+                        && words.first().is_some_and(|w| !w.raw.contains('='));
+                    if legacy {
+                        words.first().is_some_and(|w| w.raw == name) && words.len() > 1
+                    } else {
+                        words.iter().any(|w| sets(&w.raw))
+                    }
+                }
+                _ => false,
+            })
+    }
+
+    /// Whether one of `texts` appears in an earlier RUN of the image or earlier in this one.
+    fn configured(&self, run: &Run, command: usize, texts: &[String]) -> bool {
+        if texts.is_empty() {
+            return false;
+        }
+        let before = run.shell.script.commands()[command].range.start;
+        let here = &run.shell.script.source()[..before];
+        let earlier_runs = self
+            .earlier(run.index)
+            .filter(|i| i.keyword == Keyword::Run)
+            .map(|i| i.logical.text.as_str());
+        std::iter::once(here)
+            .chain(earlier_runs)
+            .any(|text| texts.iter().any(|t| text.contains(t.as_str())))
+    }
+
+    /// Whether one of `texts` appears in the RUN or an instruction before it in the image.
+    fn mentions(&self, run: &Run, texts: &[String]) -> bool {
+        let instructions = self.earlier(run.index).chain([run.inst]);
+        !texts.is_empty()
+            && instructions
+                .map(|i| i.logical.text.as_str())
+                .any(|t| texts.iter().any(|m| t.contains(m.as_str())))
+    }
+
+    /// Instructions after `index` in its image and in every stage built on its stage.
+    fn later(&self, index: usize) -> Vec<usize> {
+        let Some(stage) = self.file.stage_of(index).map(|s| s.index) else {
+            return Vec::new();
+        };
+        let mut stages = vec![stage];
+        for s in stage + 1..self.file.stages.len() {
+            if self.parents[s].is_some_and(|p| stages.contains(&p)) {
+                stages.push(s);
+            }
+        }
+        let own = index + 1..self.file.stages[stage].instructions.end;
+        own.chain(
+            stages[1..]
+                .iter()
+                .flat_map(|&s| self.file.stages[s].instructions.clone()),
+        )
+        .collect()
+    }
+
+    /// Whether the RUN runs as root: no USER earlier in the image, or USER root / 0.
+    fn runs_as_root(&self, index: usize) -> bool {
+        let user = self
+            .earlier(index)
+            .filter(|i| i.keyword == Keyword::User)
+            .last();
+        user.is_none_or(|u| {
+            let name = u.args_text().split(':').next().unwrap_or("").trim();
+            name == "root" || name == "0"
+        })
+    }
+}
+
+impl Run<'_> {
+    fn commands(&self) -> &[Command] {
+        self.shell.script.commands()
+    }
+
+    fn of<'m>(&'m self, manager: &'m Manager) -> impl Iterator<Item = &'m Invocation<'m>> + 'm {
+        self.invocations
+            .iter()
+            .filter(move |i| std::ptr::eq(i.manager, manager))
+    }
+
+    /// Source range of a script range.
+    fn source(&self, file: &Dockerfile, range: Range<usize>) -> Range<usize> {
+        self.shell.source_range(file, range)
+    }
+
+    /// Source range of a command up to `last` (its subcommand): where findings point, a range
+    /// that flags added after it in an earlier pass do not move.
+    fn head(&self, file: &Dockerfile, command: usize, last: &ShellWord) -> Range<usize> {
+        self.source(file, self.commands()[command].range.start..last.range.end)
+    }
+
+    /// Targets of the RUN's `--mount=type=cache` and tmpfs mounts: what is written there stays
+    /// out of the layer.
+    fn mount_targets(&self) -> Vec<String> {
+        self.inst
+            .flags
+            .iter()
+            .filter(|f| f.name == "mount")
+            .filter_map(|f| {
+                let value = f.value.as_deref()?;
+                let fields: Vec<(&str, &str)> = value
+                    .split(',')
+                    .filter_map(|kv| kv.split_once('='))
+                    .collect();
+                let kind = fields
+                    .iter()
+                    .find(|(k, _)| *k == "type")
+                    .map_or("bind", |(_, v)| v);
+                let target = fields
+                    .iter()
+                    .find(|(k, _)| matches!(*k, "target" | "dst" | "destination"))?;
+                matches!(kind, "cache" | "tmpfs").then(|| target.1.to_string())
+            })
+            .collect()
+    }
+
+    /// Whether a cache or tmpfs mount covers one of `dirs` (see `cache-dirs` in the knowledge file).
+    fn mounted(&self, dirs: &[String]) -> bool {
+        let targets = self.mount_targets();
+        dirs.iter()
+            .any(|dir| targets.iter().any(|t| covers(t, dir)))
+    }
+}
+
+/// Whether mount `target` holds `dir`: the same directory or a parent of it. `*/a/b` stands for
+/// `a/b` in any directory (a home directory).
+fn covers(target: &str, dir: &str) -> bool {
+    let target = target.trim_end_matches('/');
+    match dir.strip_prefix("*/") {
+        Some(tail) => {
+            let parts: Vec<&str> = tail.split('/').collect();
+            (1..=parts.len()).any(|n| target.ends_with(&format!("/{}", parts[..n].join("/"))))
+        }
+        None => dir == target || dir.starts_with(&format!("{target}/")),
+    }
+}
+
+/// Words that run `command` with the privileges of `sudo`/`doas` as written before it, so that
+/// an added command runs the same way (`sudo rm -rf …` after `sudo apt-get …`).
+fn privilege_prefix(command: &Command) -> String {
+    let words = &command.words;
+    let skipped = words.len() - command.effective().words().len();
+    let privileged = words
+        .first()
+        .is_some_and(|w| matches!(w.literal.as_deref(), Some("sudo" | "doas")));
+    if !privileged || skipped == 0 {
+        return String::new();
+    }
+    let mut prefix: String = words[..skipped]
+        .iter()
+        .map(|w| w.raw.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    prefix.push(' ');
+    prefix
+}
+
+/// The finding's explanation: why it matters, what could change when Unsafe, the stage note.
+fn explain(
+    why: &str,
+    unsafe_why: Option<&str>,
+    applicability: Option<Applicability>,
+    note: Option<&str>,
+) -> String {
+    let mut text = why.to_string();
+    if applicability == Some(Applicability::Unsafe) {
+        if let Some(u) = unsafe_why {
+            text.push_str(&format!(". Unsafe: {u}"));
+        }
+    }
+    if let Some(note) = note {
+        text.push_str(&format!(". Note: {note}"));
+    }
+    text
+}
+
+/// `apt install` → `apt-get install`, for the subcommands that mean the same in both: all of a
+/// RUN's or none, so that one script does not mix both names.
+fn renames(scope: &Scope, run: &Run, manager: &'static Manager) -> Vec<Finding> {
+    let Some(rename) = &manager.rename else {
+        return Vec::new();
+    };
+    let targets: Vec<(&Invocation, &str, &ShellWord)> = run
+        .of(manager)
+        .filter(|i| i.program_name() == rename.from)
+        .filter_map(|i| i.runs_any(&rename.subcommands).map(|(s, w)| (i, s, w)))
+        .collect();
+    let blocked = targets
+        .iter()
+        .any(|(i, s, _)| rename.pinned_only.iter().any(|p| p == s) && !all_pinned(i));
+    let mut findings = Vec::new();
+    for (invocation, subcommand, word) in targets {
+        let program = invocation.program();
+        let Some(raw) = program.raw.strip_suffix(rename.from.as_str()) else {
+            continue;
+        };
+        let renamed = rename
+            .rewrite
+            .get(subcommand)
+            .map_or(subcommand, String::as_str);
+        let range = run.source(scope.file, program.range.start..word.range.end);
+        let message = format!(
+            "`{} {subcommand}` in a script: use `{} {renamed}`",
+            rename.from, rename.to
+        );
+        let finding = Finding::new(NAME, range, message);
+        if blocked {
+            let why = format!(
+                "{}. No fix: {}",
+                rename.why,
+                rename
+                    .pinned_why
+                    .as_deref()
+                    .unwrap_or("not every install here can be renamed")
+            );
+            findings.push(finding.with_why(why));
+            continue;
+        }
+        let mut edits = vec![Edit::replace(
+            run.source(scope.file, program.range.clone()),
+            format!("{raw}{}", rename.to),
+        )];
+        if renamed != subcommand {
+            edits.push(Edit::replace(
+                run.source(scope.file, word.range.clone()),
+                renamed,
+            ));
+        }
+        findings.push(
+            finding
+                .with_why(rename.why.clone())
+                .with_fix(Fix::safe(format!("Use `{} {renamed}`", rename.to), edits)),
+        );
+    }
+    findings
+}
+
+/// Every package of an install is pinned the way hadolint's DL3008 accepts: `pkg=version`, a
+/// path or a `.deb`.
+fn all_pinned(invocation: &Invocation) -> bool {
+    invocation.positionals().iter().skip(1).all(|p| {
+        p.literal
+            .as_deref()
+            .is_some_and(|text| text.contains('=') || text.contains('/') || text.ends_with(".deb"))
+    })
+}
+
+/// Flags the command should carry (`-y`, `--no-install-recommends`, `--no-cache-dir`, ...).
+fn missing_flags(scope: &Scope, run: &Run, invocation: &Invocation) -> Vec<Finding> {
+    let manager = invocation.manager;
+    let mut findings = Vec::new();
+    if invocation.changes_nothing() {
+        return findings;
+    }
+    for rule in &manager.flags {
+        let Some((subcommand, last_word)) = invocation.runs_any(&rule.subcommands) else {
+            continue;
+        };
+        let unnecessary = invocation.has_any(&rule.present)
+            || rule
+                .env
+                .as_deref()
+                .is_some_and(|env| scope.env_set(run, invocation.command, env))
+            || scope.configured(run, invocation.command, &rule.configured_by)
+            || (rule.cache
+                && (run.mounted(&manager.cache_dirs) || mounts_instead(scope, run, manager)));
+        if unnecessary {
+            continue;
+        }
+        let at = flag_insertion_point(scope.file, run, invocation, last_word);
+        let applicability = rule.safety.applicability();
+        let note = if rule.shrinks {
+            scope.stage_note(run.index)
+        } else {
+            None
+        };
+        let command = invocation.describe(subcommand);
+        let finding = Finding::new(
+            NAME,
+            run.head(scope.file, invocation.command, last_word),
+            format!("`{command}` without `{}`", rule.add),
+        );
+        if let Some(refuse_why) = rule
+            .refuse_why
+            .as_deref()
+            .filter(|_| scope.mentions(run, &rule.refuse_if_stage_mentions))
+        {
+            findings.push(finding.with_why(explain(
+                &format!("{}. No fix: {refuse_why}", rule.why),
+                None,
+                None,
+                note.as_deref(),
+            )));
+            continue;
+        }
+        let finding = finding.with_why(explain(
+            &rule.why,
+            rule.unsafe_why.as_deref(),
+            Some(applicability),
+            note.as_deref(),
+        ));
+        let fix = Fix::new(
+            format!("Add `{}`", rule.add),
+            vec![Edit::insert(at, format!(" {}", rule.add))],
+            applicability,
+        );
+        findings.push(finding.with_fix(fix));
+    }
+    findings
+}
+
+/// With `cache = "mount"`, a manager that has cache mounts gets them instead of cleanups; a mount
+/// under `/root` only in a RUN that runs as root (otherwise the RUN is cleaned up as usual).
+fn mounts_instead(scope: &Scope, run: &Run, manager: &Manager) -> bool {
+    let for_root = manager.mount.iter().any(|m| m.target.starts_with("/root/"));
+    scope.mode == CacheMode::Mount
+        && !manager.mount.is_empty()
+        && (!for_root || scope.runs_as_root(run.index))
+}
+
+/// Right after the subcommand, and after flags this transform already added there, so that
+/// several added flags keep a stable order (`install -y --no-install-recommends`).
+fn flag_insertion_point(
+    file: &Dockerfile,
+    run: &Run,
+    invocation: &Invocation,
+    after: &ShellWord,
+) -> usize {
+    let words = invocation.view.words();
+    let mut at = words
+        .iter()
+        .position(|w| std::ptr::eq(w, after))
+        .unwrap_or(0);
+    let added = |w: &ShellWord| invocation.manager.flags.iter().any(|r| w.is(&r.add));
+    while words.get(at + 1).is_some_and(added) {
+        at += 1;
+    }
+    run.source(file, words[at].range.clone()).end
+}
+
+/// What a manager's commands leave in the layer and its cleanup does not remove (or, with
+/// `cache = "mount"`, a cache mount would keep out).
+fn leftovers(scope: &Scope, run: &Run, manager: &'static Manager) -> Option<Finding> {
+    if run.mounted(&manager.cache_dirs) {
+        return None;
+    }
+    if mounts_instead(scope, run, manager) && manager.index.is_none() {
+        return cache_mount(scope, run, manager);
+    }
+    let cleanup = manager.cleanup.as_ref()?;
+    let triggers = triggers(run, manager);
+    let &(last, subcommand) = triggers.last()?;
+    let note = scope.stage_note(run.index);
+    let head = run.head(
+        scope.file,
+        last.command,
+        last.runs(subcommand).unwrap_or(last.program()),
+    );
+    let finding = |message: String| Finding::new(NAME, head.clone(), message);
+    if let Some(fix) = drop_redundant(scope, run, manager, &triggers) {
+        let message = format!(
+            "`{}` is unnecessary: the commands after it fetch what they need themselves",
+            last.describe(subcommand)
+        );
+        return Some(
+            finding(message)
+                .with_why(explain(&cleanup.why, None, None, note.as_deref()))
+                .with_fix(fix),
+        );
+    }
+    let missing = missing_cleanup(run, manager, &triggers);
+    if missing.is_empty() {
+        return None;
+    }
+    let finding = finding(format!(
+        "`{}` leaves {} in the layer",
+        last.describe(subcommand),
+        cleanup.leaves
+    ));
+    let files = scope.input.context.files.as_deref();
+    let refused = files.and_then(|files| {
+        cleanup.refuse_if_context_has.iter().find(|m| {
+            files
+                .iter()
+                .any(|f| f == *m || (m.ends_with('/') && f.starts_with(m.as_str())))
+        })
+    });
+    if let Some(marker) = refused {
+        let refuse_why = cleanup
+            .refuse_why
+            .as_deref()
+            .unwrap_or("the build context says cleaning is wrong");
+        let why = format!("{}. No fix: {refuse_why} (`{marker}`)", cleanup.why);
+        return Some(finding.with_why(explain(&why, None, None, note.as_deref())));
+    }
+    let applicability = if scope.mentions(run, &cleanup.unsafe_if_stage_mentions)
+        || (cleanup.unsafe_if_context_unknown && files.is_none())
+    {
+        Applicability::Unsafe
+    } else {
+        cleanup.safety.applicability()
+    };
+    let why = explain(
+        &cleanup.why,
+        cleanup.unsafe_why.as_deref(),
+        Some(applicability),
+        note.as_deref(),
+    );
+    let at = match append_point(scope.file, run.shell) {
+        Ok(at) => at,
+        Err(reason) => return Some(finding.with_why(format!("{why}. No fix: {reason}"))),
+    };
+    let layout = Layout::of(scope.file, run.inst);
+    let prefix = privilege_prefix(&run.commands()[last.command]);
+    let text: String = missing
+        .iter()
+        .map(|c| layout.append(&format!("{prefix}{c}")))
+        .collect();
+    let fix = Fix::new(
+        format!("Append `{}`", missing.join(" && ")),
+        vec![Edit::insert(at, text)],
+        applicability,
+    );
+    Some(finding.with_why(why).with_fix(fix))
+}
+
+/// The manager's commands in the RUN that fill its cache (`after` in the knowledge file).
+fn triggers<'r>(
+    run: &'r Run,
+    manager: &'static Manager,
+) -> Vec<(&'r Invocation<'r>, &'static str)> {
+    let Some(cleanup) = &manager.cleanup else {
+        return Vec::new();
+    };
+    run.of(manager)
+        .filter(|i| !i.changes_nothing())
+        .filter_map(|i| i.runs_any(&cleanup.after).map(|(s, _)| (i, s)))
+        .collect()
+}
+
+/// The cleanup commands that do not run after the last trigger, as they would be appended.
+fn missing_cleanup(run: &Run, manager: &Manager, triggers: &[(&Invocation, &str)]) -> Vec<String> {
+    let (Some(cleanup), Some((last, _))) = (&manager.cleanup, triggers.last()) else {
+        return Vec::new();
+    };
+    let after = &run.commands()[last.command + 1..];
+    cleanup
+        .commands
+        .iter()
+        .filter(|c| {
+            !std::iter::once(&c.run)
+                .chain(&c.done_by)
+                .any(|pattern| after.iter().any(|cmd| runs_pattern(manager, pattern, cmd)))
+        })
+        .map(|c| c.run.replace("{program}", &last.program().raw))
+        .collect()
+}
+
+/// With `drop-when-flagged` (apk): when every later command of the manager is one the cache flag
+/// applies to (it carries the flag, or gets it from `missing_flags`), the commands that fill the
+/// cache are unnecessary: delete them, and a later cleanup of only that cache.
+fn drop_redundant(
+    scope: &Scope,
+    run: &Run,
+    manager: &Manager,
+    triggers: &[(&Invocation, &str)],
+) -> Option<Fix> {
+    let cleanup = manager.cleanup.as_ref()?;
+    if cleanup.drop_when_flagged.is_empty() {
+        return None;
+    }
+    if triggers.len() == run.commands().len() {
+        return drop_run(scope, run, manager);
+    }
+    let first = triggers.first()?.0.command;
+    let later: Vec<&Invocation> = run
+        .of(manager)
+        .filter(|i| i.command > first && !triggers.iter().any(|(t, _)| t.command == i.command))
+        .collect();
+    if later.is_empty()
+        || !later
+            .iter()
+            .all(|i| i.runs_any(&cleanup.drop_when_flagged).is_some())
+    {
+        return None;
+    }
+    let mut edits = triggers
+        .iter()
+        .map(|(t, _)| deletion(scope.file, run, t.command))
+        .collect::<Option<Vec<Edit>>>()?;
+    let paths: Vec<&str> = cleanup
+        .commands
+        .iter()
+        .filter_map(|c| c.run.strip_prefix("rm "))
+        .filter_map(|r| r.split_whitespace().last())
+        .collect();
+    let last_use = later.iter().map(|i| i.command).max().unwrap_or(first);
+    for (i, cmd) in run.commands().iter().enumerate().skip(last_use + 1) {
+        let view = cmd.effective();
+        let mut removed = view.positionals(&[]).peekable();
+        let only_this_cache = view.is("rm")
+            && removed.peek().is_some()
+            && removed.all(|p| paths.iter().any(|path| same_path(path, &p.raw)));
+        if only_this_cache {
+            edits.extend(deletion(scope.file, run, i));
+        }
+    }
+    let (first_trigger, subcommand) = triggers[0];
+    Some(Fix::safe(
+        format!("Remove `{}`", first_trigger.describe(subcommand)),
+        edits,
+    ))
+}
+
+/// A RUN that only fills the cache (`RUN apk update`), when every later command of the manager
+/// in the image is one the cache flag applies to: delete it.
+fn drop_run(scope: &Scope, run: &Run, manager: &Manager) -> Option<Fix> {
+    let cleanup = manager.cleanup.as_ref()?;
+    if !run.inst.flags.is_empty() || layout::has_comment_lines(run.inst) {
+        return None;
+    }
+    for index in scope.later(run.index) {
+        let inst = &scope.file.instructions[index];
+        if !matches!(inst.keyword, Keyword::Run | Keyword::Onbuild) {
+            continue;
+        }
+        let later = match scope.run(index) {
+            Some(later) if inst.keyword == Keyword::Run => later,
+            _ if manager
+                .programs
+                .iter()
+                .any(|p| inst.logical.text.contains(p.as_str())) =>
+            {
+                return None
+            }
+            _ => continue,
+        };
+        // Up to its own first update: from there on it does not depend on this RUN.
+        let own_update = later
+            .of(manager)
+            .find(|i| i.runs_any(&cleanup.after).is_some())
+            .map_or(usize::MAX, |i| i.command);
+        let all_flagged = later
+            .of(manager)
+            .filter(|i| i.command < own_update)
+            .all(|i| i.runs_any(&cleanup.drop_when_flagged).is_some());
+        if !all_flagged {
+            return None;
+        }
+    }
+    Some(Fix::safe(
+        "Remove this RUN (the commands after it fetch what they need themselves)",
+        vec![Edit::delete(layout::instruction_deletion(
+            scope.file, run.index,
+        ))],
+    ))
+}
+
+/// Deleting top-level command `command` of the RUN with its `&&`, when that is clean.
+fn deletion(file: &Dockerfile, run: &Run, command: usize) -> Option<Edit> {
+    let cmd = &run.commands()[command];
+    let (step, item) = (cmd.step?, cmd.item?);
+    let items = &run.shell.script.top_level()[step].items;
+    if items[item].command_indices != [command] {
+        return None;
+    }
+    item_deletion(file, run.shell, step, item).map(Edit::delete)
+}
+
+/// Whether `cmd` runs `pattern` (a `run` or `done-by` entry of the knowledge file).
+fn runs_pattern(manager: &Manager, pattern: &str, cmd: &Command) -> bool {
+    let mut words = pattern.split_whitespace();
+    let Some(program) = words.next() else {
+        return false;
+    };
+    let view = cmd.effective();
+    let Some(name) = view.basename() else {
+        return false;
+    };
+    let args: Vec<&str> = words.filter(|w| !w.starts_with('-')).collect();
+    if program == "rm" {
+        return name == "rm"
+            && view
+                .positionals(&[])
+                .any(|p| args.iter().any(|a| same_path(a, &p.raw)));
+    }
+    let is_program = if program == "{program}" {
+        manager.is_program(name)
+    } else {
+        name == program
+    };
+    let options: Vec<&str> = manager.value_options.iter().map(String::as_str).collect();
+    let positionals: Vec<&ShellWord> = view.positionals(&options).collect();
+    is_program
+        && args.len() <= positionals.len()
+        && args.iter().zip(&positionals).all(|(a, p)| p.is(a))
+}
+
+/// Whether removing `written` (as written in a script) removes `path`, a parent of it, or a part
+/// of it: `/var/lib/apt/lists/*`, `/var/lib/apt`, `"/root/.npm"`, `~/.npm` for `/root/.npm`.
+fn same_path(path: &str, written: &str) -> bool {
+    let normal = |p: &str| {
+        let p = p.replace(['"', '\''], "");
+        let p =
+            ["$HOME/", "${HOME}/", "/root/"]
+                .iter()
+                .fold(p, |p, home| match p.strip_prefix(home) {
+                    Some(rest) => format!("~/{rest}"),
+                    None => p,
+                });
+        p.trim_end_matches(['*', '/']).to_string()
+    };
+    let (path, written) = (normal(path), normal(written));
+    !written.is_empty()
+        && (path == written
+            || path.starts_with(&format!("{written}/"))
+            || written.starts_with(&format!("{path}/")))
+}
+
+/// With `cache = "mount"`: the manager's caches go to BuildKit cache mounts instead.
+fn cache_mount(scope: &Scope, run: &Run, manager: &'static Manager) -> Option<Finding> {
+    let flag_missing = |i: &Invocation| {
+        manager.flags.iter().filter(|r| r.cache).any(|r| {
+            i.runs_any(&r.subcommands).is_some()
+                && !i.has_any(&r.present)
+                && !r
+                    .env
+                    .as_deref()
+                    .is_some_and(|env| scope.env_set(run, i.command, env))
+                && !scope.configured(run, i.command, &r.configured_by)
+        })
+    };
+    let triggers = triggers(run, manager);
+    let messy = match triggers.last() {
+        Some(&(last, _)) if !missing_cleanup(run, manager, &triggers).is_empty() => last,
+        _ => run.of(manager).find(|i| flag_missing(i))?,
+    };
+    let note = scope.stage_note(run.index);
+    let range = run.source(scope.file, run.commands()[messy.command].range.clone());
+    let finding = Finding::new(
+        NAME,
+        range,
+        format!("`{}` writes its cache into the layer", messy.program_name()),
+    );
+    let why = "with `cache = \"mount\"`, package caches belong in BuildKit cache mounts: kept between builds, never in the image";
+    let flags: String = manager
+        .mount
+        .iter()
+        .map(|m| format!(" {}", m.flag()))
+        .collect();
+    let fix = Fix::safe(
+        "Add a cache mount",
+        vec![Edit::insert(run.inst.keyword_span.end, flags)],
+    );
+    Some(
+        finding
+            .with_why(explain(why, None, None, note.as_deref()))
+            .with_fix(fix),
+    )
+}
