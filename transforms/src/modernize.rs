@@ -18,7 +18,7 @@ pub(crate) fn run(input: &Input) -> Vec<Finding> {
         let finding = match inst.keyword {
             Keyword::Maintainer => maintainer(file, inst),
             Keyword::Env => legacy_env(file, inst),
-            Keyword::Add => add_to_copy(file, inst),
+            Keyword::Add => add_to_copy(file, inst, has_workdir_before(file, inst)),
             _ => None,
         };
         findings.extend(finding);
@@ -118,17 +118,24 @@ fn is_one_quoted_word(value: &str, escape: char) -> bool {
     }
 }
 
-fn add_to_copy(file: &Dockerfile, inst: &Instruction) -> Option<Finding> {
+/// Whether a WORKDIR precedes `inst` in its stage (a relative destination is then well defined
+/// by the Dockerfile itself, not by whatever the base image set).
+fn has_workdir_before(file: &Dockerfile, inst: &Instruction) -> bool {
+    let Some(index) = file.instructions.iter().position(|i| std::ptr::eq(i, inst)) else { return false };
+    let Some(stage) = file.stage_of(index) else { return false };
+    file.instructions[stage.instructions.start..index].iter().any(|i| i.keyword == Keyword::Workdir)
+}
+
+fn add_to_copy(file: &Dockerfile, inst: &Instruction, workdir_set: bool) -> Option<Finding> {
     if inst.flags.iter().any(|f| matches!(f.name.as_str(), "checksum" | "keep-git-dir" | "unpack")) || !inst.heredocs.is_empty() {
         return None;
     }
-    let sources: Vec<String> = match &inst.exec {
-        Some(list) => list.iter().take(list.len().saturating_sub(1)).cloned().collect(),
-        None => {
-            let words = split_words(inst.args_text(), file.escape);
-            words.iter().take(words.len().saturating_sub(1)).map(|w| w.unquoted(file.escape)).collect()
-        }
+    let mut paths: Vec<String> = match &inst.exec {
+        Some(list) => list.clone(),
+        None => split_words(inst.args_text(), file.escape).iter().map(|w| w.unquoted(file.escape)).collect(),
     };
+    let destination = paths.pop().unwrap_or_default();
+    let sources = paths;
     if sources.is_empty() || sources.iter().any(|s| is_remote(s)) {
         return None;
     }
@@ -136,6 +143,11 @@ fn add_to_copy(file: &Dockerfile, inst: &Instruction) -> Option<Finding> {
         .with_why("ADD also unpacks archives and downloads URLs; COPY says exactly what happens (hadolint DL3020)");
     if let Some(reason) = sources.iter().find_map(|s| why_not_plain(s)) {
         return Some(finding.with_why(reason));
+    }
+    if !workdir_set && !destination.starts_with(['/', '$']) {
+        return Some(finding.with_why(format!(
+            "the destination `{destination}` is relative and no WORKDIR precedes it in this stage: it depends on the base image's working directory, and hadolint flags such a COPY (DL3045); set a WORKDIR or an absolute destination, then use COPY"
+        )));
     }
     let written = &file.source[inst.keyword_span.clone()];
     let edit = Edit::replace(inst.keyword_span.clone(), same_case(written, "COPY"));
