@@ -911,3 +911,64 @@ fn fix_of_many_files_ends_with_a_summary_by_transform_and_the_failed_files() {
         run.stderr
     );
 }
+
+// ---- base-image policy ----
+
+const POLICY: &str = r#"[base]
+allow = ["debian:bookworm-slim", "registry.example.com/core/*"]
+
+[[base.replace]]
+from = "ubuntu:*"
+to = "registry.example.com/core/ubuntu:22.04"
+"#;
+
+#[test]
+fn check_with_a_policy_exits_1_on_a_disallowed_base_and_0_when_allowed() {
+    let sb = Sandbox::new();
+    sb.write("dockopt.toml", POLICY);
+    sb.write("Dockerfile", "FROM centos:7\nCMD [\"true\"]\n");
+    let run = sb.run(&["check", "--select", "approved-base"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("centos:7"), "the finding names the image: {}", run.stdout);
+    assert!(run.stdout.contains("debian:bookworm-slim"), "and the allow-list: {}", run.stdout);
+
+    sb.write("Dockerfile", "FROM debian:bookworm-slim\nCMD [\"true\"]\n");
+    let run = sb.run(&["check", "--select", "approved-base"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
+#[test]
+fn a_replace_rule_of_the_policy_is_a_safe_fix() {
+    let sb = Sandbox::new();
+    sb.write("dockopt.toml", POLICY);
+    sb.write("Dockerfile", "FROM ubuntu:20.04 AS build\nCMD [\"true\"]\n");
+    let run = sb.run(&["fix", "--select", "approved-base", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(sb.read("Dockerfile"), "FROM registry.example.com/core/ubuntu:22.04 AS build\nCMD [\"true\"]\n");
+    assert_eq!(sb.run(&["check", "--select", "approved-base"]).code, 0);
+}
+
+#[test]
+fn a_bad_policy_key_is_an_error_naming_it() {
+    let sb = Sandbox::new();
+    sb.write("dockopt.toml", "[base]\nallowed = [\"x\"]\n");
+    sb.write("Dockerfile", "FROM debian:bookworm-slim\n");
+    let run = sb.run(&["check"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("allowed"), "{}", run.stderr);
+}
+
+#[test]
+fn bases_lists_the_inventory_under_the_policy() {
+    let sb = Sandbox::new();
+    sb.write("dockopt.toml", POLICY);
+    sb.write("a/Dockerfile", "FROM ubuntu:20.04\n");
+    sb.write("b/Dockerfile", "ARG BASE=debian:bookworm-slim\nFROM $BASE AS build\nFROM build\n");
+    let run = sb.run(&["bases", "--format", "json", "."]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let images: Vec<&str> = v["bases"].as_array().unwrap().iter().map(|b| b["image"].as_str().unwrap()).collect();
+    assert_eq!(images.len(), 2, "{images:?}");
+    assert!(images.contains(&"ubuntu:20.04") && images.contains(&"debian:bookworm-slim"), "{images:?}");
+    assert_eq!(v["distinct_today"], 2);
+}
