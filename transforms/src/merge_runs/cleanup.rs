@@ -237,9 +237,23 @@ fn move_finding(input: &Input, stage: &Stage, index: usize, family: &'static Fam
     let cleanup = &file.instructions[index];
     let creates_here = |j: usize| file.instructions[j].keyword == Keyword::Run && input.shell(j).is_some_and(|s| creates(family, &s.script));
     let creator = (stage.instructions.start + 1..index).rev().find(|&j| creates_here(j))?;
-    // Right before: merging the two RUNs handles it.
+    // Right before: merging the two RUNs handles it, unless the creator already runs this very
+    // cleanup (e.g. run-cleanup appended it): then the cleanup RUN is only deleted, not chained twice.
     if creator + 1 == index {
-        return None;
+        let (Some(creator_shell), Some(cleanup_shell)) = (input.shell(creator), input.shell(index)) else { return None };
+        let first = Facts::new(creator, &file.instructions[creator], creator_shell);
+        let second = Facts::new(index, cleanup, cleanup_shell);
+        if !already_cleaned(&first, &second) {
+            return None;
+        }
+        let line = file.instructions[creator].start_line;
+        let mut why = format!("the RUN right before (line {line}) already runs the same cleanup: this RUN only adds an empty layer");
+        why.push_str(&stage_note(is_final));
+        let title = format!("Delete the cleanup RUN: the RUN at line {line} already does it");
+        // Only the RUN goes: a comment above it stays (dockopt never drops a comment).
+        let fix = Fix::new(title, vec![Edit::delete(cleanup.span.clone())], Applicability::Safe);
+        let range = cleanup.keyword_span.start..cleanup.head_range().end;
+        return Some(Finding::new(NAME, range, message(cleanup)).with_why(why).with_fix(fix));
     }
     let mut env_between = false;
     for j in creator + 1..index {
