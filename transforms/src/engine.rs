@@ -58,6 +58,8 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
     // Edits applied by each pass, to map later findings back onto the original text.
     let mut history: Vec<Vec<Edit>> = Vec::new();
     let mut reported: Vec<ReportedFinding> = Vec::new();
+    // What the original text has: given back, unapplied, when the loop fails.
+    let mut first_pass: Vec<ReportedFinding> = Vec::new();
     let threshold = if settings.unsafe_fixes { Applicability::Unsafe } else { Applicability::Safe };
 
     for pass in 0..MAX_PASSES {
@@ -65,7 +67,7 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
             Ok(file) => file,
             Err(e) if pass == 0 => return Err(e),
             Err(e) => {
-                return Ok(failed(source, reported, format!("a fix produced a Dockerfile that does not parse ({e}); nothing was changed")))
+                return Ok(failed(source, first_pass, format!("a fix produced a Dockerfile that does not parse ({e}); nothing was changed")))
             }
         };
         let input = Input::new(&file, context, settings);
@@ -96,7 +98,15 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
             applied[i] = true;
         }
 
+        let next = (!accepted.is_empty()).then(|| apply_edits(&text, &accepted));
+        let settled = next.as_ref().is_none_or(|n| *n == text);
+        // Reported: every fix that was applied, in the pass that applied it, and what the settled
+        // text still has. A finding of an earlier pass that no later pass raises again was resolved
+        // along the way (often by another transform's fix): reporting it would be stale.
         for (f, was_applied) in findings.iter().zip(&applied) {
+            if !(*was_applied || settled || pass == 0) {
+                continue;
+            }
             let mut f = f.clone();
             f.range = map_back(&history, f.range.clone());
             if let Some(fix) = f.fix.as_mut() {
@@ -105,14 +115,16 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
                     fix.edits.clear();
                 }
             }
-            match reported.iter_mut().find(|r| r.finding.transform == f.transform && r.finding.message == f.message && r.finding.range == f.range) {
-                Some(r) => r.applied |= *was_applied,
-                None => reported.push(ReportedFinding { finding: f, applied: *was_applied }),
+            let report = ReportedFinding { finding: f, applied: *was_applied && !settled };
+            if pass == 0 {
+                first_pass.push(report.clone());
+            }
+            if (report.applied || settled) && !reported.iter().any(|r| same(r, &report)) {
+                reported.push(report);
             }
         }
 
-        let next = (!accepted.is_empty()).then(|| apply_edits(&text, &accepted));
-        if next.as_ref().is_none_or(|n| *n == text) {
+        if settled {
             let artifacts = if context.artifacts_allowed {
                 catalog()
                     .iter()
@@ -135,7 +147,7 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
         history.push(accepted.into_iter().cloned().collect());
         text = next.expect("checked above");
     }
-    Ok(failed(source, reported, format!("fixes did not settle after {MAX_PASSES} passes; nothing was changed")))
+    Ok(failed(source, first_pass, format!("fixes did not settle after {MAX_PASSES} passes; nothing was changed")))
 }
 
 fn failed(source: &str, mut reported: Vec<ReportedFinding>, error: String) -> Outcome {
@@ -143,6 +155,11 @@ fn failed(source: &str, mut reported: Vec<ReportedFinding>, error: String) -> Ou
         r.applied = false;
     }
     Outcome { text: source.to_string(), findings: reported, error: Some(error), artifacts: Vec::new() }
+}
+
+/// The same finding at the same place: a fix applied in one pass, the remaining one of the last.
+fn same(a: &ReportedFinding, b: &ReportedFinding) -> bool {
+    a.finding.transform == b.finding.transform && a.finding.message == b.finding.message && a.finding.range == b.finding.range
 }
 
 /// Map a range over the text after `history` back onto the original text.
@@ -174,6 +191,37 @@ fn map_through(edits: &[Edit], pos: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn run(source: &str, select: &[&str], unsafe_fixes: bool) -> Outcome {
+        let settings = Settings {
+            unsafe_fixes,
+            select: Some(select.iter().map(|s| s.to_string()).collect()),
+            ..Settings::default()
+        };
+        optimize(source, &Context::default(), &settings).unwrap()
+    }
+
+    #[test]
+    fn reports_what_was_applied_and_what_remains_not_what_was_resolved_on_the_way() {
+        let source = "FROM debian:bookworm-slim\nRUN apt-get update\nRUN apt-get install -y curl\nRUN rm -rf /var/lib/apt/lists/*\n";
+        let outcome = run(source, &["run-cleanup", "merge-runs"], false);
+        assert_eq!(outcome.text.matches("RUN ").count(), 1, "{}", outcome.text);
+        assert_eq!(outcome.text.matches("rm -rf /var/lib/apt/lists/*").count(), 1, "{}", outcome.text);
+        // Only the Unsafe --no-install-recommends remains; nothing says the RUNs are still separate.
+        let remaining: Vec<&str> = outcome.findings.iter().filter(|r| !r.applied).map(|r| r.finding.message.as_str()).collect();
+        assert_eq!(remaining.len(), 1, "{remaining:?}");
+        assert!(remaining[0].contains("--no-install-recommends"), "{remaining:?}");
+        assert!(outcome.findings.iter().all(|r| r.finding.range.end <= source.len()));
+    }
+
+    #[test]
+    fn a_fix_applied_in_a_later_pass_is_reported_once_as_applied() {
+        let source = "FROM debian:bookworm-slim\nMAINTAINER me\nADD app.sh /app.sh\n";
+        let outcome = run(source, &["modernize"], false);
+        assert!(outcome.findings.iter().all(|r| r.applied), "{:?}", outcome.findings);
+        assert_eq!(outcome.findings.len(), 2);
+        assert_eq!(run(&outcome.text, &["modernize"], false).findings.len(), 0);
+    }
 
     #[test]
     fn map_through_shifts_positions_after_an_edit() {
