@@ -37,7 +37,9 @@ pub fn tail(log: &str) -> Vec<String> {
 }
 
 fn is_buildkit_line(line: &str) -> bool {
-    buildkit_id(line).is_some_and(|(_, rest)| rest.starts_with('[') || rest == "CACHED" || rest.starts_with("DONE"))
+    buildkit_id(line).is_some_and(|(_, rest)| {
+        rest.starts_with('[') || rest == "CACHED" || rest.starts_with("DONE")
+    })
 }
 
 /// `#12 rest` → (12, "rest").
@@ -72,7 +74,11 @@ fn buildkit(log: &str) -> LogSummary {
         // `ERROR: failed to solve: process "/bin/sh -c make" did not complete successfully`
         log.lines()
             .rev()
-            .find_map(|l| l.split("process \"").nth(1).and_then(|r| r.split('"').next()))
+            .find_map(|l| {
+                l.split("process \"")
+                    .nth(1)
+                    .and_then(|r| r.split('"').next())
+            })
             .map(|command| format!("RUN {}", command.trim_start_matches("/bin/sh -c ")))
     });
     LogSummary {
@@ -84,6 +90,9 @@ fn buildkit(log: &str) -> LogSummary {
 
 /// `[3/5] RUN make` or `[stage-1 3/5] COPY . .` → the instruction; `[internal] …` → `None`.
 fn buildkit_step(rest: &str) -> Option<&str> {
+    if !rest.starts_with('[') {
+        return None;
+    }
     let inner_end = rest.find(']')?;
     let label = &rest[1..inner_end];
     let counter = label.rsplit(' ').next()?;
@@ -106,11 +115,14 @@ fn steps_dialect(log: &str) -> LogSummary {
             if !instruction.to_ascii_uppercase().starts_with("FROM ") {
                 summary.steps += 1;
             }
-        } else if trimmed.starts_with("--> Using cache") || trimmed.starts_with("---> Using cache") {
+        } else if trimmed.starts_with("--> Using cache") || trimmed.starts_with("---> Using cache")
+        {
             summary.cached += 1;
         } else if let Some(step) = quoted_failed_step(trimmed) {
             explicit_failure.get_or_insert(step);
-        } else if trimmed.starts_with("The command '") && trimmed.contains("returned a non-zero code") {
+        } else if trimmed.starts_with("The command '")
+            && trimmed.contains("returned a non-zero code")
+        {
             explicit_failure.get_or_insert_with(|| last_step.clone().unwrap_or_default());
         }
     }
@@ -125,7 +137,9 @@ fn steps_dialect(log: &str) -> LogSummary {
 }
 
 fn step_instruction(line: &str) -> Option<&str> {
-    let rest = line.strip_prefix("STEP ").or_else(|| line.strip_prefix("Step "))?;
+    let rest = line
+        .strip_prefix("STEP ")
+        .or_else(|| line.strip_prefix("Step "))?;
     let (counter, instruction) = rest.split_once(':')?;
     let (n, m) = counter.trim().split_once('/')?;
     if n.parse::<u32>().is_err() || m.parse::<u32>().is_err() {

@@ -13,46 +13,52 @@ const COMMENT: &str = "dockopt verify: a one-line change to measure the build ca
 pub struct SourceEdit {
     /// Relative to the build context, `/`-separated.
     pub path: String,
-    /// The line appended (without its newline); `None` when the file is new.
-    pub appended: Option<String>,
+    /// The line appended to the file, or the whole text of the new file (without its newline).
+    pub line: String,
+    /// Whether the file is new (no copied file could take a comment).
+    pub new_file: bool,
 }
 
 impl SourceEdit {
     /// `app.py (a comment line appended)` / `dockopt-verify-edit.txt (a new file)`.
     pub fn describe(&self) -> String {
-        match self.appended {
-            Some(_) => format!("{} (a comment line appended)", self.path),
-            None => format!("{} (a new file)", self.path),
+        if self.new_file {
+            format!("{} (a new file)", self.path)
+        } else {
+            format!("{} (a comment line appended)", self.path)
         }
     }
 
     /// The file's new text, given its current text (`None`: the file does not exist).
     pub fn apply(&self, current: Option<&str>) -> String {
-        match (&self.appended, current) {
-            (Some(line), Some(text)) => {
+        match current {
+            Some(text) if !self.new_file => {
                 let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
                 let mut out = text.to_string();
                 if !out.is_empty() && !out.ends_with('\n') {
                     out.push_str(newline);
                 }
-                out.push_str(line);
+                out.push_str(&self.line);
                 out.push_str(newline);
                 out
             }
-            _ => format!("{COMMENT}\n"),
+            _ => format!("{}\n", self.line),
         }
     }
 }
 
 /// Choose the edit. `files`: the context listing (directories end with `/`); `read`: a file's text
 /// (for the few checks that need it); `ignores`: the `.dockerignore`s of both builds (a file either
-/// build leaves out of the context would not change anything).
+/// build leaves out of the context would not change anything); `marker`: what makes this run's line
+/// unique, so that an engine that cached the same edit in an earlier run still sees a change.
 pub fn choose(
     dockerfile: &Dockerfile,
     files: &[String],
     ignores: &[Matcher],
     read: impl Fn(&str) -> Option<String>,
+    marker: &str,
 ) -> SourceEdit {
+    let text = format!("{COMMENT} ({marker})");
     let sources = final_copy_sources(dockerfile);
     let copied = |path: &str| sources.iter().any(|source| covers(source, path));
     let mut best: Option<(u8, usize, &String, String)> = None;
@@ -60,7 +66,7 @@ pub fn choose(
         if file.ends_with('/') || !copied(file) || ignores.iter().any(|m| m.excludes(file)) {
             continue;
         }
-        let Some((rank, line)) = comment_line(file, &read) else {
+        let Some((rank, line)) = comment_line(file, &text, &read) else {
             continue;
         };
         let depth = file.matches('/').count();
@@ -75,11 +81,13 @@ pub fn choose(
     match best {
         Some((_, _, file, line)) => SourceEdit {
             path: file.clone(),
-            appended: Some(line),
+            line,
+            new_file: false,
         },
         None => SourceEdit {
             path: new_file_path(&sources, files),
-            appended: None,
+            line: text,
+            new_file: true,
         },
     }
 }
@@ -158,16 +166,42 @@ fn new_file_path(sources: &[String], files: &[String]) -> String {
 }
 
 const MANIFESTS: &[&str] = &[
-    "package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "go.mod",
-    "go.sum", "Cargo.toml", "Cargo.lock", "Gemfile", "Gemfile.lock", "composer.json", "composer.lock",
-    "pyproject.toml", "Pipfile", "Pipfile.lock", "poetry.lock", "setup.py", "setup.cfg", "pom.xml",
-    "build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts", "mix.exs", "mix.lock",
+    "package.json",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "go.mod",
+    "go.sum",
+    "Cargo.toml",
+    "Cargo.lock",
+    "Gemfile",
+    "Gemfile.lock",
+    "composer.json",
+    "composer.lock",
+    "pyproject.toml",
+    "Pipfile",
+    "Pipfile.lock",
+    "poetry.lock",
+    "setup.py",
+    "setup.cfg",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "settings.gradle",
+    "settings.gradle.kts",
+    "mix.exs",
+    "mix.lock",
     ".dockerignore",
 ];
 
 /// `(rank, line)`: rank 0 for code, 1 for other files that take comments; `None` for files that
 /// take none, dependency manifests (editing them is not a source edit) and Dockerfiles.
-fn comment_line(path: &str, read: &impl Fn(&str) -> Option<String>) -> Option<(u8, String)> {
+fn comment_line(
+    path: &str,
+    text: &str,
+    read: &impl Fn(&str) -> Option<String>,
+) -> Option<(u8, String)> {
     let name = path.rsplit('/').next().unwrap_or(path);
     if name.starts_with('.')
         || MANIFESTS.contains(&name)
@@ -176,21 +210,25 @@ fn comment_line(path: &str, read: &impl Fn(&str) -> Option<String>) -> Option<(u
     {
         return None;
     }
-    if matches!(name, "Makefile" | "makefile" | "GNUmakefile" | "CMakeLists.txt") {
-        return Some((1, format!("# {COMMENT}")));
+    if matches!(
+        name,
+        "Makefile" | "makefile" | "GNUmakefile" | "CMakeLists.txt"
+    ) {
+        return Some((1, format!("# {text}")));
     }
     let extension = name.rsplit_once('.')?.1.to_ascii_lowercase();
     let (rank, open, close) = match extension.as_str() {
-        "py" | "rb" | "sh" | "bash" | "pl" | "pm" | "r" | "ex" | "exs" | "cr" | "jl" | "nim" | "tcl" => {
-            (0, "#", "")
-        }
-        "js" | "mjs" | "cjs" | "ts" | "mts" | "cts" | "jsx" | "tsx" | "go" | "rs" | "c" | "h" | "cc" | "cpp"
-        | "cxx" | "hpp" | "hh" | "java" | "kt" | "kts" | "scala" | "cs" | "swift" | "dart" | "groovy"
-        | "zig" | "v" | "scss" => (0, "//", ""),
+        "py" | "rb" | "sh" | "bash" | "pl" | "pm" | "r" | "ex" | "exs" | "cr" | "jl" | "nim"
+        | "tcl" => (0, "#", ""),
+        "js" | "mjs" | "cjs" | "ts" | "mts" | "cts" | "jsx" | "tsx" | "go" | "rs" | "c" | "h"
+        | "cc" | "cpp" | "cxx" | "hpp" | "hh" | "java" | "kt" | "kts" | "scala" | "cs"
+        | "swift" | "dart" | "groovy" | "zig" | "v" | "scss" => (0, "//", ""),
         "php" => {
             // After a closing `?>` a comment would be output, not code.
-            let text = read(path)?;
-            let closed = text.rfind("?>").is_some_and(|close| text.rfind("<?").is_none_or(|open| close > open));
+            let source = read(path)?;
+            let closed = source
+                .rfind("?>")
+                .is_some_and(|close| source.rfind("<?").is_none_or(|open| close > open));
             if closed {
                 return None;
             }
@@ -204,5 +242,5 @@ fn comment_line(path: &str, read: &impl Fn(&str) -> Option<String>) -> Option<(u
         "yaml" | "yml" | "toml" | "cfg" | "ini" | "conf" | "properties" => (1, "#", ""),
         _ => return None,
     };
-    Some((rank, format!("{open} {COMMENT}{close}")))
+    Some((rank, format!("{open} {text}{close}")))
 }

@@ -95,7 +95,10 @@ fn probe(kind: EngineKind) -> Result<Engine, String> {
         .map_err(|e| format!("cannot run it: {e}"))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("it failed");
+        let first = stderr
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("it failed");
         let reason = match kind {
             EngineKind::Docker => format!("the daemon is not reachable ({})", first.trim()),
             _ => first.trim().to_string(),
@@ -108,7 +111,13 @@ fn probe(kind: EngineKind) -> Result<Engine, String> {
         _ => stdout
             .lines()
             .find(|l| l.trim_start().starts_with("Version:"))
-            .map(|l| format!("{} {}", kind.program(), l.trim_start()["Version:".len()..].trim()))
+            .map(|l| {
+                format!(
+                    "{} {}",
+                    kind.program(),
+                    l.trim_start()["Version:".len()..].trim()
+                )
+            })
             .unwrap_or_else(|| kind.program().to_string()),
     };
     Ok(Engine { kind, version })
@@ -142,10 +151,35 @@ impl Engine {
         extra: &[String],
         log_file: &Path,
     ) -> io::Result<BuildRun> {
+        let run = self.build_with(dockerfile, context, tag, no_cache, extra, log_file, true)?;
+        // A Docker client without buildx refuses BuildKit: its classic builder still builds.
+        if self.kind == EngineKind::Docker
+            && !run.ok
+            && run.log.contains("buildx component is missing")
+        {
+            return self.build_with(dockerfile, context, tag, no_cache, extra, log_file, false);
+        }
+        Ok(run)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build_with(
+        &self,
+        dockerfile: &Path,
+        context: &Path,
+        tag: &str,
+        no_cache: bool,
+        extra: &[String],
+        log_file: &Path,
+        buildkit: bool,
+    ) -> io::Result<BuildRun> {
         let mut command = self.command();
         match self.kind {
-            EngineKind::Docker => {
+            EngineKind::Docker if buildkit => {
                 command.args(["build", "--progress=plain"]);
+            }
+            EngineKind::Docker => {
+                command.env("DOCKER_BUILDKIT", "0").arg("build");
             }
             EngineKind::Podman => {
                 command.args(["build", "--layers"]);
@@ -158,6 +192,8 @@ impl Engine {
         if no_cache {
             command.arg("--no-cache");
         }
+        // A failed step's container is not left behind.
+        command.arg("--force-rm");
         command.arg("-f").arg(dockerfile).arg("-t").arg(tag);
         command.args(extra);
         command.arg(context);
@@ -178,7 +214,13 @@ impl Engine {
     pub fn inspect(&self, tag: &str) -> Result<ImageFacts, String> {
         match self.kind {
             EngineKind::Docker | EngineKind::Podman => {
-                let out = self.run_ok(&["image", "inspect", "-f", "{{.Size}} {{len .RootFS.Layers}}", tag])?;
+                let out = self.run_ok(&[
+                    "image",
+                    "inspect",
+                    "-f",
+                    "{{.Size}} {{len .RootFS.Layers}}",
+                    tag,
+                ])?;
                 let mut words = out.split_whitespace();
                 let size = words.next().and_then(|w| w.parse().ok());
                 let layers = words.next().and_then(|w| w.parse().ok());
@@ -189,14 +231,23 @@ impl Engine {
             }
             EngineKind::Buildah => {
                 let layers = self
-                    .run_ok(&["inspect", "--type", "image", "-f", "{{len .OCIv1.RootFS.DiffIDs}}", tag])?
+                    .run_ok(&[
+                        "inspect",
+                        "--type",
+                        "image",
+                        "-f",
+                        "{{len .OCIv1.RootFS.DiffIDs}}",
+                        tag,
+                    ])?
                     .trim()
                     .parse()
                     .map_err(|_| "unexpected `buildah inspect` output".to_string())?;
                 // buildah prints only a rounded size (`682 MB`).
                 let size_text = self.run_ok(&["images", "--format", "{{.Size}}", tag])?;
-                let size = parse_human_size(size_text.lines().next().unwrap_or(""))
-                    .ok_or_else(|| format!("unexpected `buildah images` size: {}", size_text.trim()))?;
+                let size =
+                    parse_human_size(size_text.lines().next().unwrap_or("")).ok_or_else(|| {
+                        format!("unexpected `buildah images` size: {}", size_text.trim())
+                    })?;
                 Ok(ImageFacts { size, layers })
             }
         }
@@ -207,7 +258,8 @@ impl Engine {
         let (mut command, container) = self.export_command(tag)?;
         let errors_path = scratch.join("export.err");
         let result = (|| {
-            let errors = File::create(&errors_path).map_err(|e| format!("{}: {e}", errors_path.display()))?;
+            let errors = File::create(&errors_path)
+                .map_err(|e| format!("{}: {e}", errors_path.display()))?;
             let mut child = command
                 .stdout(Stdio::piped())
                 .stderr(errors)
@@ -220,7 +272,10 @@ impl Engine {
             let status = child.wait().map_err(|e| e.to_string())?;
             if !status.success() {
                 let stderr = std::fs::read_to_string(&errors_path).unwrap_or_default();
-                return Err(format!("exporting the filesystem failed: {}", stderr.trim()));
+                return Err(format!(
+                    "exporting the filesystem failed: {}",
+                    stderr.trim()
+                ));
             }
             listing.map_err(|e| format!("cannot read the exported filesystem: {e}"))
         })();
@@ -244,7 +299,10 @@ impl Engine {
                 Ok((command, container))
             }
             EngineKind::Buildah => {
-                let container = self.run_ok(&["from", "--pull=never", tag])?.trim().to_string();
+                let container = self
+                    .run_ok(&["from", "--pull=never", tag])?
+                    .trim()
+                    .to_string();
                 let script = "set -e; m=$(buildah mount \"$1\"); tar -C \"$m\" -cf - .; buildah umount \"$1\" >/dev/null";
                 // Mounting needs buildah's user namespace when not root.
                 let mut command = if is_root() {
@@ -264,11 +322,24 @@ impl Engine {
     pub fn rpm_packages(&self, tag: &str) -> Result<String, String> {
         match self.kind {
             EngineKind::Docker | EngineKind::Podman => self.run_ok(&[
-                "run", "--rm", "--network", "none", "--entrypoint", "rpm", tag, "-qa", "--qf", "%{NAME}\\n",
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "--entrypoint",
+                "rpm",
+                tag,
+                "-qa",
+                "--qf",
+                "%{NAME}\\n",
             ]),
             EngineKind::Buildah => {
-                let container = self.run_ok(&["from", "--pull=never", tag])?.trim().to_string();
-                let result = self.run_ok(&["run", &container, "--", "rpm", "-qa", "--qf", "%{NAME}\\n"]);
+                let container = self
+                    .run_ok(&["from", "--pull=never", tag])?
+                    .trim()
+                    .to_string();
+                let result =
+                    self.run_ok(&["run", &container, "--", "rpm", "-qa", "--qf", "%{NAME}\\n"]);
                 let _ = self.run_ok(&["rm", &container]);
                 result
             }

@@ -95,7 +95,10 @@ pub fn run(args: &VerifyArgs) -> i32 {
             return crate::EXIT_ERROR;
         }
     };
-    let reports: Vec<FileReport> = jobs.iter().map(|job| crate::process::process(job, false)).collect();
+    let reports: Vec<FileReport> = jobs
+        .iter()
+        .map(|job| crate::process::process(job, false))
+        .collect();
     let plan = crate::artifacts::plan(&reports);
     for e in &plan.errors {
         eprintln!("{e}");
@@ -120,6 +123,7 @@ pub fn run(args: &VerifyArgs) -> i32 {
         args,
         work: work.path().to_path_buf(),
         tag_prefix: format!("localhost/dockopt-verify:{}", std::process::id()),
+        marker: run_marker(),
     };
     let total = reports.len();
     let files: Vec<FileVerdict> = reports
@@ -186,6 +190,8 @@ struct Session<'a> {
     args: &'a VerifyArgs,
     work: PathBuf,
     tag_prefix: String,
+    /// Makes this run's source edit unique (see `edit::choose`).
+    marker: String,
 }
 
 /// The two build contexts of one Dockerfile.
@@ -231,7 +237,11 @@ impl Session<'_> {
         };
         let (outcome, source) = outcome;
         let artifacts: Vec<_> = plan.for_report(index).collect();
-        let mut result = verdict(display, Verdict::Unchanged, "`dockopt fix` changes nothing: nothing to build");
+        let mut result = verdict(
+            display,
+            Verdict::Unchanged,
+            "`dockopt fix` changes nothing: nothing to build",
+        );
         for finding in outcome.findings.iter().filter(|f| f.applied) {
             let name = finding.finding.transform.to_string();
             if !result.transforms.contains(&name) {
@@ -263,7 +273,12 @@ impl Session<'_> {
         let after_tag = format!("{}-{index}-after", self.tag_prefix);
 
         progress("  building the original");
-        let before = match self.build(&pair.before_dockerfile, &pair.before_context, &before_tag, &pair.logs.join("before.log")) {
+        let before = match self.build(
+            &pair.before_dockerfile,
+            &pair.before_context,
+            &before_tag,
+            &pair.logs.join("before.log"),
+        ) {
             Ok(build) => build,
             Err(e) => {
                 result.verdict = Verdict::Error;
@@ -274,7 +289,10 @@ impl Session<'_> {
         if !before.ok {
             result.verdict = Verdict::OriginalFails;
             result.message = match &before.log.failed_step {
-                Some(step) => format!("the original does not build here (it fails at `{step}`): nothing to compare with"),
+                Some(step) => format!(
+                    "the original does not build here (it fails at `{}`): nothing to compare with",
+                    report::short_step(step)
+                ),
                 None => "the original does not build here: nothing to compare with".to_string(),
             };
             result.before = Some(before);
@@ -282,7 +300,12 @@ impl Session<'_> {
             return result;
         }
         progress("  building the rewrite");
-        let after = match self.build(&pair.after_dockerfile, &pair.after_context, &after_tag, &pair.logs.join("after.log")) {
+        let after = match self.build(
+            &pair.after_dockerfile,
+            &pair.after_context,
+            &after_tag,
+            &pair.logs.join("after.log"),
+        ) {
             Ok(build) => build,
             Err(e) => {
                 result.verdict = Verdict::Error;
@@ -294,8 +317,13 @@ impl Session<'_> {
         if !after.ok {
             result.verdict = Verdict::Unsafe;
             result.message = match &after.log.failed_step {
-                Some(step) => format!("the original builds but the rewrite fails at `{step}`: the rewrite is unsafe"),
-                None => "the original builds but the rewrite fails: the rewrite is unsafe".to_string(),
+                Some(step) => format!(
+                    "the original builds but the rewrite fails at `{}`: the rewrite is unsafe",
+                    report::short_step(step)
+                ),
+                None => {
+                    "the original builds but the rewrite fails: the rewrite is unsafe".to_string()
+                }
             };
             result.before = Some(before);
             result.after = Some(after);
@@ -307,7 +335,14 @@ impl Session<'_> {
         result.after = Some(after);
         self.compare(&mut result, &before_tag, &after_tag, &pair);
         if !self.args.skip_cache_check {
-            result.cache = self.cache_check(&mut result.notes, source, context_dir, &pair, &before_tag, &after_tag);
+            result.cache = self.cache_check(
+                &mut result.notes,
+                source,
+                context_dir,
+                &pair,
+                &before_tag,
+                &after_tag,
+            );
         }
         result.message = verified_message(&result);
         self.finish(&mut result, &pair, &before_tag, &after_tag);
@@ -336,7 +371,10 @@ impl Session<'_> {
         let inside = relative_to(dockerfile, context_dir);
         let (before_dockerfile, after_dockerfile) = match &inside {
             Some(rel) => (before_context.join(rel), after_context.join(rel)),
-            None => (base.join("Dockerfile.before"), base.join("Dockerfile.after")),
+            None => (
+                base.join("Dockerfile.before"),
+                base.join("Dockerfile.after"),
+            ),
         };
         replace_file(&before_dockerfile, original)?;
         replace_file(&after_dockerfile, rewritten)?;
@@ -354,10 +392,21 @@ impl Session<'_> {
         })
     }
 
-    fn build(&self, dockerfile: &Path, context: &Path, tag: &str, log_file: &Path) -> io::Result<Build> {
-        let run = self
-            .engine
-            .build(dockerfile, context, tag, self.args.no_cache, &self.args.engine_args, log_file)?;
+    fn build(
+        &self,
+        dockerfile: &Path,
+        context: &Path,
+        tag: &str,
+        log_file: &Path,
+    ) -> io::Result<Build> {
+        let run = self.engine.build(
+            dockerfile,
+            context,
+            tag,
+            self.args.no_cache,
+            &self.args.engine_args,
+            log_file,
+        )?;
         let log = buildlog::summarize(&run.log);
         let mut build = Build {
             ok: run.ok,
@@ -365,7 +414,11 @@ impl Session<'_> {
             size: None,
             layers: None,
             log,
-            log_tail: if run.ok { Vec::new() } else { buildlog::tail(&run.log) },
+            log_tail: if run.ok {
+                Vec::new()
+            } else {
+                buildlog::tail(&run.log)
+            },
             log_file: self.args.keep.then(|| log_file.display().to_string()),
         };
         if run.ok {
@@ -381,7 +434,9 @@ impl Session<'_> {
     fn compare(&self, result: &mut FileVerdict, before_tag: &str, after_tag: &str, pair: &Pair) {
         for (label, build) in [("original", &result.before), ("rewrite", &result.after)] {
             if build.as_ref().is_some_and(|b| b.size.is_none()) {
-                result.notes.push(format!("the size of the {label}'s image could not be read"));
+                result
+                    .notes
+                    .push(format!("the size of the {label}'s image could not be read"));
             }
         }
         progress("  comparing the images");
@@ -390,7 +445,9 @@ impl Session<'_> {
         let (before, after) = match (before, after) {
             (Ok(before), Ok(after)) => (before, after),
             (Err(e), _) | (_, Err(e)) => {
-                result.notes.push(format!("files and packages not compared: {e}"));
+                result
+                    .notes
+                    .push(format!("files and packages not compared: {e}"));
                 return;
             }
         };
@@ -430,28 +487,76 @@ impl Session<'_> {
             .filter_map(|dir| fs::read_to_string(dir.join(".dockerignore")).ok())
             .filter_map(|text| Matcher::from_dockerignore(&text).ok())
             .collect();
-        let chosen = edit::choose(&parsed, &listing, &ignores, |rel| {
-            fs::read_to_string(context_dir.join(rel)).ok()
-        });
+        let chosen = edit::choose(
+            &parsed,
+            &listing,
+            &ignores,
+            |rel| fs::read_to_string(context_dir.join(rel)).ok(),
+            &self.marker,
+        );
         progress(&format!("  cache check: editing {}", chosen.describe()));
         let mut check = CacheCheck {
             edit: chosen.clone(),
             before: None,
             after: None,
         };
-        for (context, dockerfile, tag, log, slot) in [
-            (&pair.before_context, &pair.before_dockerfile, before_tag, "before-edit.log", &mut check.before),
-            (&pair.after_context, &pair.after_dockerfile, after_tag, "after-edit.log", &mut check.after),
+        for (context, dockerfile, tag, side, slot) in [
+            (
+                &pair.before_context,
+                &pair.before_dockerfile,
+                before_tag,
+                "before",
+                &mut check.before,
+            ),
+            (
+                &pair.after_context,
+                &pair.after_dockerfile,
+                after_tag,
+                "after",
+                &mut check.after,
+            ),
         ] {
+            // First an unchanged rebuild: Buildah (and Podman) may take a step from an older
+            // look-alike chain of cached images (after `--no-cache`, or earlier builds of the same
+            // file) that has no image for the next step. Rebuilding once settles the chain, so the
+            // edit below measures the cache a developer who just built would have. Normally every
+            // step of it is cached and it takes a second.
+            let settle = self.engine.build(
+                dockerfile,
+                context,
+                tag,
+                false,
+                &self.args.engine_args,
+                &pair.logs.join(format!("{side}-settle.log")),
+            );
+            if !settle.as_ref().is_ok_and(|run| run.ok) {
+                let label = if side == "before" {
+                    "original"
+                } else {
+                    "rewrite"
+                };
+                notes.push(format!(
+                    "cache check: the unchanged rebuild of the {label} failed"
+                ));
+                continue;
+            }
             let target = context.join(&chosen.path);
             let current = fs::read_to_string(&target).ok();
             if let Err(e) = replace_file(&target, &chosen.apply(current.as_deref())) {
-                notes.push(format!("cache check skipped: cannot edit {}: {e}", chosen.path));
+                notes.push(format!(
+                    "cache check skipped: cannot edit {}: {e}",
+                    chosen.path
+                ));
                 return None;
             }
-            let run = self
-                .engine
-                .build(dockerfile, context, tag, false, &self.args.engine_args, &pair.logs.join(log));
+            let run = self.engine.build(
+                dockerfile,
+                context,
+                tag,
+                false,
+                &self.args.engine_args,
+                &pair.logs.join(format!("{side}-edit.log")),
+            );
             match run {
                 Ok(run) => {
                     let summary = buildlog::summarize(&run.log);
@@ -483,6 +588,15 @@ impl Session<'_> {
     }
 }
 
+/// `run 1732900000-4242`: the time and the process, unique enough for one machine's build cache.
+fn run_marker() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!("run {seconds}-{}", std::process::id())
+}
+
 fn verified_message(result: &FileVerdict) -> String {
     let mut message = "both build".to_string();
     if let (Some(before), Some(after)) = (&result.before, &result.after) {
@@ -512,7 +626,9 @@ fn relative_to(path: &Path, dir: &Path) -> Option<PathBuf> {
     let dir = canonical(dir);
     // The file may not exist yet (an extra file): canonicalize its folder.
     let path = match (path.parent(), path.file_name()) {
-        (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => canonical(parent).join(name),
+        (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
+            canonical(parent).join(name)
+        }
         _ => canonical(path),
     };
     path.strip_prefix(&dir).ok().map(Path::to_path_buf)

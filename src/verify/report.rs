@@ -118,7 +118,11 @@ impl VerifyReport {
         if pairs.is_empty() {
             return None;
         }
-        Some(pairs.iter().fold((0, 0), |(b, a), (pb, pa)| (b + pb, a + pa)))
+        Some(
+            pairs
+                .iter()
+                .fold((0, 0), |(b, a), (pb, pa)| (b + pb, a + pa)),
+        )
     }
 
     /// One line: how many files got which verdict, and the total size change.
@@ -139,7 +143,11 @@ impl VerifyReport {
         let mut line = format!(
             "verify: {} ({})",
             plural(self.files.len(), "Dockerfile", "Dockerfiles"),
-            if parts.is_empty() { "none".to_string() } else { parts.join(", ") }
+            if parts.is_empty() {
+                "none".to_string()
+            } else {
+                parts.join(", ")
+            }
         );
         if let Some((before, after)) = self.total_sizes() {
             line.push_str(&format!(
@@ -180,6 +188,15 @@ pub fn change(before: u64, after: u64) -> String {
     }
 }
 
+/// A step as it reads in a sentence: whitespace runs collapsed, cut after 80 characters.
+pub fn short_step(step: &str) -> String {
+    let collapsed = step.split_whitespace().collect::<Vec<_>>().join(" ");
+    match collapsed.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…", &collapsed[..cut]),
+        None => collapsed,
+    }
+}
+
 fn seconds(s: f64) -> String {
     format!("{s:.1} s")
 }
@@ -201,7 +218,11 @@ fn build_line(build: &Build) -> String {
         format!("ok in {}", seconds(build.seconds))
     } else {
         match &build.log.failed_step {
-            Some(step) => format!("FAILED at `{step}` after {}", seconds(build.seconds)),
+            Some(step) => format!(
+                "FAILED at `{}` after {}",
+                short_step(step),
+                seconds(build.seconds)
+            ),
             None => format!("FAILED after {}", seconds(build.seconds)),
         }
     }
@@ -209,7 +230,9 @@ fn build_line(build: &Build) -> String {
 
 fn image_text(build: &Build) -> String {
     match (build.size, build.layers) {
-        (Some(size), Some(layers)) => format!("{}, {}", bytes(size), plural(layers, "layer", "layers")),
+        (Some(size), Some(layers)) => {
+            format!("{}, {}", bytes(size), plural(layers, "layer", "layers"))
+        }
         _ => "?".to_string(),
     }
 }
@@ -218,7 +241,11 @@ fn names_list(names: &[String], limit: usize) -> String {
     if names.len() <= limit {
         names.join(", ")
     } else {
-        format!("{}, … and {} more", names[..limit].join(", "), names.len() - limit)
+        format!(
+            "{}, … and {} more",
+            names[..limit].join(", "),
+            names.len() - limit
+        )
     }
 }
 
@@ -234,7 +261,12 @@ fn verdict_label(verdict: Verdict) -> &'static str {
 
 fn cache_sentence(cache: &CacheCheck) -> String {
     let side = |rebuild: &Option<Rebuild>| match rebuild {
-        Some(r) if r.ok => format!("{} of {} steps cached (rebuilt in {})", r.cached, r.steps, seconds(r.seconds)),
+        Some(r) if r.ok => format!(
+            "{} of {} steps cached (rebuilt in {})",
+            r.cached,
+            r.steps,
+            seconds(r.seconds)
+        ),
         Some(_) => "the rebuild failed".to_string(),
         None => "not rebuilt".to_string(),
     };
@@ -249,19 +281,32 @@ fn cache_sentence(cache: &CacheCheck) -> String {
 pub fn text(report: &VerifyReport) -> String {
     let mut out = String::new();
     for file in &report.files {
-        out.push_str(&format!("{}: {} — {}\n", file.path, verdict_label(file.verdict), file.message));
+        out.push_str(&format!(
+            "{}: {} — {}\n",
+            file.path,
+            verdict_label(file.verdict),
+            file.message
+        ));
         if !file.transforms.is_empty() {
             out.push_str(&format!("  transforms  {}\n", file.transforms.join(", ")));
         }
         match (&file.before, &file.after) {
             (Some(before), Some(after)) => {
-                out.push_str(&format!("  build       original {} · rewrite {}\n", build_line(before), build_line(after)));
+                out.push_str(&format!(
+                    "  build       original {} · rewrite {}\n",
+                    build_line(before),
+                    build_line(after)
+                ));
                 if before.ok && after.ok {
                     let sizes = match (before.size, after.size) {
                         (Some(b), Some(a)) => format!(" ({})", change(b, a)),
                         _ => String::new(),
                     };
-                    out.push_str(&format!("  image       {} → {}{sizes}\n", image_text(before), image_text(after)));
+                    out.push_str(&format!(
+                        "  image       {} → {}{sizes}\n",
+                        image_text(before),
+                        image_text(after)
+                    ));
                 }
             }
             (Some(before), None) => {
@@ -290,7 +335,10 @@ pub fn text(report: &VerifyReport) -> String {
             out.push_str(&format!("  note        {note}\n"));
         }
         if let Some(kept) = &file.kept {
-            out.push_str(&format!("  kept        {} · {}\n", kept.before_image, kept.after_image));
+            out.push_str(&format!(
+                "  kept        {} · {}\n",
+                kept.before_image, kept.after_image
+            ));
         }
     }
     out
@@ -309,10 +357,16 @@ fn packages_text(packages: &PackageDiff) -> String {
         packages.added.len()
     );
     if !packages.removed.is_empty() {
-        out.push_str(&format!("              removed: {}\n", names_list(&packages.removed, TEXT_PACKAGES)));
+        out.push_str(&format!(
+            "              removed: {}\n",
+            names_list(&packages.removed, TEXT_PACKAGES)
+        ));
     }
     if !packages.added.is_empty() {
-        out.push_str(&format!("              added: {}\n", names_list(&packages.added, TEXT_PACKAGES)));
+        out.push_str(&format!(
+            "              added: {}\n",
+            names_list(&packages.added, TEXT_PACKAGES)
+        ));
     }
     out
 }
@@ -328,7 +382,11 @@ fn files_text(files: &FileDiff) -> String {
         ("only in the original", &files.only_before, true),
         ("only in the rewrite", &files.only_after, false),
     ] {
-        let lead = if first { "  files       " } else { "              " };
+        let lead = if first {
+            "  files       "
+        } else {
+            "              "
+        };
         out.push_str(&format!("{lead}{label}: {}\n", side_heading(side)));
         for dir in &side.top {
             out.push_str(&format!(
@@ -340,7 +398,23 @@ fn files_text(files: &FileDiff) -> String {
         }
     }
     if files.changed > 0 {
-        out.push_str(&format!("              changed in both: {}\n", plural(files.changed, "file", "files")));
+        out.push_str(&format!(
+            "              changed in both: {}\n",
+            plural(files.changed, "file", "files")
+        ));
+    }
+    out
+}
+
+/// `both build; …` → `Both build; ….`
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
     }
     out
 }
@@ -386,11 +460,17 @@ pub fn markdown(report: &VerifyReport) -> String {
             Verdict::OriginalFails => "⚠️ the original fails".to_string(),
             Verdict::Error => "⚠️ error".to_string(),
         };
-        let both = file.before.as_ref().zip(file.after.as_ref()).filter(|(b, a)| b.ok && a.ok);
+        let both = file
+            .before
+            .as_ref()
+            .zip(file.after.as_ref())
+            .filter(|(b, a)| b.ok && a.ok);
         let (size, layers) = match both {
             Some((b, a)) => (
                 match (b.size, a.size) {
-                    (Some(bs), Some(as_)) => format!("{} → {} ({})", bytes(bs), bytes(as_), change(bs, as_)),
+                    (Some(bs), Some(as_)) => {
+                        format!("{} → {} ({})", bytes(bs), bytes(as_), change(bs, as_))
+                    }
                     _ => String::new(),
                 },
                 match (b.layers, a.layers) {
@@ -405,7 +485,11 @@ pub fn markdown(report: &VerifyReport) -> String {
             _ => String::new(),
         };
         let cache = match &file.cache {
-            Some(CacheCheck { before: Some(b), after: Some(a), .. }) if b.ok && a.ok => {
+            Some(CacheCheck {
+                before: Some(b),
+                after: Some(a),
+                ..
+            }) if b.ok && a.ok => {
                 format!("{}/{} → {}/{}", b.cached, b.steps, a.cached, a.steps)
             }
             _ => String::new(),
@@ -425,7 +509,11 @@ pub fn markdown(report: &VerifyReport) -> String {
         if file.verdict == Verdict::Unchanged {
             continue;
         }
-        out.push_str(&format!("### {}\n\n{}\n\n", code(&file.path), file.message));
+        out.push_str(&format!(
+            "### {}\n\n{}\n\n",
+            code(&file.path),
+            sentence(&file.message)
+        ));
         if !file.transforms.is_empty() {
             let names: Vec<String> = file.transforms.iter().map(|t| code(t)).collect();
             out.push_str(&format!("Transforms: {}\n\n", names.join(", ")));
@@ -445,7 +533,10 @@ pub fn markdown(report: &VerifyReport) -> String {
             }
         }
         if let Some(files) = &file.files {
-            for (label, side) in [("only in the original", &files.only_before), ("only in the rewrite", &files.only_after)] {
+            for (label, side) in [
+                ("only in the original", &files.only_before),
+                ("only in the rewrite", &files.only_after),
+            ] {
                 if side.files == 0 {
                     continue;
                 }
@@ -462,7 +553,10 @@ pub fn markdown(report: &VerifyReport) -> String {
             }
         }
         if let Some(cache) = &file.cache {
-            out.push_str(&format!("- **Cache:** {}\n", cache_sentence(cache).replace(&cache.edit.path, &code(&cache.edit.path))));
+            out.push_str(&format!(
+                "- **Cache:** {}\n",
+                cache_sentence(cache).replace(&cache.edit.path, &code(&cache.edit.path))
+            ));
         }
         for note in &file.notes {
             out.push_str(&format!("- Note: {note}\n"));
@@ -476,9 +570,13 @@ pub fn markdown(report: &VerifyReport) -> String {
                 .log
                 .failed_step
                 .as_deref()
-                .map(|s| format!(" at {}", code(s)))
+                .map(|s| format!(" at {}", code(&short_step(s))))
                 .unwrap_or_default();
-            let fence = if build.log_tail.iter().any(|l| l.contains("```")) { "~~~~" } else { "```" };
+            let fence = if build.log_tail.iter().any(|l| l.contains("```")) {
+                "~~~~"
+            } else {
+                "```"
+            };
             out.push_str(&format!(
                 "\n<details><summary>Build log of the {label} (failed{step})</summary>\n\n{fence}text\n{}\n{fence}\n\n</details>\n",
                 build.log_tail.join("\n")
@@ -486,6 +584,9 @@ pub fn markdown(report: &VerifyReport) -> String {
         }
         out.push('\n');
     }
-    out.push_str(&format!("{}\n", report.summary_line().trim_start_matches("verify: ")));
+    out.push_str(&format!(
+        "{}\n",
+        report.summary_line().trim_start_matches("verify: ")
+    ));
     out
 }

@@ -1,0 +1,3 @@
+module example.com/legacy/inventory
+
+go 1.19
