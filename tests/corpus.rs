@@ -6,12 +6,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+mod common;
+
+use common::corpus_dir;
 use transforms::syntax::{self, Keyword};
 use transforms::{optimize, Context, Settings};
-
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
-}
 
 /// Every corpus Dockerfile with its text. Fails (rather than passing vacuously) when the corpus is missing.
 fn corpus() -> Vec<(PathBuf, String)> {
@@ -35,8 +34,8 @@ fn corpus() -> Vec<(PathBuf, String)> {
 
 /// The build context listing of a corpus entry.
 fn context_of(path: &Path) -> Context {
-    let listing = std::fs::read_to_string(path.with_file_name("context.txt")).unwrap_or_default();
-    Context { files: Some(listing.lines().filter(|l| !l.is_empty()).map(str::to_string).collect()), ..Context::default() }
+    let entry = path.parent().expect("a corpus Dockerfile sits in its entry folder");
+    Context { files: Some(common::listing(entry)), ..Context::default() }
 }
 
 /// Corpus files that BuildKit's parser accepts but a build rejects: dockopt refuses to rewrite

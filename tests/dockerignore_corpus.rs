@@ -12,12 +12,11 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use transforms::dockerignore::matcher::{clean, Matcher, Pattern};
+mod common;
+
+use common::corpus_dir;
 use transforms::syntax::{parse, split_words, Keyword};
 use transforms::{optimize, Applicability, Context, Settings};
-
-fn corpus_dir() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus")).to_path_buf()
-}
 
 fn settings() -> Settings {
     Settings { unsafe_fixes: true, select: Some(vec!["dockerignore".to_string()]), ..Settings::default() }
@@ -140,12 +139,7 @@ struct Proposed {
 fn check_entry(entry: &Path, augment: fn(&str, &[String]) -> Vec<String>) -> (Vec<String>, Option<Proposed>) {
     let id = entry.file_name().unwrap().to_string_lossy().to_string();
     let dockerfile = std::fs::read_to_string(entry.join("Dockerfile")).unwrap();
-    let mut listing: Vec<String> = std::fs::read_to_string(entry.join("context.txt"))
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect();
+    let mut listing = common::listing(entry);
     listing.extend(augment(&dockerfile, &listing));
     listing.sort();
     listing.dedup();

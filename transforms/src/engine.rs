@@ -125,7 +125,7 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
         }
 
         if settled {
-            let artifacts = if context.artifacts_allowed {
+            let artifacts: Vec<Artifact> = if context.artifacts_allowed {
                 catalog()
                     .iter()
                     .filter(|t| settings.enabled(t.name))
@@ -137,7 +137,6 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
                 Vec::new()
             };
             // A finding whose remedy is an extra file is applied when that file is proposed.
-            let artifacts: Vec<Artifact> = artifacts;
             for r in reported.iter_mut().filter(|r| r.finding.fix.is_none()) {
                 r.applied |= artifacts.iter().any(|a| a.transform == r.finding.transform);
             }
