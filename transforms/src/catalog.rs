@@ -24,17 +24,26 @@ pub struct RunShell {
     pub script: Script,
     /// Index of the RUN in `Dockerfile::instructions`.
     pub instruction: usize,
+    /// Where the script is written: `None` for the RUN's arguments, `Some(start)` for the body of
+    /// a `RUN <<EOF` heredoc, a contiguous source range starting there.
+    pub heredoc_body: Option<usize>,
 }
 
 impl RunShell {
     /// Source range (over the Dockerfile) of a range of the script.
     pub fn source_range(&self, file: &Dockerfile, range: Range<usize>) -> Range<usize> {
+        if let Some(start) = self.heredoc_body {
+            return start + range.start..start + range.end;
+        }
         let inst = &file.instructions[self.instruction];
         inst.logical.source_range(range.start + inst.args.start..range.end + inst.args.start)
     }
 
     /// Source offset of a script offset (an insertion point).
     pub fn source_offset(&self, file: &Dockerfile, offset: usize) -> usize {
+        if let Some(start) = self.heredoc_body {
+            return start + offset;
+        }
         let inst = &file.instructions[self.instruction];
         let logical = offset + inst.args.start;
         if logical >= inst.args.end {
@@ -60,18 +69,26 @@ impl<'a> Input<'a> {
     /// ONBUILD triggers, and RUNs under a non-POSIX `SHELL` (PowerShell, cmd): transforms leave
     /// those alone.
     pub fn shell(&self, index: usize) -> Option<&RunShell> {
+        self.script(index).filter(|s| s.heredoc_body.is_none())
+    }
+
+    /// Like `shell`, and also the script of a `RUN <<EOF` whose heredoc is the whole command (the
+    /// shell runs its body): for transforms that edit commands in place, not ones that move or
+    /// join whole RUNs.
+    pub fn script(&self, index: usize) -> Option<&RunShell> {
         self.shells.get(index)?.get_or_init(|| self.build_shell(index)).as_ref()
     }
 
     fn build_shell(&self, index: usize) -> Option<RunShell> {
         let inst = self.file.instructions.get(index)?;
-        if inst.keyword != Keyword::Run || inst.exec.is_some() || !inst.heredocs.is_empty() {
+        if inst.keyword != Keyword::Run || inst.exec.is_some() || !self.posix_shell_at(index) {
             return None;
         }
-        if !self.posix_shell_at(index) {
-            return None;
+        if inst.heredocs.is_empty() {
+            return Some(RunShell { script: parse_script(inst.args_text()), instruction: index, heredoc_body: None });
         }
-        Some(RunShell { script: parse_script(inst.args_text()), instruction: index })
+        let body = heredoc_script(self.file, inst)?;
+        Some(RunShell { script: parse_script(self.file.text(body.clone())), instruction: index, heredoc_body: Some(body.start) })
     }
 
     /// Whether the shell in effect at instruction `index` is POSIX (no SHELL, or SHELL sh/bash…).
@@ -94,6 +111,35 @@ impl<'a> Input<'a> {
         }
         out
     }
+}
+
+/// The source range of the script of `RUN <<EOF … EOF` when BuildKit hands the body to the shell:
+/// the heredoc is the whole command, the body has no interpreter line other than a POSIX shell's,
+/// and (`<<-`) no tab is stripped, so script offsets are source offsets. Without its last line
+/// break, so that text appended to the script lands before the terminator line.
+fn heredoc_script(file: &Dockerfile, inst: &crate::syntax::Instruction) -> Option<Range<usize>> {
+    let [heredoc] = inst.heredocs.as_slice() else {
+        return None;
+    };
+    let command = inst.args_text().trim();
+    let name = command.strip_prefix("<<")?.trim_start_matches('-');
+    let unquoted = name.trim_matches(|c| c == '"' || c == '\'');
+    if unquoted != heredoc.name || heredoc.fd.is_some() {
+        return None;
+    }
+    let text = file.text(heredoc.body.clone());
+    if heredoc.chomp && text.split('\n').any(|line| line.starts_with('\t')) {
+        return None;
+    }
+    if let Some(interpreter) = text.strip_prefix("#!") {
+        let interpreter = interpreter.lines().next().unwrap_or_default();
+        let words: Vec<String> = interpreter.split_whitespace().map(String::from).collect();
+        if !is_posix_shell(&words) {
+            return None;
+        }
+    }
+    let trimmed = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(text);
+    Some(heredoc.body.start..heredoc.body.start + trimmed.len())
 }
 
 /// Windows base images run RUN under cmd.exe.

@@ -101,7 +101,11 @@ pub(super) fn item_deletion(
     step: usize,
     index: usize,
 ) -> Option<Range<usize>> {
-    let items = &shell.script.top_level().get(step)?.items;
+    let steps = shell.script.top_level();
+    let items = &steps.get(step)?.items;
+    if items.len() == 1 && shell.heredoc_body.is_some() {
+        return line_deletion(file, shell, steps, step);
+    }
     let and = |i: usize| {
         items
             .get(i)
@@ -122,6 +126,22 @@ pub(super) fn item_deletion(
         l.kind != LineKind::Content && l.span.start < range.end && range.start < l.span.end
     });
     (!drops_a_line).then_some(range)
+}
+
+/// In a heredoc script, a command that is a line of its own (`apk update` above `apk add`): its
+/// line, when another step follows on a later line.
+fn line_deletion(file: &Dockerfile, shell: &RunShell, steps: &[crate::shell::Step], step: usize) -> Option<Range<usize>> {
+    let next = steps.get(step + 1)?;
+    let script = &file.source[shell.source_range(file, 0..next.range.start)];
+    let this = &steps[step].range;
+    let before = &script[..this.start];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let between = &script[this.end..];
+    let own_line = before[line_start..].trim().is_empty()
+        && between.matches('\n').count() == 1
+        && between.trim_matches([' ', '\t', '\r', '\n']).is_empty();
+    let line_end = this.end + between.find('\n')? + 1;
+    own_line.then(|| shell.source_offset(file, line_start)..shell.source_offset(file, line_end))
 }
 
 /// The source range that deletes instruction `index`, with a blank line after it when one is

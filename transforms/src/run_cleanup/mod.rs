@@ -101,10 +101,11 @@ impl<'a> Scope<'a> {
             && (!self.input.settings.config.only_final_stage || self.shipped[stage.index])
     }
 
-    /// The RUN's shell, when it can be read reliably (no syntax error, no heredoc).
+    /// The RUN's shell (its arguments, or the body of `RUN <<EOF`), when it can be read reliably
+    /// (no syntax error, no heredoc inside the script).
     fn run(&self, index: usize) -> Option<Run<'a>> {
         let input: &'a Input<'a> = self.input;
-        let shell = input.shell(index)?;
+        let shell = input.script(index)?;
         if shell.script.has_errors() || shell.script.has_heredoc() {
             return None;
         }
@@ -371,9 +372,17 @@ fn renames(scope: &Scope, run: &Run, manager: &'static Manager) -> Vec<Finding> 
         .filter(|i| i.program_name() == rename.from)
         .filter_map(|i| i.runs_any(&rename.subcommands).map(|(s, w)| (i, s, w)))
         .collect();
-    let blocked = targets
-        .iter()
-        .any(|(i, s, _)| rename.pinned_only.iter().any(|p| p == s) && !all_pinned(i));
+    // hadolint's pin warning (DL3008) is one per RUN: renaming cannot add it where an unpinned
+    // `apt-get install` in the same RUN already draws it.
+    let already_unpinned = run.of(manager).any(|i| {
+        i.program_name() == rename.to
+            && i.runs_any(&rename.pinned_only).is_some()
+            && !all_pinned(i)
+    });
+    let blocked = !already_unpinned
+        && targets
+            .iter()
+            .any(|(i, s, _)| rename.pinned_only.iter().any(|p| p == s) && !all_pinned(i));
     let mut findings = Vec::new();
     for (invocation, subcommand, word) in targets {
         let program = invocation.program();

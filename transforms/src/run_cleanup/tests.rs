@@ -325,13 +325,27 @@ fn mount_mode_uses_cache_mounts() {
 fn shells_it_cannot_read_are_left_alone() {
     for source in [
         "FROM debian\nRUN [\"apt-get\", \"install\", \"curl\"]\n",
-        "FROM debian\nRUN <<EOF\napt-get update\napt-get install curl\nEOF\n",
+        "FROM debian\nRUN <<EOF\n#!/usr/bin/python3\nprint('apt-get install curl')\nEOF\n",
+        "FROM debian\nRUN python3 <<EOF\nprint('pip install flask')\nEOF\n",
+        "FROM debian\nRUN <<-EOF\n\tpip install flask\n\tEOF\n",
         "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN pip install flask\n",
         "FROM debian\nSHELL [\"pwsh\", \"-c\"]\nRUN pip install flask\n",
         "FROM debian\nRUN apt-get install curl && (\n",
     ] {
         assert_eq!(fix(source), source, "{source}");
     }
+}
+
+#[test]
+fn heredoc_scripts_are_edited_in_place() {
+    assert_eq!(
+        fix("FROM alpine\nRUN <<EOF\napk update\napk add curl\nEOF\n"),
+        "FROM alpine\nRUN <<EOF\napk add --no-cache curl\nEOF\n"
+    );
+    assert_eq!(
+        fix("FROM python\nRUN <<EOF\r\npip install flask\r\nEOF\r\n"),
+        "FROM python\nRUN <<EOF\r\npip install --no-cache-dir flask\r\nEOF\r\n"
+    );
 }
 
 #[test]
