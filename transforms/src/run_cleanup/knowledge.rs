@@ -68,6 +68,10 @@ pub(super) struct FlagRule {
     pub configured_by: Vec<String>,
     #[serde(default)]
     pub refuse_if_stage_mentions: Vec<String>,
+    /// Package → packages it only recommends that are usually needed (curl → ca-certificates):
+    /// installed explicitly when the flag is added.
+    #[serde(default)]
+    pub keep_recommended: std::collections::BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub refuse_why: Option<String>,
     #[serde(default)]

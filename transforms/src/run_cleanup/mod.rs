@@ -494,14 +494,40 @@ fn missing_flags(scope: &Scope, run: &Run, invocation: &Invocation) -> Vec<Findi
             Some(applicability),
             note.as_deref(),
         ));
-        let fix = Fix::new(
-            format!("Add `{}`", rule.add),
-            vec![Edit::insert(at, format!(" {}", rule.add))],
-            applicability,
-        );
-        findings.push(finding.with_fix(fix));
+        let mut edits = vec![Edit::insert(at, format!(" {}", rule.add))];
+        let mut title = format!("Add `{}`", rule.add);
+        let kept = kept_recommendations(invocation, rule);
+        if let (Some(last), false) = (invocation.positionals().last(), kept.is_empty()) {
+            let end = run.source(scope.file, last.range.clone()).end;
+            if end > at {
+                edits.push(Edit::insert(end, format!(" {}", kept.join(" "))));
+                title = format!("{title}, and install {} explicitly", kept.join(" "));
+            }
+        }
+        findings.push(finding.with_fix(Fix::new(title, edits, applicability)));
     }
     findings
+}
+
+/// The packages the install only gets as recommendations that the flag would drop although the
+/// installed programs need them (`keep-recommended`), and that it does not name already.
+fn kept_recommendations(invocation: &Invocation, rule: &knowledge::FlagRule) -> Vec<String> {
+    let named: Vec<&str> = invocation
+        .positionals()
+        .iter()
+        .skip(1)
+        .filter_map(|p| p.literal.as_deref())
+        .map(|name| name.split(['=', ':']).next().unwrap_or(name))
+        .collect();
+    let mut kept: Vec<String> = Vec::new();
+    for package in &named {
+        for wanted in rule.keep_recommended.get(*package).into_iter().flatten() {
+            if !named.contains(&wanted.as_str()) && !kept.contains(wanted) {
+                kept.push(wanted.clone());
+            }
+        }
+    }
+    kept
 }
 
 /// With `cache = "mount"`, a manager that has cache mounts gets them instead of cleanups; a mount
