@@ -187,6 +187,14 @@ static CATALOG: &[TransformInfo] = &[
         artifacts: None,
     },
     TransformInfo {
+        name: "multi-stage",
+        summary: "Split a single-stage image that compiles inside itself into a build stage and a small runtime stage",
+        safety: "Unsafe",
+        doc: crate::multi_stage::DOC,
+        run: crate::multi_stage::run,
+        artifacts: None,
+    },
+    TransformInfo {
         name: "approved-base",
         summary: "Base images follow the allow-list and pinning policy; heavy bases become approved slim ones",
         safety: "Safe or Unsafe",

@@ -15,6 +15,7 @@ pub mod syntax;
 mod manifest_first;
 mod merge_runs;
 mod modernize;
+mod multi_stage;
 mod run_cleanup;
 
 pub use approved_base::{inventory, BaseStatus, BaseUse, Inventory, InventoryEntry, ReplacedBy, UnresolvedBase};

@@ -13,6 +13,18 @@ use super::knowledge::{managers, Index, Invocation, Manager};
 use super::layout::{append_point, has_comment_lines, instruction_deletion, Layout};
 use super::{explain, mounts_instead, privilege_prefix, runs_pattern, Run, Scope, NAME};
 
+/// Source start of the chain item after `command`'s, when no comment line lies in between.
+fn following_item(scope: &Scope, run: &Run, command: &crate::shell::Command) -> Option<usize> {
+    let (step, item) = (command.step?, command.item?);
+    let items = &run.shell.script.top_level().get(step)?.items;
+    let this = run.shell.source_range(scope.file, items.get(item)?.range.clone());
+    let start = run.shell.source_offset(scope.file, items.get(item + 1)?.range.start);
+    let comment_between = run.inst.lines.iter().any(|l| {
+        l.kind != crate::syntax::LineKind::Content && l.span.start < start && this.end < l.span.end
+    });
+    (!comment_between).then_some(start)
+}
+
 /// Where the lists a RUN sees come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Lists {
@@ -44,8 +56,60 @@ pub(super) fn findings(scope: &Scope, out: &mut Vec<Finding>) {
     for manager in managers() {
         if let Some(index) = &manager.index {
             lifecycle(scope, manager, index, out);
+            for i in 0..scope.file.instructions.len() {
+                if scope.reports_on(i) {
+                    out.extend(scope.run(i).and_then(|run| refetch(scope, &run, manager, index)));
+                }
+            }
         }
     }
+}
+
+/// `… && rm -rf /var/lib/apt/lists/* && apt-get update && …` inside one RUN, where only the
+/// manager ran since the previous update (typically two merged install RUNs): the lists are deleted
+/// and downloaded again for nothing. Nothing in between can have changed the sources, so dropping
+/// the pair installs the same packages from the same lists.
+fn refetch(scope: &Scope, run: &Run, manager: &Manager, index: &Index) -> Option<Finding> {
+    let commands = run.commands();
+    let is_manager = |c: usize| run.of(manager).any(|i| i.command == c);
+    let is_update = |c: usize| run.of(manager).any(|i| i.command == c && updates(index, i));
+    let mut last_update = None;
+    for (c, command) in commands.iter().enumerate() {
+        if is_update(c) {
+            last_update = Some(c);
+            continue;
+        }
+        let Some(previous) = last_update else { continue };
+        if !runs_pattern(manager, &index.cleanup.run, command) {
+            if !is_manager(c) {
+                last_update = None;
+            }
+            continue;
+        }
+        let next = c + 1;
+        let (rm, update) = (&commands[c], commands.get(next)?);
+        let adjacent = rm.step.is_some()
+            && rm.step == update.step
+            && rm.item.is_some_and(|i| i > 0 && update.item == Some(i + 1))
+            && ![rm, update].iter().any(|x| x.in_condition || x.in_subshell || x.in_function || x.in_substitution);
+        if !is_update(next) || !adjacent {
+            last_update = None;
+            continue;
+        }
+        let _ = previous;
+        let edits = match following_item(scope, run, update) {
+            // From the `rm` to what follows the update keeps the line breaks where they were.
+            Some(end) => vec![Edit::delete(run.source(scope.file, rm.range.clone()).start..end)],
+            None => [c, next].iter().map(|&k| super::deletion(scope.file, run, k)).collect::<Option<Vec<Edit>>>()?,
+        };
+        let range = run.source(scope.file, commands[c].range.start..commands[next].range.end);
+        return Some(
+            Finding::new(NAME, range, "the package lists are deleted and downloaded again in the same RUN")
+                .with_why("only the package manager ran since the lists were downloaded, so the same lists are fetched twice: drop the `rm` and the second update")
+                .with_fix(Fix::safe("Remove the second download of the package lists", edits)),
+        );
+    }
+    None
 }
 
 fn lifecycle(scope: &Scope, manager: &'static Manager, index: &Index, out: &mut Vec<Finding>) {

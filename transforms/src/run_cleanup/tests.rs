@@ -56,7 +56,12 @@ fn whys(source: &str) -> Vec<String> {
 fn apt_install_gets_its_flags_and_the_lists_removed() {
     assert_eq!(
         fix("FROM debian\nRUN apt-get update && apt-get install curl\n"),
-        "FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends curl \\\n    && rm -rf /var/lib/apt/lists/*\n"
+        "FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates \\\n    && rm -rf /var/lib/apt/lists/*\n"
+    );
+    // What curl only recommends but needs for HTTPS is not installed twice.
+    assert_eq!(
+        fix("FROM debian\nRUN apt-get update && apt-get install -y ca-certificates curl=7.88.1-10\n"),
+        "FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl=7.88.1-10 \\\n    && rm -rf /var/lib/apt/lists/*\n"
     );
     // Safe only: no --no-install-recommends.
     assert_eq!(
@@ -346,6 +351,17 @@ fn heredoc_scripts_are_edited_in_place() {
         fix("FROM python\nRUN <<EOF\r\npip install flask\r\nEOF\r\n"),
         "FROM python\nRUN <<EOF\r\npip install --no-cache-dir flask\r\nEOF\r\n"
     );
+}
+
+#[test]
+fn lists_are_not_downloaded_twice_in_one_run() {
+    assert_eq!(
+        fix("FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends a \\\n    && rm -rf /var/lib/apt/lists/* \\\n    && apt-get update && apt-get install -y --no-install-recommends b \\\n    && rm -rf /var/lib/apt/lists/*\n"),
+        "FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends a \\\n    && apt-get install -y --no-install-recommends b \\\n    && rm -rf /var/lib/apt/lists/*\n"
+    );
+    // A new source between the two downloads needs the second one.
+    let sources = "FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends a \\\n    && rm -rf /var/lib/apt/lists/* \\\n    && echo 'deb http://x y z' > /etc/apt/sources.list.d/x.list \\\n    && apt-get update && apt-get install -y --no-install-recommends b \\\n    && rm -rf /var/lib/apt/lists/*\n";
+    assert_eq!(fix(sources), sources);
 }
 
 #[test]

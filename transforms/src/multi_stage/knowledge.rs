@@ -1,0 +1,108 @@
+//! What `multi-stage` knows, read from `knowledge/multi-stage.toml` (its comments document every key).
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::approved_base::reference::{glob, ImageRef};
+
+const SOURCE: &str = include_str!("../../knowledge/multi-stage.toml");
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct Knowledge {
+    pub build_only: Vec<String>,
+    pub suites: Vec<String>,
+    pub distroless_static: BTreeMap<String, String>,
+    pub jre_majors: Vec<String>,
+    pub known_users: Vec<String>,
+    pub image_users: BTreeMap<String, Vec<String>>,
+    pub ecosystem: Vec<Ecosystem>,
+    pub jdk_to_jre: BTreeMap<String, String>,
+    pub debian_runtime: BTreeMap<String, String>,
+    pub alpine_runtime: BTreeMap<String, String>,
+    pub crate_runtime: BTreeMap<String, Vec<String>>,
+    pub image_runtime: BTreeMap<String, Vec<String>>,
+    pub golang_suites: BTreeMap<String, String>,
+    pub rust_suites: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Ecosystem {
+    pub name: String,
+    pub describe: String,
+    pub images: Vec<String>,
+    pub packages: Vec<String>,
+}
+
+pub(super) fn knowledge() -> &'static Knowledge {
+    static KNOWLEDGE: OnceLock<Knowledge> = OnceLock::new();
+    // Compiled-in data, checked by a unit test: a parse failure is a build defect, not an input.
+    KNOWLEDGE.get_or_init(|| toml::from_str(SOURCE).expect("knowledge/multi-stage.toml is valid"))
+}
+
+impl Knowledge {
+    pub fn ecosystem(&self, name: &str) -> Option<&Ecosystem> {
+        self.ecosystem.iter().find(|e| e.name == name)
+    }
+
+    /// The ecosystem whose toolchain the image carries.
+    pub fn image_toolchain(&self, image: &ImageRef) -> Option<&Ecosystem> {
+        let familiar = image.familiar();
+        self.ecosystem.iter().find(|e| e.images.iter().any(|g| glob(g, &familiar)))
+    }
+
+    /// The ecosystem whose toolchain the package installs.
+    pub fn package_toolchain(&self, package: &str) -> Option<&Ecosystem> {
+        self.ecosystem.iter().find(|e| e.packages.iter().any(|g| glob(g, package)))
+    }
+
+    pub fn is_build_only(&self, package: &str) -> bool {
+        self.build_only.iter().any(|g| glob(g, package))
+    }
+
+    /// The Debian suite a language image's untagged-suite version is built on.
+    pub fn default_suite(&self, table: &BTreeMap<String, String>, version: &str) -> Option<String> {
+        table
+            .iter()
+            .find(|(prefix, _)| version == prefix.as_str() || version.starts_with(&format!("{prefix}.")))
+            .map(|(_, suite)| suite.clone())
+    }
+
+    /// Packages the image gave the build implicitly that a bare Debian runtime lacks.
+    pub fn image_runtime(&self, image: &ImageRef) -> Vec<String> {
+        let familiar = image.familiar();
+        self.image_runtime.iter().filter(|(g, _)| glob(g, &familiar)).flat_map(|(_, p)| p.clone()).collect()
+    }
+
+    /// Users that exist in `image` without being created.
+    pub fn user_exists(&self, image: &str, user: &str) -> bool {
+        let name = user.split(':').next().unwrap_or(user);
+        if name.chars().all(|c| c.is_ascii_digit()) && !name.is_empty() {
+            return true;
+        }
+        if self.known_users.iter().any(|u| u == name) {
+            return true;
+        }
+        let repository = image.split(['@', ':']).next().unwrap_or(image);
+        self.image_users.iter().any(|(g, users)| glob(g, repository) && users.iter().any(|u| u == name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knowledge_parses() {
+        let k = knowledge();
+        assert!(k.ecosystem("go").is_some());
+        assert_eq!(k.debian_runtime.get("libpq-dev").map(String::as_str), Some("libpq5"));
+        assert!(k.is_build_only("build-essential"));
+        assert!(k.is_build_only("golang-1.21-go"));
+        assert_eq!(k.default_suite(&k.golang_suites, "1.22.3").as_deref(), Some("bookworm"));
+        assert_eq!(k.default_suite(&k.golang_suites, "1.2"), None);
+    }
+}

@@ -1,0 +1,81 @@
+//! What the manifests in the build context say: Cargo.toml binaries, package.json scripts, the
+//! kind of a .NET project.
+
+use std::collections::BTreeMap;
+
+/// The binaries a Cargo.toml builds, and the crates it depends on.
+pub(super) struct Cargo {
+    pub bins: Vec<String>,
+    pub dependencies: Vec<String>,
+}
+
+pub(super) fn cargo(text: &str) -> Result<Cargo, String> {
+    let value: toml::Value = toml::from_str(text).map_err(|_| "Cargo.toml does not parse".to_string())?;
+    let package = value.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str());
+    if package.is_none() && value.get("workspace").is_some() {
+        return Err("Cargo.toml is a workspace: which member's binary runs cannot be told".into());
+    }
+    let mut bins: Vec<String> = value
+        .get("bin")
+        .and_then(|b| b.as_array())
+        .map(|list| list.iter().filter_map(|b| b.get("name")?.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    if bins.is_empty() {
+        bins.extend(package.map(str::to_string));
+    }
+    let mut dependencies = Vec::new();
+    for table in ["dependencies", "build-dependencies"] {
+        if let Some(deps) = value.get(table).and_then(|d| d.as_table()) {
+            for (name, spec) in deps {
+                // `foo = { package = "bar" }` depends on the crate bar.
+                let crate_name = spec.get("package").and_then(|p| p.as_str()).unwrap_or(name);
+                dependencies.push(crate_name.to_string());
+            }
+        }
+    }
+    if bins.is_empty() {
+        return Err("Cargo.toml names no package and no [[bin]]".into());
+    }
+    Ok(Cargo { bins, dependencies })
+}
+
+/// The `scripts` of a package.json.
+pub(super) fn npm_scripts(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|_| "package.json does not parse".to_string())?;
+    Ok(value
+        .get("scripts")
+        .and_then(|s| s.as_object())
+        .map(|scripts| scripts.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+        .unwrap_or_default())
+}
+
+/// Whether a .NET project file is a web project (ASP.NET Core): it then needs the aspnet runtime.
+pub(super) fn is_web_project(text: &str) -> bool {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    compact.contains("Sdk=\"Microsoft.NET.Sdk.Web\"")
+        || compact.contains("Sdk='Microsoft.NET.Sdk.Web'")
+        || compact.contains("<FrameworkReferenceInclude=\"Microsoft.AspNetCore.App\"")
+        || compact.contains("Sdk=\"Microsoft.NET.Sdk.Razor\"")
+        || compact.contains("Sdk=\"Microsoft.NET.Sdk.BlazorWebAssembly\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cargo_bins() {
+        let c = cargo("[package]\nname = \"my-app\"\n[dependencies]\nreqwest = \"0.12\"\n").unwrap();
+        assert_eq!(c.bins, ["my-app"]);
+        assert_eq!(c.dependencies, ["reqwest"]);
+        let c = cargo("[package]\nname = \"x\"\n[[bin]]\nname = \"server\"\npath = \"src/main.rs\"\n").unwrap();
+        assert_eq!(c.bins, ["server"]);
+        assert!(cargo("[workspace]\nmembers = [\"a\"]\n").is_err());
+    }
+
+    #[test]
+    fn web_projects() {
+        assert!(is_web_project("<Project Sdk=\"Microsoft.NET.Sdk.Web\">"));
+        assert!(!is_web_project("<Project Sdk=\"Microsoft.NET.Sdk\">"));
+    }
+}

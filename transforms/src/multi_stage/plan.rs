@@ -1,0 +1,800 @@
+//! Per ecosystem: what the build produces, where it goes, on which runtime image, with which
+//! packages. `Err` is a refusal with its reason.
+
+use std::collections::BTreeMap;
+
+use super::knowledge::{knowledge, Ecosystem};
+use super::manifests;
+use super::runtime::{distroless_static, jre_of, language_runtime, slim_of, Runtime};
+use super::scan::{inside, join, run_commands, Built, Manager, Scan};
+use crate::approved_base::reference::{glob_matches, ImageRef};
+use crate::catalog::Input;
+use crate::shell::{parse_script, ShellWord};
+
+pub(super) struct Plan {
+    pub runtime: String,
+    pub manager: Option<Manager>,
+    pub packages: Vec<String>,
+    /// Instructions (without line ends) after WORKDIR and before the artifacts (npm's production install).
+    pub setup: Vec<String>,
+    /// `COPY --from=build <from> <to>`.
+    pub copies: Vec<(String, String)>,
+    /// Absolute paths in CMD/ENTRYPOINT/HEALTHCHECK to rewrite: (old, new).
+    pub rewrites: Vec<(String, String)>,
+    /// Said in the finding.
+    pub dropped: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// The ecosystem the stage builds with and, when the split can be made, the plan.
+pub(super) struct Verdict {
+    pub ecosystem: &'static Ecosystem,
+    pub plan: Result<Plan, String>,
+}
+
+/// `None`: the stage builds nothing dockopt recognises with a toolchain it has.
+pub(super) fn decide(input: &Input, scan: &Scan) -> Option<Verdict> {
+    let k = knowledge();
+    let image_eco = scan.image.as_ref().and_then(|i| k.image_toolchain(i)).map(|e| e.name.as_str());
+    let package_ecos: Vec<&str> = scan.packages().filter_map(|(_, p)| k.package_toolchain(bare_name(p))).map(|e| e.name.as_str()).collect();
+    let has = |eco: &str| image_eco == Some(eco) || package_ecos.contains(&eco);
+    let mut triggered: Vec<&str> = Vec::new();
+    for built in &scan.commands {
+        let Some(eco) = classify(built) else { continue };
+        let toolchain = if eco == "python" { package_ecos.contains(&"c") } else { has(eco) };
+        if toolchain && !triggered.contains(&eco) {
+            triggered.push(eco);
+        }
+    }
+    if triggered.len() > 1 {
+        triggered.retain(|e| *e != "c");
+    }
+    let eco_name = *triggered.first()?;
+    let ecosystem = k.ecosystem(if eco_name == "python" { "c" } else { eco_name })?;
+    let plan = if triggered.len() > 1 {
+        Err(format!("the stage builds with several toolchains ({}): which artifacts the image runs cannot be told", triggered.join(", ")))
+    } else {
+        plan(input, scan, eco_name)
+    };
+    Some(Verdict { ecosystem, plan })
+}
+
+/// The ecosystem of a build command.
+fn classify(built: &Built) -> Option<&'static str> {
+    let view = built.view();
+    let name = view.basename()?;
+    let sub = view.subcommand();
+    let positionals: Vec<&str> = view.positionals(&[]).filter_map(|w| w.literal.as_deref()).collect();
+    match name {
+        "go" if matches!(sub, Some("build" | "install")) => Some("go"),
+        "cargo" if matches!(sub, Some("build" | "install")) => Some("rust"),
+        "mvn" | "mvnw" => positionals.iter().any(|p| matches!(*p, "package" | "install" | "verify")).then_some("java"),
+        "gradle" | "gradlew" => positionals
+            .iter()
+            .any(|p| matches!(*p, "build" | "bootJar" | "jar" | "assemble" | "shadowJar" | "installDist" | "bootWar"))
+            .then_some("java"),
+        "dotnet" if sub == Some("publish") => Some("dotnet"),
+        "npm" => (matches!(sub, Some("run" | "run-script")) && positionals.get(1) == Some(&"build")).then_some("node"),
+        "yarn" | "pnpm" => (positionals.first() == Some(&"build") || positionals.starts_with(&["run", "build"])).then_some("node"),
+        "make" | "gmake" | "cmake" | "ninja" | "configure" => Some("c"),
+        _ if is_pip(view.words()).is_some() => Some("python"),
+        _ => None,
+    }
+}
+
+/// For `pip install …`, `python -m pip install …`: the program word.
+fn is_pip(words: &[ShellWord]) -> Option<&ShellWord> {
+    let program = words.first()?;
+    let name = basename(program.literal.as_deref()?);
+    let is_python = name.starts_with("python");
+    let rest: Vec<Option<&str>> = words[1..].iter().map(|w| w.literal.as_deref()).collect();
+    let install_at = if name.starts_with("pip") && !name.contains("pipenv") {
+        0
+    } else if is_python && rest.first() == Some(&Some("-m")) && matches!(rest.get(1), Some(Some("pip"))) {
+        2
+    } else {
+        return None;
+    };
+    rest.iter().skip(install_at).find(|w| !w.is_some_and(|w| w.starts_with('-'))).filter(|w| **w == Some("install")).map(|_| program)
+}
+
+fn basename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// A package name without its version pin (`curl=7.88*`, `libpq>=15`).
+pub(super) fn bare_name(package: &str) -> &str {
+    package.split(['=', '<', '>', '~']).next().unwrap_or(package)
+}
+
+fn plan(input: &Input, scan: &Scan, eco: &str) -> Result<Plan, String> {
+    let Some(image) = scan.image.as_ref() else {
+        return Err("the base image is not a plain reference (it uses a variable): the runtime image cannot be derived from it".into());
+    };
+    if scan.installs.iter().any(|i| i.dynamic) {
+        return Err("a package list is not static (it uses a variable): which packages the runtime needs cannot be told".into());
+    }
+    if scan.installs.iter().any(|i| i.manager == Manager::Dnf) {
+        return Err("packages are installed with dnf/yum: dockopt writes runtime stages for apt and apk images only".into());
+    }
+    let programs = programs(input, scan);
+    if programs.is_empty() {
+        return Err("the image has no CMD or ENTRYPOINT: what it runs, and so what the runtime stage needs, cannot be told".into());
+    }
+    if eco != "python" {
+        if let Some(script) = programs.iter().filter_map(|words| words.first()?.literal.as_deref()).find(|p| is_script(p)) {
+            let keyword = if scan.entrypoint.is_some() { "ENTRYPOINT" } else { "CMD" };
+            return Err(format!(
+                "{keyword} runs the shell script `{script}`: what it needs at run time besides the built artifact cannot be told"
+            ));
+        }
+    }
+    let mut plan = match eco {
+        "go" => go(scan, image, &programs)?,
+        "rust" => rust(input, scan, image, &programs)?,
+        "java" => java(scan, image, &programs)?,
+        "dotnet" => dotnet(input, scan, image, &programs)?,
+        "node" => node(input, scan, image, &programs)?,
+        "python" => python(scan, image, &programs)?,
+        _ => c(scan, image, &programs)?,
+    };
+    if !matches!(eco, "node" | "python") {
+        carry_runtime_files(input, scan, &programs, &mut plan);
+    }
+    check_user(scan, &plan)?;
+    let allow = &input.settings.config.base.allow;
+    if !allow.is_empty() && !ImageRef::parse(&plan.runtime).is_some_and(|r| allow.iter().any(|g| glob_matches(g, &r))) {
+        return Err(format!("the runtime image `{}` is not in the [base] allow list of dockopt.toml", plan.runtime));
+    }
+    plan.packages.dedup();
+    Ok(plan)
+}
+
+/// The command lines the image runs: ENTRYPOINT (with an exec-form CMD as its arguments) or CMD.
+/// `sh -c '…'` is read through; `tini`, `dumb-init` are skipped.
+fn programs(input: &Input, scan: &Scan) -> Vec<Vec<ShellWord>> {
+    let file = input.file;
+    let mut lines = match (scan.entrypoint, scan.cmd) {
+        (Some(e), cmd) => {
+            let mut lines = run_commands(file, &file.instructions[e]);
+            if let (Some(c), Some(last)) = (cmd, lines.last_mut()) {
+                if file.instructions[e].exec.is_some() {
+                    if let Some(args) = &file.instructions[c].exec {
+                        last.extend(args.iter().map(|a| literal_word(a)));
+                    }
+                }
+            }
+            lines
+        }
+        (None, Some(c)) => run_commands(file, &file.instructions[c]),
+        (None, None) => Vec::new(),
+    };
+    for line in &mut lines {
+        while line.first().and_then(|w| w.literal.as_deref()).is_some_and(|w| matches!(basename(w), "tini" | "dumb-init" | "--" | "exec" | "-g")) {
+            line.remove(0);
+        }
+    }
+    let mut out = Vec::new();
+    for line in lines {
+        let shell = line.first().and_then(|w| w.literal.as_deref()).is_some_and(|w| matches!(basename(w), "sh" | "bash"));
+        if shell && line.get(1).is_some_and(|w| w.is("-c")) {
+            if let Some(script) = line.get(2).and_then(|w| w.literal.as_deref()) {
+                let parsed = parse_script(script);
+                out.extend(parsed.commands().iter().map(|c| c.effective().words().to_vec()).filter(|w| !w.is_empty()));
+                continue;
+            }
+        }
+        if !line.is_empty() {
+            out.push(line);
+        }
+    }
+    out
+}
+
+fn literal_word(text: &str) -> ShellWord {
+    ShellWord { range: 0..0, raw: text.to_string(), literal: Some(text.to_string()) }
+}
+
+fn is_script(program: &str) -> bool {
+    let name = basename(program);
+    name.ends_with(".sh") || name.starts_with("docker-entrypoint") || name.starts_with("entrypoint")
+}
+
+/// Whether a command word names the file at `path` (by path, or by name through PATH).
+fn names(word: &ShellWord, workdir: Option<&str>, path: &str) -> bool {
+    let Some(text) = word.literal.as_deref() else { return false };
+    if text.contains('/') {
+        join(workdir, text).as_deref() == Some(path)
+    } else {
+        text == basename(path)
+    }
+}
+
+fn runs_any(programs: &[Vec<ShellWord>], workdir: Option<&str>, paths: &[String]) -> bool {
+    programs.iter().any(|line| line.first().is_some_and(|w| paths.iter().any(|p| names(w, workdir, p))))
+}
+
+/// The value of a Go-style flag (`-o x`, `-o=x`, `--o x`).
+fn go_flag<'a>(words: &'a [ShellWord], flag: &str) -> Option<Option<&'a str>> {
+    for (i, word) in words.iter().enumerate() {
+        let text = word.literal.as_deref();
+        for dashes in ["-", "--"] {
+            let name = format!("{dashes}{flag}");
+            if text == Some(name.as_str()) {
+                return Some(words.get(i + 1).and_then(|w| w.literal.as_deref()));
+            }
+            if let Some(value) = text.and_then(|t| t.strip_prefix(&format!("{name}="))) {
+                return Some(Some(value));
+            }
+        }
+        if word.literal.is_none() && word.raw.starts_with("-o") {
+            return Some(None);
+        }
+    }
+    None
+}
+
+/// Binaries go to /usr/local/bin under their own name.
+fn binaries(paths: &[String], plan: &mut Plan) -> Result<(), String> {
+    let mut seen: Vec<&str> = Vec::new();
+    for path in paths {
+        let name = basename(path);
+        if seen.contains(&name) {
+            return Err(format!("two binaries are named `{name}`"));
+        }
+        seen.push(name);
+        let dest = format!("/usr/local/bin/{name}");
+        plan.copies.push((path.clone(), dest.clone()));
+        if *path != dest {
+            plan.rewrites.push((path.clone(), dest));
+        }
+    }
+    Ok(())
+}
+
+fn empty_plan(runtime: Runtime) -> Plan {
+    Plan {
+        runtime: runtime.image,
+        manager: runtime.manager,
+        packages: Vec::new(),
+        setup: Vec::new(),
+        copies: Vec::new(),
+        rewrites: Vec::new(),
+        dropped: Vec::new(),
+        notes: Vec::new(),
+    }
+}
+
+fn builds<'s>(scan: &'s Scan, eco: &'s str) -> impl Iterator<Item = &'s Built> + 's {
+    scan.commands.iter().filter(move |b| classify(b) == Some(eco))
+}
+
+fn relative_error(value: &str, what: &str) -> String {
+    format!("{what} `{value}` is relative and the working directory is not known (no WORKDIR)")
+}
+
+fn go(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
+    let k = knowledge();
+    let mut artifacts = Vec::new();
+    let mut cgo_disabled = true;
+    for built in builds(scan, "go") {
+        let view = built.view();
+        if view.subcommand() == Some("install") {
+            return Err("go install: the binary's name and folder depend on the module (build with `go build -o`)".into());
+        }
+        let output = match go_flag(view.args(), "o") {
+            None => return Err("go build has no -o: the binary's name depends on the module".into()),
+            Some(None) => return Err("go build -o is not a static path".into()),
+            Some(Some(value)) => value,
+        };
+        if output.ends_with('/') {
+            return Err(format!("go build -o {output} names a folder: the binary's name depends on the package"));
+        }
+        artifacts.push(join(built.cwd.as_deref(), output).ok_or_else(|| relative_error(output, "go build -o"))?);
+        cgo_disabled &= built.env.get("CGO_ENABLED").map(String::as_str) == Some("0");
+    }
+    let workdir = scan.final_workdir.as_deref();
+    if !runs_any(programs, workdir, &artifacts) {
+        return Err(format!("the CMD does not run the built binary ({})", artifacts.join(", ")));
+    }
+    let toolchain_image = k.image_toolchain(image).is_some_and(|e| e.name == "go");
+    let runtime = if toolchain_image {
+        match language_runtime(image, &k.golang_suites) {
+            Ok(runtime) => runtime,
+            // A static binary runs on any release.
+            Err(_) if cgo_disabled => Runtime { image: "debian:bookworm-slim".into(), manager: Some(Manager::Apt) },
+            Err(e) => return Err(e),
+        }
+    } else {
+        slim_of(image)?
+    };
+    let mut plan = empty_plan(runtime);
+    binaries(&artifacts, &mut plan)?;
+    packages(scan, image, "go", &mut plan)?;
+    if cgo_disabled && exec_only(scan) && plan.packages.iter().all(|p| matches!(bare_name(p), "ca-certificates" | "tzdata")) {
+        if let Some(distroless) = distroless_static(&plan.runtime).or_else(|| distroless_static("debian:bookworm-slim")) {
+            plan.runtime = distroless;
+            plan.manager = None;
+            plan.packages.clear();
+            plan.notes.push("CGO_ENABLED=0 makes a static binary: the runtime is distroless (no shell, no package manager; CA certificates and time zones included)".into());
+        }
+    }
+    Ok(plan)
+}
+
+/// Whether everything the runtime stage runs is exec form (no shell needed).
+fn exec_only(scan: &Scan) -> bool {
+    scan.exec_only
+}
+
+fn rust(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
+    let k = knowledge();
+    let toolchain_image = k.image_toolchain(image).is_some_and(|e| e.name == "rust");
+    let mut artifacts = Vec::new();
+    let mut dependencies = Vec::new();
+    for built in builds(scan, "rust") {
+        let view = built.view();
+        let cwd = built.cwd.as_deref();
+        let install = view.subcommand() == Some("install");
+        if view.has_flag(None, Some("workspace")) || view.has_flag(None, Some("bins")) || view.has_flag(None, Some("all")) {
+            return Err("cargo builds several binaries (--workspace/--bins): which one runs cannot be told".into());
+        }
+        let project = if install {
+            let path = view.option_value(None, Some("path")).ok_or("cargo install without --path installs from a registry: the binary's name cannot be told")?;
+            join(cwd, path).ok_or_else(|| relative_error(path, "cargo install --path"))?
+        } else {
+            match view.option_value(None, Some("manifest-path")) {
+                Some(manifest) => {
+                    let manifest = join(cwd, manifest).ok_or_else(|| relative_error(manifest, "cargo --manifest-path"))?;
+                    manifest.rsplit_once('/').map(|(d, _)| if d.is_empty() { "/".to_string() } else { d.to_string() }).unwrap_or_default()
+                }
+                None => cwd.map(str::to_string).ok_or("cargo build runs in a folder that is not known (no WORKDIR)")?,
+            }
+        };
+        let manifest_path = join(Some(&project), "Cargo.toml").unwrap_or_default();
+        let contents = scan.context_path(&manifest_path).and_then(|p| input.context.contents.get(&p));
+        let cargo = contents.map(|text| manifests::cargo(text)).transpose()?;
+        if let Some(cargo) = &cargo {
+            dependencies.extend(cargo.dependencies.clone());
+        }
+        let names: Vec<String> = match view.option_value(None, Some("bin")) {
+            Some(bin) => vec![bin.to_string()],
+            None => match &cargo {
+                Some(cargo) => cargo.bins.clone(),
+                None => return Err("Cargo.toml's contents are not known (not found in the build context): the binary's name cannot be told".into()),
+            },
+        };
+        let dir = if install {
+            let root = view
+                .option_value(None, Some("root"))
+                .map(str::to_string)
+                .or_else(|| built.env.get("CARGO_INSTALL_ROOT").filter(|v| !v.contains('$')).cloned())
+                .or_else(|| built.env.get("CARGO_HOME").filter(|v| !v.contains('$')).cloned())
+                .or_else(|| toolchain_image.then(|| "/usr/local/cargo".to_string()))
+                .or_else(|| scan.user.is_none().then(|| "/root/.cargo".to_string()))
+                .ok_or("cargo install: where it installs (CARGO_HOME) cannot be told")?;
+            format!("{}/bin", join(cwd, &root).ok_or_else(|| relative_error(&root, "cargo install --root"))?)
+        } else {
+            let target = view
+                .option_value(None, Some("target-dir"))
+                .map(str::to_string)
+                .or_else(|| built.env.get("CARGO_TARGET_DIR").filter(|v| !v.contains('$')).cloned())
+                .unwrap_or_else(|| format!("{project}/target"));
+            let target = join(cwd, &target).ok_or_else(|| relative_error(&target, "cargo --target-dir"))?;
+            let profile = if view.has_flag(Some('r'), Some("release")) {
+                "release".to_string()
+            } else {
+                match view.option_value(None, Some("profile")) {
+                    Some("dev") | None => "debug".to_string(),
+                    Some(profile) => profile.to_string(),
+                }
+            };
+            match view.option_value(None, Some("target")) {
+                Some(triple) => format!("{target}/{triple}/{profile}"),
+                None => format!("{target}/{profile}"),
+            }
+        };
+        artifacts.extend(names.iter().map(|n| format!("{dir}/{n}")));
+    }
+    let workdir = scan.final_workdir.as_deref();
+    let run: Vec<String> = artifacts.iter().filter(|a| runs_any(programs, workdir, std::slice::from_ref(*a))).cloned().collect();
+    if run.is_empty() {
+        return Err(format!("the CMD does not run the built binary ({})", artifacts.join(", ")));
+    }
+    let runtime = if toolchain_image { language_runtime(image, &k.rust_suites)? } else { slim_of(image)? };
+    let mut plan = empty_plan(runtime);
+    binaries(&run, &mut plan)?;
+    if toolchain_image {
+        let mut extra: Vec<String> = dependencies.iter().filter_map(|d| k.crate_runtime.get(d)).flatten().cloned().collect();
+        extra.sort();
+        if !extra.is_empty() && plan.manager == Some(Manager::Apk) {
+            return Err("the crates link system libraries whose Alpine packages are not known".into());
+        }
+        plan.packages.extend(extra);
+    }
+    packages(scan, image, "rust", &mut plan)?;
+    Ok(plan)
+}
+
+fn java(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
+    let k = knowledge();
+    let workdir = scan.final_workdir.as_deref();
+    let jar = programs
+        .iter()
+        .filter(|line| line.first().and_then(|w| w.literal.as_deref()).is_some_and(|p| basename(p) == "java"))
+        .find_map(|line| line.iter().position(|w| w.is("-jar")).and_then(|at| line.get(at + 1)))
+        .ok_or("the CMD does not run a jar with `java -jar`: which files the JRE needs cannot be told")?;
+    let (from, to) = match &jar.literal {
+        Some(path) => {
+            let abs = join(workdir, path).ok_or_else(|| relative_error(path, "the jar"))?;
+            (abs.clone(), abs)
+        }
+        None if jar.raw.contains('*') && jar.raw.chars().all(|c| c.is_ascii_alphanumeric() || "_./*-".contains(c)) => {
+            // A glob in a shell-form CMD: copying the same glob into the same folder keeps its meaning.
+            let abs = join(workdir, &jar.raw).ok_or_else(|| relative_error(&jar.raw, "the jar"))?;
+            let dir = abs.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_else(|| "/".into());
+            (abs, dir)
+        }
+        None => return Err(format!("the jar `{}` is not a static path", jar.raw)),
+    };
+    let toolchain_image = k.image_toolchain(image).is_some_and(|e| e.name == "java");
+    let runtime = if toolchain_image {
+        let jre = jre_of(image)?;
+        let manager = if jre.contains("alpine") { Manager::Apk } else { Manager::Apt };
+        Runtime { image: jre, manager: Some(manager) }
+    } else {
+        slim_of(image)?
+    };
+    let mut plan = empty_plan(runtime);
+    plan.copies.push((from, to));
+    packages(scan, image, "java", &mut plan)?;
+    if !toolchain_image && !plan.packages.iter().any(|p| p.contains("jre")) {
+        plan.packages.push("default-jre-headless".into());
+    }
+    Ok(plan)
+}
+
+fn dotnet(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
+    let mut outputs = Vec::new();
+    let mut web = None;
+    for built in builds(scan, "dotnet") {
+        let view = built.view();
+        let output = view.option_value(Some('o'), Some("output")).ok_or("dotnet publish has no -o: where it writes depends on the project")?;
+        outputs.push(join(built.cwd.as_deref(), output).ok_or_else(|| relative_error(output, "dotnet publish -o"))?);
+        let named = view
+            .positionals(&["-o", "--output", "-c", "--configuration", "-r", "--runtime", "-f", "--framework", "-p", "--property", "-v", "--verbosity"])
+            .filter_map(|w| w.literal.as_deref())
+            .find(|p| p.ends_with("proj"))
+            .and_then(|p| join(built.cwd.as_deref(), p))
+            .and_then(|p| scan.context_path(&p));
+        let projects: Vec<&String> = match &named {
+            Some(path) => input.context.contents.get(path).into_iter().collect(),
+            None => input.context.contents.iter().filter(|(p, _)| p.ends_with("proj")).map(|(_, t)| t).collect(),
+        };
+        let [project] = projects.as_slice() else {
+            return Err("which .NET project is published cannot be told (its project file is not known)".into());
+        };
+        web = Some(web.unwrap_or(false) || manifests::is_web_project(project));
+    }
+    let workdir = scan.final_workdir.as_deref();
+    let runs = programs.iter().any(|line| {
+        let Some(first) = line.first() else { return false };
+        let target = if first.literal.as_deref().is_some_and(|p| basename(p) == "dotnet") { line.get(1) } else { Some(first) };
+        target.and_then(|w| w.literal.as_deref()).and_then(|t| join(workdir, t)).is_some_and(|t| outputs.iter().any(|o| inside(&t, o).is_some_and(|r| !r.is_empty())))
+    });
+    if !runs {
+        return Err(format!("the CMD does not run the published application ({})", outputs.join(", ")));
+    }
+    let sdk = image.written_name();
+    let Some(base) = sdk.strip_suffix("/sdk") else {
+        return Err(format!("no runtime image is known for `{}`", image.text));
+    };
+    let flavour = if web == Some(true) { "aspnet" } else { "runtime" };
+    let tag = image.tag().unwrap_or("latest");
+    let manager = if tag.contains("alpine") { Manager::Apk } else { Manager::Apt };
+    let mut plan = empty_plan(Runtime { image: format!("{base}/{flavour}:{tag}"), manager: Some(manager) });
+    for output in outputs {
+        plan.copies.push((output.clone(), output));
+    }
+    packages(scan, image, "dotnet", &mut plan)?;
+    Ok(plan)
+}
+
+fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
+    let built = builds(scan, "node").next().ok_or("no build command")?;
+    let view = built.view();
+    if !view.is("npm") {
+        return Err(format!("`{} build`: only npm builds are split (the runtime stage installs with `npm ci`)", view.basename().unwrap_or_default()));
+    }
+    let project = built.cwd.clone().ok_or("npm run build runs in a folder that is not known (no WORKDIR)")?;
+    if scan.final_workdir.as_deref() != Some(project.as_str()) {
+        return Err("npm run build does not run in the final WORKDIR".into());
+    }
+    let manifest = scan
+        .context_path(&join(Some(&project), "package.json").unwrap_or_default())
+        .ok_or("package.json is not copied from the build context")?;
+    let text = input.context.contents.get(&manifest).ok_or("package.json's contents are not known: whether `build` is one of its scripts cannot be told")?;
+    let scripts = manifests::npm_scripts(text)?;
+    if !scripts.contains_key("build") {
+        return Err("package.json has no `build` script".into());
+    }
+    if let Some(hook) = ["preinstall", "install", "postinstall", "prepare"].iter().find(|h| scripts.contains_key(**h)) {
+        return Err(format!("package.json has a `{hook}` script, which the production install of the runtime stage would run without the dev dependencies"));
+    }
+    // The file node runs: `node dist/server.js`, or the one `npm start` runs.
+    let entry = programs.iter().find_map(|line| {
+        let program = basename(line.first()?.literal.as_deref()?);
+        let args: Vec<&str> = line[1..].iter().filter_map(|w| w.literal.as_deref()).collect();
+        match program {
+            "node" => args.iter().find(|a| !a.starts_with('-')).map(|a| a.to_string()),
+            "npm" if args.first() == Some(&"start") || args.starts_with(&["run", "start"]) => {
+                let start = parse_script(scripts.get("start")?);
+                let node = start.commands().iter().find(|c| c.effective().is("node"))?;
+                let file = node.effective().args().iter().filter_map(|w| w.literal.as_deref()).find(|a| !a.starts_with('-'))?;
+                Some(file.to_string())
+            }
+            _ => None,
+        }
+    });
+    let output = entry
+        .as_deref()
+        .and_then(|e| join(Some(&project), e))
+        .and_then(|abs| inside(&abs, &project).map(|r| r.split('/').next().unwrap_or_default().to_string()))
+        .filter(|first| matches!(first.as_str(), "dist" | "build"))
+        .ok_or("the CMD does not run the build output (dist/ or build/): which files the runtime needs cannot be told")?;
+    let folder = manifest.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
+    let files = input.context.files.as_ref().ok_or("the build context is not known: which lockfile to copy cannot be told")?;
+    let lockfile = ["package-lock.json", "npm-shrinkwrap.json"].iter().map(|l| format!("{folder}{l}")).find(|l| files.contains(l));
+    let runtime = slim_of(image)?;
+    let mut plan = empty_plan(runtime);
+    let old_npm = image.official_name().as_deref() == Some("node")
+        && image.tag().and_then(|t| t.split(['.', '-']).next()?.parse::<u32>().ok()).is_some_and(|major| major < 16);
+    let omit = if old_npm { "--production" } else { "--omit=dev" };
+    let install = if lockfile.is_some() { "npm ci" } else { "npm install" };
+    plan.setup.push(format!("COPY {manifest}{} ./", lockfile.as_ref().map(|l| format!(" {l}")).unwrap_or_default()));
+    plan.setup.push(format!("RUN {install} {omit} && npm cache clean --force"));
+    let out = format!("{project}/{output}");
+    plan.copies.push((out.clone(), out));
+    packages(scan, image, "node", &mut plan)?;
+    Ok(plan)
+}
+
+fn python(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
+    let mut venvs: Vec<String> = Vec::new();
+    for built in &scan.commands {
+        let view = built.view();
+        let words: Vec<Option<&str>> = view.words().iter().map(|w| w.literal.as_deref()).collect();
+        let name = words.first().copied().flatten().map(basename).unwrap_or_default();
+        let dir_at = if name.starts_with("python") && words.get(1) == Some(&Some("-m")) && matches!(words.get(2), Some(Some("venv" | "virtualenv"))) {
+            3
+        } else if name == "virtualenv" {
+            1
+        } else {
+            continue;
+        };
+        let dir = words.iter().skip(dir_at).flatten().find(|w| !w.starts_with('-')).ok_or("the virtualenv's folder is not static")?;
+        venvs.push(join(built.cwd.as_deref(), dir).ok_or_else(|| relative_error(dir, "the virtualenv"))?);
+    }
+    for built in builds(scan, "python") {
+        let program = is_pip(built.view().words()).and_then(|w| w.literal.as_deref()).unwrap_or_default();
+        let in_venv = if program.contains('/') {
+            join(built.cwd.as_deref(), program).is_some_and(|p| venvs.iter().any(|v| inside(&p, v).is_some()))
+        } else {
+            let path = built.env.get("PATH").map(String::as_str).unwrap_or_default();
+            let first = path.split(':').next().unwrap_or_default();
+            venvs.iter().any(|v| first == format!("{v}/bin")) || built.env.get("VIRTUAL_ENV").is_some_and(|v| venvs.contains(v))
+        };
+        if !in_venv || built.view().has_flag(None, Some("user")) {
+            return Err(format!(
+                "`{}` installs outside a virtualenv: the packages are spread over the system's site-packages, which a runtime stage cannot copy as one folder",
+                built.view().words().iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(" ")
+            ));
+        }
+    }
+    let app = scan.final_workdir.clone().ok_or("no WORKDIR: which folder holds the application cannot be told")?;
+    if !scan.copies_into(&app) {
+        return Err(format!("the sources are not copied into the WORKDIR {app}"));
+    }
+    let path = scan.env.get("PATH").map(String::as_str).unwrap_or_default();
+    let venv_on_path = venvs.iter().any(|v| path.split(':').next() == Some(&format!("{v}/bin")));
+    let runs = programs.iter().any(|line| {
+        let Some(program) = line.first().and_then(|w| w.literal.as_deref()) else { return false };
+        if program.contains('/') {
+            return join(Some(&app), program).is_some_and(|p| inside(&p, &app).is_some() || venvs.iter().any(|v| inside(&p, v).is_some()));
+        }
+        basename(program).starts_with("python") || venv_on_path
+    });
+    if !runs {
+        return Err("the CMD does not run Python, the virtualenv or a file of the application folder".into());
+    }
+    let runtime = slim_of(image)?;
+    let mut plan = empty_plan(runtime);
+    let python_image = image.official_name().as_deref() == Some("python");
+    for venv in &venvs {
+        if inside(venv, &app).is_none() {
+            plan.copies.push((venv.clone(), venv.clone()));
+        }
+    }
+    plan.copies.push((app.clone(), app));
+    packages(scan, image, "python", &mut plan)?;
+    if !python_image && !plan.packages.iter().any(|p| bare_name(p).starts_with("python3")) {
+        plan.packages.insert(0, "python3".into());
+    }
+    Ok(plan)
+}
+
+fn c(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
+    let mut prefix: Option<String> = None;
+    let mut installs = false;
+    for built in builds(scan, "c") {
+        let view = built.view();
+        let args: Vec<&str> = view.args().iter().filter_map(|w| w.literal.as_deref()).collect();
+        match view.basename().unwrap_or_default() {
+            "configure" => {
+                if let Some(p) = view.option_value(None, Some("prefix")) {
+                    prefix = Some(p.to_string());
+                }
+            }
+            "cmake" => {
+                if let Some(p) = args.iter().find_map(|a| a.strip_prefix("-DCMAKE_INSTALL_PREFIX=")) {
+                    prefix = Some(p.to_string());
+                }
+                if view.has_flag(None, Some("install")) {
+                    installs = true;
+                    if let Some(p) = view.option_value(None, Some("prefix")) {
+                        prefix = Some(p.to_string());
+                    }
+                }
+            }
+            _ => {
+                if view.positionals(&["-C", "-f", "-j"]).any(|w| w.is("install")) {
+                    installs = true;
+                    if args.iter().any(|a| a.starts_with("DESTDIR=")) {
+                        return Err("make install DESTDIR=…: the files land in a staging folder that the CMD does not name".into());
+                    }
+                    if let Some(p) = args.iter().find_map(|a| a.strip_prefix("PREFIX=").or_else(|| a.strip_prefix("prefix="))) {
+                        prefix = Some(p.to_string());
+                    }
+                }
+            }
+        }
+    }
+    let workdir = scan.final_workdir.as_deref();
+    let prefix = prefix.unwrap_or_else(|| "/usr/local".into());
+    let program = programs.first().and_then(|line| line.first()).ok_or("make install: cannot tell which files it installs")?;
+    let Some(text) = program.literal.as_deref() else {
+        return Err(format!("the CMD's program `{}` is not static", program.raw));
+    };
+    let artifact = if text.contains('/') {
+        join(workdir, text).ok_or_else(|| relative_error(text, "the CMD's program"))?
+    } else if installs {
+        format!("{prefix}/bin/{text}")
+    } else {
+        return Err(format!("the CMD runs `{text}`, but no `make install` puts it on the PATH: where the built program is cannot be told"));
+    };
+    let k = knowledge();
+    let runtime = if k.image_toolchain(image).is_some_and(|e| e.name == "c") {
+        language_runtime(image, &BTreeMap::new())?
+    } else {
+        slim_of(image)?
+    };
+    let mut plan = empty_plan(runtime);
+    binaries(&[artifact], &mut plan)?;
+    if installs && !text.contains('/') {
+        plan.notes.push(format!(
+            "`make install` is assumed to install `{text}` as {prefix}/bin/{text} (the default PREFIX); only that file is copied, so libraries or data it installs elsewhere are not"
+        ));
+    }
+    packages(scan, image, "c", &mut plan)?;
+    Ok(plan)
+}
+
+/// The runtime packages: what the stage installs, minus the build tools, with -dev packages
+/// replaced by their libraries; plus what the toolchain image gave implicitly.
+fn packages(scan: &Scan, image: &ImageRef, eco: &str, plan: &mut Plan) -> Result<(), String> {
+    let k = knowledge();
+    let mut kept: Vec<String> = std::mem::take(&mut plan.packages);
+    let runtime_is_alpine = plan.manager == Some(Manager::Apk);
+    for (manager, package) in scan.packages() {
+        let name = bare_name(package);
+        if eco == "java" {
+            if let Some(jre) = k.jdk_to_jre.get(name) {
+                kept.push(jre.clone());
+                plan.dropped.push(package.to_string());
+                continue;
+            }
+        }
+        let map = if manager == Manager::Apk { &k.alpine_runtime } else { &k.debian_runtime };
+        if let Some(library) = map.get(name) {
+            plan.dropped.push(package.to_string());
+            if !library.is_empty() {
+                kept.push(library.clone());
+            }
+            continue;
+        }
+        let toolchain = k.package_toolchain(name).is_some_and(|e| !(eco == "node" && e.name == "node"));
+        if k.is_build_only(name) || toolchain {
+            plan.dropped.push(package.to_string());
+            continue;
+        }
+        if name.ends_with("-dev") || name.ends_with("-devel") || name.ends_with("-headers") {
+            return Err(format!("{name} has no known runtime package: the runtime stage would lack its library"));
+        }
+        if (manager == Manager::Apk) != runtime_is_alpine {
+            return Err(format!("`{package}` is installed for another distribution than the runtime image `{}`", plan.runtime));
+        }
+        kept.push(package.to_string());
+    }
+    if k.image_toolchain(image).is_some() && image.official_name().as_deref() != Some("node") {
+        kept.extend(k.image_runtime(image));
+    }
+    // A HEALTHCHECK or CMD with curl/wget ran on the toolchain image, which has them.
+    for tool in scan.tools_run.iter() {
+        if !kept.iter().any(|p| bare_name(p) == tool) && k.image_toolchain(image).is_some() {
+            kept.push(tool.clone());
+        }
+    }
+    let mut unique = Vec::new();
+    for package in kept {
+        if !unique.contains(&package) {
+            unique.push(package);
+        }
+    }
+    plan.packages = unique;
+    if plan.manager.is_none() && !plan.packages.is_empty() {
+        return Err(format!("the runtime image `{}` cannot install packages", plan.runtime));
+    }
+    Ok(())
+}
+
+/// The image's user must exist in the runtime image.
+fn check_user(scan: &Scan, plan: &Plan) -> Result<(), String> {
+    let Some((_, user)) = &scan.user else { return Ok(()) };
+    if user.contains('$') {
+        return Err(format!("USER {user} uses a variable: whether the runtime image has that user cannot be told"));
+    }
+    let name = user.split(':').next().unwrap_or(user);
+    if knowledge().user_exists(&plan.runtime, user) {
+        return Ok(());
+    }
+    if scan.created_users.iter().any(|u| u == name) {
+        return Err(format!("USER {name} is created in the build stage: the runtime image would not have it"));
+    }
+    Err(format!("USER {name} may not exist in the runtime image `{}`", plan.runtime))
+}
+
+/// Context files the runtime needs besides the artifact: folders the stage copies outside the
+/// folders it builds in (`COPY templates /templates`), and files the CMD names (`--conf conf/app.json`).
+fn carry_runtime_files(input: &Input, scan: &Scan, programs: &[Vec<ShellWord>], plan: &mut Plan) {
+    let build_dirs: Vec<String> = scan.commands.iter().filter(|b| classify(b).is_some()).filter_map(|b| b.cwd.clone()).collect();
+    let mut carried: Vec<String> = Vec::new();
+    for copy in &scan.copies {
+        let Some(dest) = copy.dest.as_deref() else { continue };
+        let related = build_dirs.iter().any(|d| inside(dest, d).is_some() || inside(d, dest).is_some());
+        if !related && dest != "/" && !carried.iter().any(|c| c == dest) {
+            carried.push(dest.to_string());
+        }
+    }
+    let workdir = scan.final_workdir.as_deref();
+    let listed = |path: &str| input.context.files.as_ref().is_none_or(|files| files.iter().any(|f| f == path || f.starts_with(&format!("{path}/")) || (f.ends_with('/') && path.starts_with(f.as_str()))));
+    for line in programs {
+        for word in line.iter().skip(1) {
+            let Some(text) = word.literal.as_deref() else { continue };
+            let value = text.split_once('=').map_or(text, |(_, v)| v);
+            if !value.contains('/') || value.starts_with('-') || value.contains("://") {
+                continue;
+            }
+            let Some(abs) = join(workdir, value) else { continue };
+            let from_context = scan.context_path(&abs).is_some_and(|p| listed(&p));
+            let artifact = plan.copies.iter().any(|(from, _)| inside(&abs, from).is_some());
+            if from_context && !artifact && !carried.contains(&abs) {
+                carried.push(abs);
+            }
+        }
+    }
+    for path in carried {
+        if !plan.copies.iter().any(|(from, _)| inside(&path, from).is_some()) {
+            plan.copies.push((path.clone(), path));
+        }
+    }
+}
