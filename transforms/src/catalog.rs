@@ -143,7 +143,7 @@ fn heredoc_script(file: &Dockerfile, inst: &crate::syntax::Instruction) -> Optio
 }
 
 /// Windows base images run RUN under cmd.exe.
-fn looks_windows(image: &str) -> bool {
+pub(crate) fn looks_windows(image: &str) -> bool {
     let image = image.to_ascii_lowercase();
     image.contains("windows") || image.contains("nanoserver") || image.contains("servercore")
 }

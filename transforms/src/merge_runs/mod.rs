@@ -3,6 +3,7 @@
 mod cleanup;
 mod edits;
 mod script;
+mod windows;
 #[cfg(test)]
 mod tests;
 
@@ -34,6 +35,7 @@ pub(crate) fn run(input: &Input) -> Vec<Finding> {
         let moves = cleanup::moves(input, stage, is_final, leading);
         findings.extend(moves.findings);
         findings.extend(merge_stage(input, stage, is_final, leading, &moves.moved));
+        findings.extend(windows::findings(input, stage, is_final));
     }
     findings
 }

@@ -106,11 +106,27 @@ fn leaves_different_flags_and_non_posix_shells_alone_silently() {
     for source in [
         "FROM x\nRUN --network=none a\nRUN b\n",
         "FROM x\nSHELL [\"powershell\", \"-Command\"]\nRUN a\nRUN b\n",
-        "# escape=`\nFROM mcr.microsoft.com/windows/servercore\nRUN a\nRUN b\n",
+        "FROM x\nSHELL [\"fish\", \"-c\"]\nRUN a\nRUN b\n",
     ] {
         assert_eq!(fixed(source), source);
         assert!(findings(source).is_empty(), "{source}");
     }
+}
+
+#[test]
+fn windows_runs_follow_textual_rules() {
+    let cmd = "# escape=`\nFROM mcr.microsoft.com/windows/servercore\nRUN a\nRUN b\n";
+    assert_eq!(fixed(cmd), "# escape=`\nFROM mcr.microsoft.com/windows/servercore\nRUN a `\n    && b\n");
+    // cmd expands %PATH% before running the line: setx in the first RUN would not be seen.
+    let expands = "FROM mcr.microsoft.com/windows/servercore\nRUN setx /M PATH C:\\x\nRUN echo %PATH%\n";
+    assert_eq!(fixed(expands), expands);
+    let stop = "FROM x\nSHELL [\"pwsh\", \"-Command\", \"$ErrorActionPreference = 'Stop';\"]\nRUN Remove-Item a\nRUN Remove-Item b\n";
+    assert!(fixed(stop).ends_with("RUN Remove-Item a ; \\\n    Remove-Item b\n"), "{}", fixed(stop));
+    // A native program's failure would no longer stop the build.
+    let native = "FROM x\nSHELL [\"pwsh\", \"-Command\", \"$ErrorActionPreference = 'Stop';\"]\nRUN choco install git\nRUN Remove-Item b\n";
+    assert_eq!(fixed(native), native);
+    let crlf = "FROM mcr.microsoft.com/windows/servercore\r\nRUN a\r\nRUN b\r\n";
+    assert_eq!(fixed(crlf), "FROM mcr.microsoft.com/windows/servercore\r\nRUN a \\\r\n    && b\r\n");
 }
 
 #[test]
