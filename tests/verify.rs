@@ -41,9 +41,26 @@ fn buildah_steps_and_cache() {
         LogSummary {
             steps: 5,
             cached: 2,
+            run_steps: 2,
+            run_cached: 1,
             failed_step: None
         }
     );
+}
+
+#[test]
+fn buildah_multi_stage_steps_carry_the_stage() {
+    let log = "\
+[1/2] STEP 1/3: FROM debian:bookworm AS build
+[1/2] STEP 2/3: COPY . .
+--> Using cache 0b7480d769f1c1e9
+[1/2] STEP 3/3: RUN make
+--> 303a9fbb8b7
+[2/2] STEP 1/2: FROM debian:bookworm-slim
+[2/2] STEP 2/2: COPY --from=build /src/app /usr/local/bin/app
+--> d11cded89a3
+";
+    assert_eq!(buildlog::summarize(log), LogSummary { steps: 3, cached: 1, run_steps: 1, run_cached: 0, failed_step: None });
 }
 
 #[test]
@@ -104,6 +121,8 @@ ERROR: failed to solve: process \"/bin/sh -c make\" did not complete successfull
         LogSummary {
             steps: 3,
             cached: 1,
+            run_steps: 2,
+            run_cached: 1,
             failed_step: Some("RUN make".to_string())
         }
     );
@@ -113,6 +132,8 @@ ERROR: failed to solve: process \"/bin/sh -c make\" did not complete successfull
         LogSummary {
             steps: 2,
             cached: 1,
+            run_steps: 1,
+            run_cached: 1,
             failed_step: None
         }
     );
@@ -135,6 +156,8 @@ The command '/bin/sh -c make' returned a non-zero code: 2
         LogSummary {
             steps: 2,
             cached: 1,
+            run_steps: 2,
+            run_cached: 1,
             failed_step: Some("RUN make".to_string())
         }
     );
@@ -516,6 +539,8 @@ fn build(ok: bool, size: u64, layers: usize, failed_step: Option<&str>) -> Build
         log: LogSummary {
             steps: 8,
             cached: 0,
+            run_steps: 4,
+            run_cached: 0,
             failed_step: failed_step.map(str::to_string),
         },
         log_tail: if ok {
@@ -558,12 +583,16 @@ fn sample_report() -> VerifyReport {
                 seconds: 15.0,
                 steps: 12,
                 cached: 6,
+                run_steps: 4,
+                run_cached: 2,
             }),
             after: Some(Rebuild {
                 ok: true,
                 seconds: 2.0,
                 steps: 9,
                 cached: 8,
+                run_steps: 3,
+                run_cached: 3,
             }),
         }),
         notes: vec![],

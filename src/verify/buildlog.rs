@@ -17,6 +17,10 @@ pub struct LogSummary {
     pub steps: usize,
     /// Of those, the ones taken from the cache.
     pub cached: usize,
+    /// The `RUN` steps among them, and how many of those came from the cache: what a rebuild
+    /// costs (a multi-stage build's runtime stage adds cheap metadata steps that re-run too).
+    pub run_steps: usize,
+    pub run_cached: usize,
     /// The instruction a failed build stopped at, as the engine printed it (`RUN make`).
     pub failed_step: Option<String>,
 }
@@ -81,9 +85,12 @@ fn buildkit(log: &str) -> LogSummary {
             })
             .map(|command| format!("RUN {}", command.trim_start_matches("/bin/sh -c ")))
     });
+    let is_run = |id: &u32| steps.get(id).is_some_and(|i| i.starts_with("RUN"));
     LogSummary {
         cached: cached.iter().filter(|id| steps.contains_key(id)).count(),
         steps: steps.len(),
+        run_steps: steps.keys().filter(|id| is_run(id)).count(),
+        run_cached: cached.iter().filter(|id| is_run(id)).count(),
         failed_step,
     }
 }
@@ -108,16 +115,21 @@ fn steps_dialect(log: &str) -> LogSummary {
     let mut summary = LogSummary::default();
     let mut last_step: Option<String> = None;
     let mut explicit_failure: Option<String> = None;
+    let mut in_run = false;
     for line in log.lines() {
         let trimmed = line.trim();
         if let Some(instruction) = step_instruction(trimmed) {
             last_step = Some(instruction.to_string());
-            if !instruction.to_ascii_uppercase().starts_with("FROM ") {
+            let upper = instruction.to_ascii_uppercase();
+            in_run = upper.starts_with("RUN");
+            if !upper.starts_with("FROM ") {
                 summary.steps += 1;
+                summary.run_steps += usize::from(in_run);
             }
         } else if trimmed.starts_with("--> Using cache") || trimmed.starts_with("---> Using cache")
         {
             summary.cached += 1;
+            summary.run_cached += usize::from(in_run);
         } else if let Some(step) = quoted_failed_step(trimmed) {
             explicit_failure.get_or_insert(step);
         } else if trimmed.starts_with("The command '")
@@ -137,6 +149,11 @@ fn steps_dialect(log: &str) -> LogSummary {
 }
 
 fn step_instruction(line: &str) -> Option<&str> {
+    // Multi-stage builds prefix the stage: `[1/2] STEP 3/9: RUN make`.
+    let line = match line.strip_prefix('[').and_then(|l| l.split_once("] ")) {
+        Some((stage, rest)) if stage.split_once('/').is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok()) => rest,
+        _ => line,
+    };
     let rest = line
         .strip_prefix("STEP ")
         .or_else(|| line.strip_prefix("Step "))?;

@@ -565,6 +565,8 @@ impl Session<'_> {
                         seconds: run.seconds,
                         steps: summary.steps,
                         cached: summary.cached,
+                        run_steps: summary.run_steps,
+                        run_cached: summary.run_cached,
                     });
                 }
                 Err(e) => notes.push(format!("cache check: cannot run the engine: {e}")),

@@ -93,12 +93,20 @@ pub struct Rebuild {
     pub seconds: f64,
     pub steps: usize,
     pub cached: usize,
+    /// `RUN` steps, and those of them taken from the cache.
+    pub run_steps: usize,
+    pub run_cached: usize,
 }
 
 impl Rebuild {
     /// Steps that ran again.
     pub fn rerun(&self) -> usize {
         self.steps.saturating_sub(self.cached)
+    }
+
+    /// `RUN` steps that ran again: the cost of the rebuild.
+    pub fn rerun_runs(&self) -> usize {
+        self.run_steps.saturating_sub(self.run_cached)
     }
 }
 
@@ -262,9 +270,10 @@ fn verdict_label(verdict: Verdict) -> &'static str {
 fn cache_sentence(cache: &CacheCheck) -> String {
     let side = |rebuild: &Option<Rebuild>| match rebuild {
         Some(r) if r.ok => format!(
-            "{} of {} steps cached (rebuilt in {})",
+            "{} of {} steps cached, {} RUN re-run (rebuilt in {})",
             r.cached,
             r.steps,
+            r.rerun_runs(),
             seconds(r.seconds)
         ),
         Some(_) => "the rebuild failed".to_string(),
