@@ -631,7 +631,7 @@ fn text_report() {
         "              removed: gcc-12, make",
         "  files       only in the original: 1 file, 30.0 MB",
         "                /usr/lib/gcc",
-        "  cache       after editing app.py (a comment line appended): original 6 of 12 steps cached (rebuilt in 15.0 s) · rewrite 8 of 9 steps cached (rebuilt in 2.0 s)",
+        "  cache       after editing app.py (a comment line appended): original 6 of 12 steps cached, 2 RUN re-run (rebuilt in 15.0 s) · rewrite 8 of 9 steps cached, 0 RUN re-run (rebuilt in 2.0 s)",
         "apps/c/Dockerfile: UNSAFE — the original builds but the rewrite fails at `RUN make`",
         "  build       original ok in 12.3 s · rewrite FAILED at `RUN make` after 12.3 s",
         "    | E: Unable to locate package gcc",
