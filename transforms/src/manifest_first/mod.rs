@@ -17,7 +17,7 @@ use self::reads::{reads, Reading};
 use self::rewrite::{copy_lines, plain_path, same_case};
 use crate::catalog::Input;
 use crate::fix::{Applicability, Edit, Finding, Fix};
-use crate::syntax::{split_words, unquote, Dockerfile, Instruction, ItemKind, Keyword, Stage};
+use crate::syntax::{assignments, expand, split_words, unquote, Dockerfile, Instruction, ItemKind, Keyword, Stage};
 
 pub(crate) const DOC: &str = include_str!("../../docs/manifest-first.md");
 const NAME: &str = "manifest-first";
@@ -94,50 +94,6 @@ impl Scope {
     fn dir(&self, index: usize) -> Option<&Dir> {
         self.dirs.get(index)?.as_ref()
     }
-}
-
-/// `NAME=value` pairs of an ENV or ARG (the legacy `ENV NAME value` form too).
-fn assignments(inst: &Instruction, escape: char) -> Vec<(String, Option<String>)> {
-    let words = split_words(inst.args_text(), escape);
-    if inst.keyword == Keyword::Env && words.first().is_some_and(|w| !w.raw.contains('=')) {
-        let name = words[0].raw.clone();
-        let value = inst.args_text()[words[0].range.end..].trim().to_string();
-        return vec![(name, Some(unquote(&value, escape)))];
-    }
-    words
-        .iter()
-        .map(|w| match w.raw.split_once('=') {
-            Some((name, value)) => (name.to_string(), Some(unquote(value, escape))),
-            None => (w.raw.clone(), None),
-        })
-        .collect()
-}
-
-/// `$NAME` and `${NAME}` replaced by known values; unknown ones are left as written.
-fn expand(text: &str, env: &BTreeMap<String, String>) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        let (name, used) = match after.strip_prefix('{') {
-            Some(inner) => match inner.find('}') {
-                Some(end) if inner[..end].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => (&inner[..end], end + 2),
-                _ => ("", 0),
-            },
-            None => {
-                let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
-                (&after[..end], end)
-            }
-        };
-        match env.get(name).filter(|_| !name.is_empty()) {
-            Some(value) => out.push_str(value),
-            None => out.push_str(&rest[at..at + 1 + used]),
-        }
-        rest = &after[used..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// A `COPY . <dest>` (or `ADD`) of the whole build context.

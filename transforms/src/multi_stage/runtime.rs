@@ -44,7 +44,8 @@ pub(super) fn slim_of(image: &ImageRef) -> Result<Runtime, String> {
                 Err(format!("`{}` names no Debian release to run on", image.text))
             }
         }
-        Some(lang @ ("python" | "ruby" | "perl")) => {
+        // python:3.12-slim-bookworm, but node:20-bookworm-slim.
+        Some(lang @ ("python" | "ruby" | "perl" | "node")) => {
             if tag.contains("slim") {
                 return apt(image.text.clone());
             }
@@ -55,22 +56,8 @@ pub(super) fn slim_of(image: &ImageRef) -> Result<Runtime, String> {
             let version = parts.next().unwrap_or(tag);
             match parts.next() {
                 None => apt(format!("{lang}:{version}-slim")),
+                Some(suite) if suites.iter().any(|s| s == suite) && lang == "node" => apt(format!("node:{version}-{suite}-slim")),
                 Some(suite) if suites.iter().any(|s| s == suite) => apt(format!("{lang}:{version}-slim-{suite}")),
-                Some(_) => Err(format!("no slim variant of `{}` is known", image.text)),
-            }
-        }
-        Some("node") => {
-            if tag.contains("slim") {
-                return apt(image.text.clone());
-            }
-            if tag == "latest" {
-                return Err(format!("`{}` names no version to run on", image.text));
-            }
-            let mut parts = tag.splitn(2, '-');
-            let version = parts.next().unwrap_or(tag);
-            match parts.next() {
-                None => apt(format!("node:{version}-slim")),
-                Some(suite) if suites.iter().any(|s| s == suite) => apt(format!("node:{version}-{suite}-slim")),
                 Some(_) => Err(format!("no slim variant of `{}` is known", image.text)),
             }
         }

@@ -12,7 +12,7 @@ mod words;
 use std::ops::Range;
 
 pub use line_index::LineIndex;
-pub use words::{split_words, unquote, Word};
+pub use words::{assignments, expand, split_words, unquote, Word};
 
 /// A parsed Dockerfile. All spans are byte ranges over `source`.
 #[derive(Debug, Clone)]

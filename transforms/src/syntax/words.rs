@@ -87,6 +87,50 @@ pub fn unquote(raw: &str, escape: char) -> String {
     out
 }
 
+/// `NAME=value` pairs of an ENV or ARG (the legacy `ENV NAME value` form too).
+pub fn assignments(inst: &super::Instruction, escape: char) -> Vec<(String, Option<String>)> {
+    let words = split_words(inst.args_text(), escape);
+    if inst.keyword == super::Keyword::Env && words.first().is_some_and(|w| !w.raw.contains('=')) {
+        let name = words[0].raw.clone();
+        let value = inst.args_text()[words[0].range.end..].trim().to_string();
+        return vec![(name, Some(unquote(&value, escape)))];
+    }
+    words
+        .iter()
+        .map(|w| match w.raw.split_once('=') {
+            Some((name, value)) => (name.to_string(), Some(unquote(value, escape))),
+            None => (w.raw.clone(), None),
+        })
+        .collect()
+}
+
+/// `$NAME` and `${NAME}` replaced by known values; unknown ones are left as written.
+pub fn expand(text: &str, env: &std::collections::BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, used) = match after.strip_prefix('{') {
+            Some(inner) => match inner.find('}') {
+                Some(end) if inner[..end].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => (&inner[..end], end + 2),
+                _ => ("", 0),
+            },
+            None => {
+                let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+                (&after[..end], end)
+            }
+        };
+        match env.get(name).filter(|_| !name.is_empty()) {
+            Some(value) => out.push_str(value),
+            None => out.push_str(&rest[at..at + 1 + used]),
+        }
+        rest = &after[used..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
