@@ -106,6 +106,12 @@ fn edits(file: &Dockerfile, scan: &Scan, plan: &Plan) -> (Vec<Edit>, String) {
         }
     };
 
+    // Instructions the plan adds to the build stage (a virtualenv for pip).
+    for (index, lines) in &plan.build_inserts {
+        let at = with_comments_above(file, *index).start;
+        edits.push(Edit::insert(at, lines.iter().map(|l| format!("{l}{nl}")).collect::<String>()));
+    }
+
     // What moves: run-time-only instructions, and a USER after which nothing runs.
     let mut moved: Vec<String> = Vec::new();
     let mut deleted: Vec<Range<usize>> = Vec::new();

@@ -21,6 +21,8 @@ pub(super) struct Plan {
     pub copies: Vec<(String, String)>,
     /// Absolute paths in CMD/ENTRYPOINT/HEALTHCHECK to rewrite: (old, new).
     pub rewrites: Vec<(String, String)>,
+    /// Instructions (without line ends) inserted into the build stage before instruction N.
+    pub build_inserts: Vec<(usize, Vec<String>)>,
     /// Said in the finding.
     pub dropped: Vec<String>,
     pub notes: Vec<String>,
@@ -260,6 +262,7 @@ fn empty_plan(runtime: Runtime) -> Plan {
         setup: Vec::new(),
         copies: Vec::new(),
         rewrites: Vec::new(),
+        build_inserts: Vec::new(),
         dropped: Vec::new(),
         notes: Vec::new(),
     }
@@ -559,6 +562,9 @@ fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>
     Ok(plan)
 }
 
+/// Where the virtualenv goes that `multi-stage` adds to a build that pip-installs system-wide.
+const INJECTED_VENV: &str = "/opt/venv";
+
 fn python(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
     let mut venvs: Vec<String> = Vec::new();
     for built in &scan.commands {
@@ -575,7 +581,29 @@ fn python(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<
         let dir = words.iter().skip(dir_at).flatten().find(|w| !w.starts_with('-')).ok_or("the virtualenv's folder is not static")?;
         venvs.push(join(built.cwd.as_deref(), dir).ok_or_else(|| relative_error(dir, "the virtualenv"))?);
     }
-    for built in builds(scan, "python") {
+    // On an official python image, pip run by name (`pip`, `python -m pip`) installs into
+    // /usr/local: a virtualenv made just before the first install and put first on PATH gets
+    // the same packages, the same scripts on PATH and the same `python` for every later RUN,
+    // and is one folder the runtime can copy.
+    let python_image = image.official_name().as_deref() == Some("python");
+    let mut injected: Option<usize> = None;
+    if venvs.is_empty() && python_image {
+        let pips: Vec<&Built> = builds(scan, "python").collect();
+        let by_name = pips.iter().all(|b| {
+            let view = b.view();
+            let program = is_pip(view.words()).and_then(|w| w.literal.as_deref()).unwrap_or("/");
+            !program.contains('/')
+                && !["user", "prefix", "target", "root"].iter().any(|flag| view.has_flag(None, Some(flag)))
+                && !view.has_flag(Some('t'), None)
+        });
+        if by_name && !pips.is_empty() && !scan.env.contains_key("VIRTUAL_ENV") {
+            injected = pips.iter().map(|b| b.instruction).min();
+        }
+    }
+    if injected.is_some() {
+        venvs.push(INJECTED_VENV.to_string());
+    }
+    for built in builds(scan, "python").filter(|_| injected.is_none()) {
         let program = is_pip(built.view().words()).and_then(|w| w.literal.as_deref()).unwrap_or_default();
         let in_venv = if program.contains('/') {
             join(built.cwd.as_deref(), program).is_some_and(|p| venvs.iter().any(|v| inside(&p, v).is_some()))
@@ -596,7 +624,7 @@ fn python(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<
         return Err(format!("the sources are not copied into the WORKDIR {app}"));
     }
     let path = scan.env.get("PATH").map(String::as_str).unwrap_or_default();
-    let venv_on_path = venvs.iter().any(|v| path.split(':').next() == Some(&format!("{v}/bin")));
+    let venv_on_path = injected.is_some() || venvs.iter().any(|v| path.split(':').next() == Some(&format!("{v}/bin")));
     let runs = programs.iter().any(|line| {
         let Some(program) = line.first().and_then(|w| w.literal.as_deref()) else { return false };
         if program.contains('/') {
@@ -609,7 +637,12 @@ fn python(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<
     }
     let runtime = slim_of(image)?;
     let mut plan = empty_plan(runtime);
-    let python_image = image.official_name().as_deref() == Some("python");
+    if let Some(first) = injected {
+        let env = format!("ENV PATH=\"{INJECTED_VENV}/bin:$PATH\"");
+        plan.build_inserts.push((first, vec![format!("RUN python -m venv {INJECTED_VENV}"), env.clone()]));
+        plan.setup.push(env);
+        plan.notes.push(format!("pip installs into a virtualenv ({INJECTED_VENV}, first on PATH) made in the build stage right before the first install, so that the runtime can copy it whole"));
+    }
     for venv in &venvs {
         if inside(venv, &app).is_none() {
             plan.copies.push((venv.clone(), venv.clone()));

@@ -30,6 +30,8 @@ pub(super) struct Install {
 #[derive(Debug, Clone)]
 pub(super) struct Built {
     pub command: Command,
+    /// Index of its RUN in `Dockerfile::instructions`.
+    pub instruction: usize,
     /// The working directory of the command (WORKDIR, then `cd`s of its RUN), when known.
     pub cwd: Option<String>,
     /// Known ENV values at the command, with its own `VAR=x` prefixes and earlier `export`s.
@@ -155,7 +157,7 @@ pub(super) fn scan<'a>(input: &Input<'a>, stage: &'a Stage) -> Scan<'a> {
                 }
                 match input.shell(index) {
                     Some(shell) if !shell.script.has_errors() => {
-                        read_run(&mut scan, &shell.script, workdir.clone());
+                        read_run(&mut scan, &shell.script, index, workdir.clone());
                     }
                     _ => scan.opaque_runs += 1,
                 }
@@ -184,7 +186,7 @@ pub(super) fn scan<'a>(input: &Input<'a>, stage: &'a Stage) -> Scan<'a> {
     scan
 }
 
-fn read_run(scan: &mut Scan, script: &crate::shell::Script, workdir: Option<String>) {
+fn read_run(scan: &mut Scan, script: &crate::shell::Script, instruction: usize, workdir: Option<String>) {
     let mut cwd = workdir;
     let mut env = scan.env.clone();
     for command in script.commands() {
@@ -228,7 +230,7 @@ fn read_run(scan: &mut Scan, script: &crate::shell::Script, workdir: Option<Stri
                 scan.created_users.push(name);
             }
         }
-        scan.commands.push(Built { command: command.clone(), cwd: cwd.clone(), env: own_env });
+        scan.commands.push(Built { command: command.clone(), instruction, cwd: cwd.clone(), env: own_env });
     }
 }
 
