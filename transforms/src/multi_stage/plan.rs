@@ -322,6 +322,7 @@ fn go(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan
             plan.notes.push("CGO_ENABLED=0 makes a static binary: the runtime is distroless (no shell, no package manager; CA certificates and time zones included)".into());
         }
     }
+    copy_ca_bundle(&mut plan);
     Ok(plan)
 }
 
@@ -416,7 +417,20 @@ fn rust(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>
         plan.packages.extend(extra);
     }
     packages(scan, image, "rust", &mut plan)?;
+    copy_ca_bundle(&mut plan);
     Ok(plan)
+}
+
+/// A Go or Rust binary whose runtime would install nothing but `ca-certificates` reads the CA bundle
+/// file (Go's crypto/x509, rustls' native roots): copying that one file from the build stage, which
+/// has it, spares the runtime an `apt-get update` and the package.
+fn copy_ca_bundle(plan: &mut Plan) {
+    const BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+    if plan.manager == Some(Manager::Apt) && plan.packages.len() == 1 && bare_name(&plan.packages[0]) == "ca-certificates" {
+        plan.packages.clear();
+        plan.copies.push((BUNDLE.into(), BUNDLE.into()));
+        plan.notes.push(format!("The CA certificates are the build stage's bundle ({BUNDLE}), copied rather than installed"));
+    }
 }
 
 fn java(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
