@@ -107,6 +107,27 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
             if !(*was_applied || settled || pass == 0) {
                 continue;
             }
+            // A fix of dockopt's own text (a cleanup after an install that another fix added, two
+            // downloads of the lists that a merge put in one RUN) is part of the earlier fixes: the
+            // original never had that problem, so it is not reported as one.
+            // When the original had the same problem where a fix of the first pass could not go
+            // (another fix moved that text), the original finding is the one reported.
+            if pass > 0 && *was_applied && !settled && written_by_fixes(source, &history, f.range.clone()) {
+                let deferred = first_pass.iter().find(|r| {
+                    !r.applied
+                        && r.finding.transform == f.transform
+                        && r.finding.message == f.message
+                        && !reported.iter().any(|x| same(x, r))
+                });
+                if let Some(mut original) = deferred.cloned() {
+                    // Its edits were never applied as such: the fix happened in this pass.
+                    if let Some(fix) = original.finding.fix.as_mut() {
+                        fix.edits.clear();
+                    }
+                    reported.push(ReportedFinding { applied: true, ..original });
+                }
+                continue;
+            }
             let mut f = f.clone();
             f.range = map_back(&history, f.range.clone());
             if let Some(fix) = f.fix.as_mut() {
@@ -161,6 +182,48 @@ fn same(a: &ReportedFinding, b: &ReportedFinding) -> bool {
     a.finding.transform == b.finding.transform && a.finding.message == b.finding.message && a.finding.range == b.finding.range
 }
 
+/// Whether every character of `range` (over the text after `history`) was written by the fixes of
+/// `history`, or is whitespace of the original.
+fn written_by_fixes(original: &str, history: &[Vec<Edit>], range: Range<usize>) -> bool {
+    if range.is_empty() {
+        return false;
+    }
+    let mut segments = vec![range];
+    for edits in history.iter().rev() {
+        let mut before = Vec::new();
+        for segment in segments {
+            let mut delta: isize = 0;
+            let mut cursor = segment.start;
+            let back = |pos: usize, delta: isize| (pos as isize - delta) as usize;
+            for e in edits {
+                let new_start = (e.range.start as isize + delta) as usize;
+                let new_end = new_start + e.replacement.len();
+                let kept_end = new_start.min(segment.end);
+                if cursor < kept_end {
+                    before.push(back(cursor, delta)..back(kept_end, delta));
+                    cursor = kept_end;
+                }
+                if cursor >= segment.end {
+                    break;
+                }
+                cursor = cursor.max(new_end.min(segment.end));
+                delta += e.replacement.len() as isize - e.range.len() as isize;
+                if cursor >= segment.end {
+                    break;
+                }
+            }
+            if cursor < segment.end {
+                before.push(back(cursor, delta)..back(segment.end, delta));
+            }
+        }
+        segments = before.into_iter().filter(|s| !s.is_empty()).collect();
+        if segments.is_empty() {
+            return true;
+        }
+    }
+    segments.iter().all(|s| original.get(s.clone()).is_some_and(|t| t.trim().is_empty()))
+}
+
 /// Map a range over the text after `history` back onto the original text.
 fn map_back(history: &[Vec<Edit>], range: Range<usize>) -> Range<usize> {
     let mut r = range;
@@ -190,6 +253,22 @@ fn map_through(edits: &[Edit], pos: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_written_by_fixes_is_told_from_the_original() {
+        let original = "RUN a\nRUN b\n";
+        // Pass 1 appends ` && c` to the first RUN; pass 2 joins the RUNs.
+        let history = vec![
+            vec![Edit::insert(5, " && c")],
+            vec![Edit::replace(10..15, " \\\n    && ")],
+        ];
+        let after = "RUN a && c \\\n    && b\n";
+        let at = |needle: &str| after.find(needle).unwrap();
+        assert!(written_by_fixes(original, &history, at("&& c")..at("&& c") + 4));
+        assert!(written_by_fixes(original, &history, at("c \\")..at("&& b")));
+        assert!(!written_by_fixes(original, &history, at("a &&")..at("&& c") + 4));
+        assert!(!written_by_fixes(original, &history, at("b\n")..at("b\n") + 1));
+    }
 
     fn run(source: &str, select: &[&str], unsafe_fixes: bool) -> Outcome {
         let settings = Settings {
