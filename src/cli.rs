@@ -63,6 +63,11 @@ pub struct Common {
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub ignore: Option<Vec<String>>,
 
+    /// Skip these paths when walking directories (gitignore-style patterns, relative to the
+    /// current directory; repeatable, comma-separated). Added to the config's `exclude`.
+    #[arg(long, value_name = "PATTERNS", value_delimiter = ',')]
+    pub exclude: Vec<String>,
+
     /// Use this config file instead of the nearest `dockopt.toml`
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -153,3 +153,38 @@ pub fn validate_flags(flags: &Common) -> Result<(), String> {
     };
     ignore.validate().map_err(|e| format!("--ignore: {e}"))
 }
+
+/// Gitignore-style `exclude` patterns rooted at a folder (the config file's, or the current one for
+/// `--exclude`).
+#[derive(Debug)]
+pub struct Excludes {
+    matcher: ignore::gitignore::Gitignore,
+}
+
+impl Excludes {
+    pub fn new(root: &Path, patterns: &[String], origin: &str) -> Result<Excludes, String> {
+        let mut builder = ignore::gitignore::GitignoreBuilder::new(absolute(root));
+        for pattern in patterns {
+            builder.add_line(None, pattern).map_err(|e| format!("{origin}: exclude `{pattern}`: {e}"))?;
+        }
+        let matcher = builder.build().map_err(|e| format!("{origin}: exclude: {e}"))?;
+        Ok(Excludes { matcher })
+    }
+
+    /// Whether `path` (relative to the current directory, or absolute) or a folder above it matches.
+    pub fn excludes(&self, path: &Path) -> bool {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        path.starts_with(self.matcher.path()) && self.matcher.matched_path_or_any_parents(&path, false).is_ignore()
+    }
+}
+
+/// The `exclude` of a loaded config, rooted at its folder.
+pub fn config_excludes(loaded: &Loaded) -> Result<Option<Excludes>, String> {
+    match &loaded.path {
+        Some(path) if !loaded.config.exclude.is_empty() => {
+            let root = path.parent().unwrap_or(Path::new("."));
+            Excludes::new(root, &loaded.config.exclude, &display_path(path)).map(Some)
+        }
+        _ => Ok(None),
+    }
+}

@@ -83,6 +83,11 @@ fn walk(dir: &Path, found: &mut Vec<Found>) {
     }
 }
 
+/// Whether a PATH given on the command line names the discovered file `found`.
+pub fn same_path(given: &Path, found: &Path) -> bool {
+    clean(given) == found
+}
+
 /// `./a/Dockerfile` → `a/Dockerfile`, for shorter and stable names.
 fn clean(path: &Path) -> PathBuf {
     match path.strip_prefix(".") {

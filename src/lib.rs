@@ -244,6 +244,12 @@ fn file_jobs(flags: &Common) -> Result<Vec<Job>, Vec<String>> {
     let mut config_errors: Vec<String> = Vec::new();
     let no_context = Arc::new(Context::default());
     let mut jobs: Vec<Job> = Vec::new();
+    let cli_excludes = if flags.exclude.is_empty() {
+        None
+    } else {
+        Some(config::Excludes::new(Path::new("."), &flags.exclude, "--exclude").map_err(|e| vec![e])?)
+    };
+    let mut config_excludes: HashMap<PathBuf, Option<config::Excludes>> = HashMap::new();
     for item in found {
         let (path, input) = match item {
             discover::Found::File(path) => (path.clone(), Input::File(path)),
@@ -262,6 +268,29 @@ fn file_jobs(flags: &Common) -> Result<Vec<Job>, Vec<String>> {
                 }
             },
         };
+        // `exclude` applies to what the walk found, not to a file named on the command line.
+        let named = flags.paths.iter().any(|p| discover::same_path(p, &path));
+        if !named {
+            if cli_excludes.as_ref().is_some_and(|x| x.excludes(&path)) {
+                continue;
+            }
+            let key = loaded.path.clone().unwrap_or_default();
+            let excludes = match config_excludes.get(&key) {
+                Some(x) => x,
+                None => match config::config_excludes(&loaded) {
+                    Ok(x) => config_excludes.entry(key).or_insert(x),
+                    Err(e) => {
+                        if !config_errors.contains(&e) {
+                            config_errors.push(e);
+                        }
+                        continue;
+                    }
+                },
+            };
+            if excludes.as_ref().is_some_and(|x| x.excludes(&path)) {
+                continue;
+            }
+        }
         let context_dir = match (&input, &flags.context) {
             (Input::File(_), Some(dir)) => Some(dir.clone()),
             (Input::File(_), None) => Some(dir),

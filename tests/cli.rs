@@ -530,6 +530,31 @@ fn config_is_found_in_a_parent_directory() {
 }
 
 #[test]
+fn exclude_skips_walked_paths_but_not_named_files() {
+    let sb = Sandbox::new();
+    sb.write("repo/app/Dockerfile", DIRTY);
+    sb.write("repo/vendor/lib/Dockerfile", "FROM alpine\nRUN <<EOF\n");
+    sb.write("repo/testdata/x.Dockerfile", DIRTY);
+    assert_eq!(sb.run(&["check", "repo"]).code, 2, "the broken vendored file is an error");
+    // Patterns of the config are relative to its folder, whatever the current directory.
+    sb.write("repo/dockopt.toml", "exclude = [\"vendor/\", \"*.Dockerfile\"]\n");
+    let run = sb.run(&["check", "repo"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("repo/app/Dockerfile") && !run.stdout.contains("testdata"), "{}", run.stdout);
+    assert_eq!(sb.run_in("repo/app", &["check", ".."], None).code, 1);
+    // A file named on the command line is read even when excluded.
+    assert_eq!(sb.run(&["check", "repo/vendor/lib/Dockerfile"]).code, 2);
+    // `--exclude` is relative to the current directory and adds to the config's.
+    sb.write("repo/dockopt.toml", "exclude = [\"vendor/\"]\n");
+    assert_eq!(sb.run(&["check", "repo", "--exclude", "repo/app,repo/testdata"]).code, 0);
+    // A bad pattern is a config error.
+    sb.write("repo/dockopt.toml", "exclude = [\"vendor/\", \"{x\"]\n");
+    let run = sb.run(&["check", "repo"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.starts_with("repo/dockopt.toml: exclude `{x`: "), "{}", run.stderr);
+}
+
+#[test]
 fn stdin_config_comes_from_stdin_filename_or_cwd() {
     let sb = Sandbox::new();
     sb.write("web/dockopt.toml", "ignore = [\"modernize\"]\n");

@@ -14,6 +14,10 @@ pub struct Config {
     /// Never these transforms (same as `--ignore`).
     #[serde(default)]
     pub ignore: Option<Vec<String>>,
+    /// Paths the CLI skips when it walks directories: gitignore-style patterns relative to the
+    /// config file's folder (same as `--exclude`). A file named on the command line is still read.
+    #[serde(default)]
+    pub exclude: Vec<String>,
     /// Limit `run-cleanup`, `merge-runs`, `manifest-first` and the slim swaps of `approved-base`
     /// to the stages that reach the shipped image.
     #[serde(default, rename = "only-final-stage")]
