@@ -129,7 +129,7 @@ fn absolute(dir: &Path) -> PathBuf {
 /// The settings for one run: CLI flags override the config's keys.
 pub fn settings(flags: &Common, config: &Config) -> Settings {
     Settings {
-        unsafe_fixes: flags.unsafe_fixes || config.unsafe_fixes.unwrap_or(false),
+        unsafe_fixes: !flags.no_unsafe && (flags.unsafe_fixes || config.unsafe_fixes.unwrap_or(false)),
         select: flags.select.clone().or_else(|| config.select.clone()),
         ignore: flags
             .ignore

@@ -530,6 +530,19 @@ fn config_is_found_in_a_parent_directory() {
 }
 
 #[test]
+fn no_unsafe_overrides_the_config() {
+    let sb = Sandbox::new();
+    sb.write("dockopt.toml", "unsafe = true\n");
+    sb.write("Dockerfile", "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n");
+    let unsafe_diff = sb.run(&["diff"]).stdout;
+    assert!(unsafe_diff.contains("--no-install-recommends"), "{unsafe_diff}");
+    let safe_diff = sb.run(&["diff", "--no-unsafe"]).stdout;
+    assert!(!safe_diff.contains("--no-install-recommends"), "{safe_diff}");
+    // The last of the two flags wins.
+    assert!(sb.run(&["diff", "--no-unsafe", "--unsafe"]).stdout.contains("--no-install-recommends"));
+}
+
+#[test]
 fn exclude_skips_walked_paths_but_not_named_files() {
     let sb = Sandbox::new();
     sb.write("repo/app/Dockerfile", DIRTY);
