@@ -17,7 +17,7 @@ use crate::syntax::{Dockerfile, Instruction, ItemKind, Keyword, Stage};
 use super::{stage_note, NAME};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shell {
+enum Interpreter {
     Posix,
     Cmd,
     /// `stop`: `$ErrorActionPreference = 'Stop'` is set by the SHELL's arguments.
@@ -25,18 +25,18 @@ enum Shell {
     Other,
 }
 
-fn classify(exec: &[String]) -> Shell {
-    let Some(program) = exec.first() else { return Shell::Other };
+fn classify(exec: &[String]) -> Interpreter {
+    let Some(program) = exec.first() else { return Interpreter::Other };
     let name = program.rsplit(['/', '\\']).next().unwrap_or(program).to_ascii_lowercase();
     match name.strip_suffix(".exe").unwrap_or(&name) {
-        "cmd" => Shell::Cmd,
+        "cmd" => Interpreter::Cmd,
         "powershell" | "pwsh" => {
             let args = exec[1..].join(" ").to_ascii_lowercase().replace(['"', '\''], "");
             let stop = args.replace(' ', "").contains("$erroractionpreference=stop");
-            Shell::PowerShell { stop }
+            Interpreter::PowerShell { stop }
         }
-        _ if crate::shell::is_posix_shell(exec) => Shell::Posix,
-        _ => Shell::Other,
+        _ if crate::shell::is_posix_shell(exec) => Interpreter::Posix,
+        _ => Interpreter::Other,
     }
 }
 
@@ -44,16 +44,16 @@ fn classify(exec: &[String]) -> Shell {
 pub(super) fn findings(input: &Input, stage: &Stage, is_final: bool) -> Vec<Finding> {
     let file = input.file;
     let windows = file.escape == '`' || crate::catalog::looks_windows(&stage.image);
-    let mut shell = if windows { Shell::Cmd } else { Shell::Posix };
+    let mut shell = if windows { Interpreter::Cmd } else { Interpreter::Posix };
     let mut findings = Vec::new();
     let mut group: Vec<&Instruction> = Vec::new();
     for index in stage.instructions.clone() {
         let inst = &file.instructions[index];
         if inst.keyword == Keyword::Shell {
-            shell = inst.exec.as_deref().map_or(Shell::Other, classify);
+            shell = inst.exec.as_deref().map_or(Interpreter::Other, classify);
         }
         let joins = inst.keyword == Keyword::Run
-            && matches!(shell, Shell::Cmd | Shell::PowerShell { stop: true })
+            && matches!(shell, Interpreter::Cmd | Interpreter::PowerShell { stop: true })
             && inst.exec.is_none()
             && inst.heredocs.is_empty()
             && inst.flags.is_empty()
@@ -98,12 +98,12 @@ fn words(text: &str) -> Vec<String> {
 }
 
 /// Whether `next` may follow the group's scripts.
-fn junction(file: &Dockerfile, group: &[&Instruction], next: &Instruction, shell: Shell) -> Result<(), String> {
+fn junction(file: &Dockerfile, group: &[&Instruction], next: &Instruction, shell: Interpreter) -> Result<(), String> {
     let _ = file;
     let prev = script(group.last().ok_or_else(String::new)?);
     match shell {
-        Shell::Cmd => cmd_junction(prev, script(next)),
-        Shell::PowerShell { .. } => {
+        Interpreter::Cmd => cmd_junction(prev, script(next)),
+        Interpreter::PowerShell { .. } => {
             let earlier: Vec<&str> = group.iter().map(|i| script(i)).collect();
             powershell_junction(&earlier, script(next))
         }
@@ -203,7 +203,7 @@ fn assigned_variables(text: &str) -> Vec<String> {
 }
 
 /// One Unsafe finding chaining the group's RUNs.
-fn merge(file: &Dockerfile, group: &[&Instruction], shell: Shell, is_final: bool) -> Option<Finding> {
+fn merge(file: &Dockerfile, group: &[&Instruction], shell: Interpreter, is_final: bool) -> Option<Finding> {
     if group.len() < 2 {
         return None;
     }
@@ -215,7 +215,7 @@ fn merge(file: &Dockerfile, group: &[&Instruction], shell: Shell, is_final: bool
         let between = prev.args_source_range().end..next.args_source_range().start;
         let newline = if file.source[between.clone()].starts_with("\r\n") { "\r\n" } else { "\n" };
         let joiner = match shell {
-            Shell::Cmd => format!(" {escape}{newline}{indent}&& "),
+            Interpreter::Cmd => format!(" {escape}{newline}{indent}&& "),
             _ if script(prev).ends_with(';') => format!(" {escape}{newline}{indent}"),
             _ => format!(" ; {escape}{newline}{indent}"),
         };
@@ -223,7 +223,7 @@ fn merge(file: &Dockerfile, group: &[&Instruction], shell: Shell, is_final: bool
     }
     let (first, last) = (group[0], group[group.len() - 1]);
     let (name, join) = match shell {
-        Shell::Cmd => ("cmd", "`&&`"),
+        Interpreter::Cmd => ("cmd", "`&&`"),
         _ => ("PowerShell", "`;`"),
     };
     let why = format!(
