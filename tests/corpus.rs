@@ -324,32 +324,10 @@ fn edge_cases_match_buildkit_parser() {
 #[test]
 fn damaged_corpus_files_never_panic() {
     let settings = all_unsafe();
-    let specials = ['\\', '`', '"', '\'', '$', '<', '\n', '#', '{', '&', '\r', '[', ';'];
     let mut failures = Vec::new();
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move |bound: usize| {
-        // xorshift: deterministic, so a failure names an input that can be rebuilt.
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % bound.max(1) as u64) as usize
-    };
-    for (path, text) in corpus() {
+    for (n, (path, text)) in corpus().into_iter().enumerate() {
         let context = context_of(&path);
-        let chars: Vec<char> = text.chars().collect();
-        for variant in 0..6 {
-            let damaged: String = if variant < 3 {
-                chars[..next(chars.len() + 1)].iter().collect()
-            } else {
-                let mut copy = chars.clone();
-                for _ in 0..3 {
-                    if !copy.is_empty() {
-                        let at = next(copy.len());
-                        copy[at] = specials[next(specials.len())];
-                    }
-                }
-                copy.into_iter().collect()
-            };
+        for (variant, damaged) in common::damaged(&text, 6, 3, 0x9e37_79b9_7f4a_7c15 ^ n as u64).into_iter().enumerate() {
             match std::panic::catch_unwind(|| optimize(&damaged, &context, &settings)) {
                 Err(_) => failures.push(format!("{} (variant {variant}): panic on {:?}", path.display(), truncate_for_report(&damaged))),
                 Ok(Ok(outcome)) if outcome.error.is_none() && outcome.text != damaged => {

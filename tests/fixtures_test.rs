@@ -14,6 +14,8 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use clap::Parser;
 use dockopt::cli::{Cli, Command};
 use transforms::{Config, Context, Settings};
@@ -193,33 +195,12 @@ fn case_files_are_not_part_of_the_context() {
 #[test]
 fn damaged_fixtures_never_panic() {
     let settings = Settings { unsafe_fixes: true, ..Settings::default() };
-    let specials = ['\\', '`', '"', '\'', '$', '<', '\n', '#', '{', '&', '\r', '[', ';', '=', '/'];
-    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move |bound: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % bound.max(1) as u64) as usize
-    };
     let mut failures = Vec::new();
     for transform_dir in subdirs(&fixtures_dir()) {
-        for case in subdirs(&transform_dir) {
+        for (n, case) in subdirs(&transform_dir).into_iter().enumerate() {
             let Ok(source) = std::fs::read_to_string(case.join("Dockerfile")) else { continue };
             let context = context_for(&case);
-            let chars: Vec<char> = source.chars().collect();
-            for variant in 0..12 {
-                let damaged: String = if variant % 2 == 0 {
-                    chars[..next(chars.len() + 1)].iter().collect()
-                } else {
-                    let mut copy = chars.clone();
-                    for _ in 0..2 {
-                        if !copy.is_empty() {
-                            let at = next(copy.len());
-                            copy[at] = specials[next(specials.len())];
-                        }
-                    }
-                    copy.into_iter().collect()
-                };
+            for (variant, damaged) in common::damaged(&source, 12, 2, 0x2545_f491_4f6c_dd1d ^ n as u64).into_iter().enumerate() {
                 let result = catch_unwind(AssertUnwindSafe(|| transforms::optimize(&damaged, &context, &settings)));
                 match result {
                     Err(_) => failures.push(format!("{} (variant {variant}): panic on:\n{damaged}", case.display())),

@@ -1,6 +1,9 @@
 //! The shared corpus (../shared/corpus) as the tests read it: one folder per Dockerfile, with
 //! `context.txt` listing its build context.
 
+// Each test crate uses a part of these helpers.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 
 pub fn corpus_dir() -> PathBuf {
@@ -15,5 +18,36 @@ pub fn listing(entry: &Path) -> Vec<String> {
         .lines()
         .filter(|l| !l.is_empty())
         .map(str::to_string)
+        .collect()
+}
+
+/// `count` damaged copies of `text`, the same on every run (a failure names an input that can be
+/// rebuilt): even ones cut at a point, odd ones with `swaps` characters replaced by ones the lexer
+/// and the shell parser treat specially.
+pub fn damaged(text: &str, count: usize, swaps: usize, seed: u64) -> Vec<String> {
+    const SPECIALS: [char; 15] = ['\\', '`', '"', '\'', '$', '<', '\n', '#', '{', '&', '\r', '[', ';', '=', '/'];
+    let mut state = seed.max(1);
+    let mut next = move |bound: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound.max(1) as u64) as usize
+    };
+    let chars: Vec<char> = text.chars().collect();
+    (0..count)
+        .map(|variant| {
+            if variant % 2 == 0 {
+                chars[..next(chars.len() + 1)].iter().collect()
+            } else {
+                let mut copy = chars.clone();
+                for _ in 0..swaps {
+                    if !copy.is_empty() {
+                        let at = next(copy.len());
+                        copy[at] = SPECIALS[next(SPECIALS.len())];
+                    }
+                }
+                copy.into_iter().collect()
+            }
+        })
         .collect()
 }
