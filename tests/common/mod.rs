@@ -1,5 +1,5 @@
-//! The shared corpus (../shared/corpus) as the tests read it: one folder per Dockerfile, with
-//! `context.txt` listing its build context.
+//! What the integration tests share: the corpus (../shared/corpus) as they read it, one folder per
+//! Dockerfile with `context.txt` listing its build context; and damaged copies of inputs.
 
 // Each test crate uses a part of these helpers.
 #![allow(dead_code)]
