@@ -627,10 +627,13 @@ fn python(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<
             venvs.iter().any(|v| first == format!("{v}/bin")) || built.env.get("VIRTUAL_ENV").is_some_and(|v| venvs.contains(v))
         };
         if !in_venv || built.view().has_flag(None, Some("user")) {
-            return Err(format!(
-                "`{}` installs outside a virtualenv: the packages are spread over the system's site-packages, which a runtime stage cannot copy as one folder",
-                built.view().words().iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(" ")
-            ));
+            let command = built.view().words().iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(" ");
+            let where_to = if built.view().has_flag(None, Some("user")) {
+                "the packages go to the user's ~/.local, beside whatever else that home holds"
+            } else {
+                "the packages are spread over the system's site-packages"
+            };
+            return Err(format!("`{command}` installs outside a virtualenv: {where_to}, which a runtime stage cannot copy as one folder"));
         }
     }
     let app = scan.final_workdir.clone().ok_or("no WORKDIR: which folder holds the application cannot be told")?;
