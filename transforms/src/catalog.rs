@@ -99,8 +99,17 @@ impl<'a> Input<'a> {
 
     fn posix_per_instruction(&self) -> Vec<bool> {
         let mut out = vec![false; self.file.instructions.len()];
+        // The shell in effect at the end of each stage: `FROM <stage>` inherits it.
+        let mut stage_end: Vec<bool> = Vec::new();
         for stage in &self.file.stages {
-            let mut posix = self.file.escape == '\\' && !looks_windows(&stage.image);
+            let parent = self.file.stages[..stage.index]
+                .iter()
+                .rev()
+                .find(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&stage.image)));
+            let mut posix = match parent {
+                Some(parent) => stage_end[parent.index],
+                None => self.file.escape == '\\' && !looks_windows(&stage.image),
+            };
             for i in stage.instructions.clone() {
                 out[i] = posix;
                 let inst = &self.file.instructions[i];
@@ -108,6 +117,7 @@ impl<'a> Input<'a> {
                     posix = inst.exec.as_deref().is_some_and(is_posix_shell);
                 }
             }
+            stage_end.push(posix);
         }
         out
     }

@@ -125,6 +125,9 @@ fn windows_runs_follow_textual_rules() {
     // A native program's failure would no longer stop the build.
     let native = "FROM x\nSHELL [\"pwsh\", \"-Command\", \"$ErrorActionPreference = 'Stop';\"]\nRUN choco install git\nRUN Remove-Item b\n";
     assert_eq!(fixed(native), native);
+    // A stage built FROM another runs under the SHELL that one ended with.
+    let inherited = "FROM mcr.microsoft.com/windows/servercore AS base\nSHELL [\"powershell\", \"-Command\", \"$ErrorActionPreference = 'Stop';\"]\nFROM base\nRUN Remove-Item a\nRUN Remove-Item b\n";
+    assert!(fixed(inherited).ends_with("RUN Remove-Item a ; \\\n    Remove-Item b\n"), "{}", fixed(inherited));
     let crlf = "FROM mcr.microsoft.com/windows/servercore\r\nRUN a\r\nRUN b\r\n";
     assert_eq!(fixed(crlf), "FROM mcr.microsoft.com/windows/servercore\r\nRUN a \\\r\n    && b\r\n");
 }

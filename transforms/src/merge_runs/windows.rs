@@ -43,8 +43,7 @@ fn classify(exec: &[String]) -> Interpreter {
 /// The merge findings of one stage's Windows RUNs.
 pub(super) fn findings(input: &Input, stage: &Stage, is_final: bool) -> Vec<Finding> {
     let file = input.file;
-    let windows = file.escape == '`' || crate::catalog::looks_windows(&stage.image);
-    let mut shell = if windows { Interpreter::Cmd } else { Interpreter::Posix };
+    let mut shell = initial(file, stage);
     let mut findings = Vec::new();
     let mut group: Vec<&Instruction> = Vec::new();
     for index in stage.instructions.clone() {
@@ -73,6 +72,25 @@ pub(super) fn findings(input: &Input, stage: &Stage, is_final: bool) -> Vec<Find
     }
     findings.extend(merge(file, &group, shell, is_final));
     findings
+}
+
+/// The shell a stage starts with: its parent stage's last (`FROM <stage>`), else the image's default.
+fn initial(file: &Dockerfile, stage: &Stage) -> Interpreter {
+    let parent = file.stages[..stage.index]
+        .iter()
+        .rev()
+        .find(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&stage.image)));
+    match parent {
+        Some(parent) => parent
+            .instructions
+            .clone()
+            .map(|i| &file.instructions[i])
+            .filter(|i| i.keyword == Keyword::Shell)
+            .last()
+            .map_or_else(|| initial(file, parent), |i| i.exec.as_deref().map_or(Interpreter::Other, classify)),
+        None if file.escape == '`' || crate::catalog::looks_windows(&stage.image) => Interpreter::Cmd,
+        None => Interpreter::Posix,
+    }
 }
 
 /// No comment or blank line between the two RUNs.

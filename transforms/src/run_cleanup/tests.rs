@@ -335,6 +335,8 @@ fn shells_it_cannot_read_are_left_alone() {
         "FROM debian\nRUN <<-EOF\n\tpip install flask\n\tEOF\n",
         "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN pip install flask\n",
         "FROM debian\nSHELL [\"pwsh\", \"-c\"]\nRUN pip install flask\n",
+        // `FROM <stage>` runs under the SHELL that stage ended with.
+        "FROM debian AS ps\nSHELL [\"pwsh\", \"-c\"]\nFROM ps\nRUN pip install flask\n",
         "FROM debian\nRUN apt-get install curl && (\n",
     ] {
         assert_eq!(fix(source), source, "{source}");
