@@ -1,9 +1,8 @@
 //! The CLI contract (ARCHITECTURE.md, "CLI contract (v1)"), tested on the built binary in temp dirs.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod common;
 
-use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// A slim base, so that only `modernize` has something to say (approved-base would offer
 /// `debian:bookworm-slim` for `debian:bookworm`).
@@ -65,24 +64,7 @@ impl Sandbox {
     }
 
     fn run_in(&self, cwd: &str, args: &[&str], stdin: Option<&str>) -> Run {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dockopt"))
-            .args(args)
-            .current_dir(self.path().join(cwd))
-            .env_remove("NO_COLOR")
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(text) = stdin {
-            // dockopt may exit before reading (usage errors): a broken pipe is fine.
-            let _ = child.stdin.take().unwrap().write_all(text.as_bytes());
-        }
-        let output = child.wait_with_output().unwrap();
+        let output = common::run_dockopt(&self.path().join(cwd), args, stdin);
         Run {
             code: output
                 .status

@@ -6,6 +6,8 @@
 //! @microsoft/sarif-multitool`. Without either the test is skipped, except under `CI=true`, where
 //! it fails: CI must validate.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -13,28 +15,7 @@ const DIRTY: &str = "FROM debian:bookworm\nMAINTAINER Jane <j@x.org>\nENV A 🐳
 const MALFORMED: &str = "FROM debian:bookworm\nRUN <<EOF\necho hi\n";
 
 fn dockopt(cwd: &Path, args: &[&str], stdin: Option<&str>) -> (i32, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dockopt"))
-        .args(args)
-        .current_dir(cwd)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(text) = stdin {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    let output = child.wait_with_output().unwrap();
+    let output = common::run_dockopt(cwd, args, stdin);
     (
         output.status.code().unwrap(),
         String::from_utf8(output.stdout).unwrap(),

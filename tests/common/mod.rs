@@ -51,3 +51,24 @@ pub fn damaged(text: &str, count: usize, swaps: usize, seed: u64) -> Vec<String>
         })
         .collect()
 }
+
+/// Run the dockopt binary in `cwd` with `args`, `stdin` on its standard input (none: /dev/null),
+/// without NO_COLOR from the caller's environment.
+pub fn run_dockopt(cwd: &Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dockopt"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        // dockopt may exit before reading (usage errors): a broken pipe is fine.
+        let _ = child.stdin.take().unwrap().write_all(text.as_bytes());
+    }
+    child.wait_with_output().unwrap()
+}
