@@ -56,13 +56,16 @@ pub(super) fn findings(scope: &Scope, out: &mut Vec<Finding>) {
     for manager in managers() {
         if let Some(index) = &manager.index {
             lifecycle(scope, manager, index, out);
-            for i in 0..scope.file.instructions.len() {
-                if scope.reports_on(i) {
-                    out.extend(scope.run(i).and_then(|run| refetch(scope, &run, manager, index)));
-                }
-            }
         }
     }
+}
+
+/// Second downloads of an index inside `run` (see `refetch`), for every manager that has one.
+pub(super) fn refetches(scope: &Scope, run: &Run) -> Vec<Finding> {
+    managers()
+        .iter()
+        .filter_map(|manager| refetch(scope, run, manager, manager.index.as_ref()?))
+        .collect()
 }
 
 /// `… && rm -rf /var/lib/apt/lists/* && apt-get update && …` inside one RUN, where only the
@@ -73,36 +76,36 @@ fn refetch(scope: &Scope, run: &Run, manager: &Manager, index: &Index) -> Option
     let commands = run.commands();
     let is_manager = |c: usize| run.of(manager).any(|i| i.command == c);
     let is_update = |c: usize| run.of(manager).any(|i| i.command == c && updates(index, i));
-    let mut last_update = None;
-    for (c, command) in commands.iter().enumerate() {
+    // Whether the lists were downloaded and only the manager ran since.
+    let mut fresh = false;
+    for (c, rm) in commands.iter().enumerate() {
         if is_update(c) {
-            last_update = Some(c);
+            fresh = true;
             continue;
         }
-        let Some(previous) = last_update else { continue };
-        if !runs_pattern(manager, &index.cleanup.run, command) {
-            if !is_manager(c) {
-                last_update = None;
-            }
+        if !fresh {
+            continue;
+        }
+        if !runs_pattern(manager, &index.cleanup.run, rm) {
+            fresh = is_manager(c);
             continue;
         }
         let next = c + 1;
-        let (rm, update) = (&commands[c], commands.get(next)?);
+        let update = commands.get(next)?;
         let adjacent = rm.step.is_some()
             && rm.step == update.step
             && rm.item.is_some_and(|i| i > 0 && update.item == Some(i + 1))
             && ![rm, update].iter().any(|x| x.in_condition || x.in_subshell || x.in_function || x.in_substitution);
         if !is_update(next) || !adjacent {
-            last_update = None;
+            fresh = false;
             continue;
         }
-        let _ = previous;
         let edits = match following_item(scope, run, update) {
             // From the `rm` to what follows the update keeps the line breaks where they were.
             Some(end) => vec![Edit::delete(run.source(scope.file, rm.range.clone()).start..end)],
             None => [c, next].iter().map(|&k| super::deletion(scope.file, run, k)).collect::<Option<Vec<Edit>>>()?,
         };
-        let range = run.source(scope.file, commands[c].range.start..commands[next].range.end);
+        let range = run.source(scope.file, rm.range.start..update.range.end);
         return Some(
             Finding::new(NAME, range, "the package lists are deleted and downloaded again in the same RUN")
                 .with_why("only the package manager ran since the lists were downloaded, so the same lists are fetched twice: drop the `rm` and the second update")

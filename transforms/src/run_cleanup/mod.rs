@@ -38,6 +38,7 @@ pub(crate) fn run(input: &Input) -> Vec<Finding> {
             findings.extend(renames(&scope, &run, manager));
             findings.extend(leftovers(&scope, &run, manager));
         }
+        findings.extend(index::refetches(&scope, &run));
     }
     index::findings(&scope, &mut findings);
     findings
