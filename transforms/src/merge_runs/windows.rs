@@ -63,7 +63,7 @@ pub(super) fn findings(input: &Input, stage: &Stage, is_final: bool) -> Vec<Find
             continue;
         }
         if let Some(prev) = group.last() {
-            if !adjacent(file, prev, inst) || junction(file, &group, inst, shell).is_err() {
+            if !adjacent(file, prev, inst) || junction(&group, inst, shell).is_err() {
                 findings.extend(merge(file, &group, shell, is_final));
                 group.clear();
             }
@@ -116,8 +116,7 @@ fn words(text: &str) -> Vec<String> {
 }
 
 /// Whether `next` may follow the group's scripts.
-fn junction(file: &Dockerfile, group: &[&Instruction], next: &Instruction, shell: Interpreter) -> Result<(), String> {
-    let _ = file;
+fn junction(group: &[&Instruction], next: &Instruction, shell: Interpreter) -> Result<(), String> {
     let prev = script(group.last().ok_or_else(String::new)?);
     match shell {
         Interpreter::Cmd => cmd_junction(prev, script(next)),

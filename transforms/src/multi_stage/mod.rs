@@ -31,8 +31,7 @@ pub(crate) fn run(input: &Input) -> Vec<Finding> {
             match verdict.plan {
                 Err(reason) => vec![finding.with_why(format!("no fix: {reason}"))],
                 Ok(plan) => {
-                    let (edits, stage_name) = edits(file, &scan, &plan);
-                    let _ = stage_name;
+                    let edits = edits(file, &scan, &plan);
                     let title = format!("split into a build stage and a {} runtime stage", plan.runtime);
                     vec![finding.with_why(why(&plan)).with_fix(Fix::unsafe_(title, edits))]
                 }
@@ -91,7 +90,7 @@ fn moves(inst: &Instruction) -> bool {
     )
 }
 
-fn edits(file: &Dockerfile, scan: &Scan, plan: &Plan) -> (Vec<Edit>, String) {
+fn edits(file: &Dockerfile, scan: &Scan, plan: &Plan) -> Vec<Edit> {
     let nl = file.newline();
     let source = &file.source;
     let mut edits = Vec::new();
@@ -219,7 +218,7 @@ fn edits(file: &Dockerfile, scan: &Scan, plan: &Plan) -> (Vec<Edit>, String) {
         out.push_str(&text);
     }
     edits.push(Edit::insert(source.len(), out));
-    (edits, stage_name)
+    edits
 }
 
 /// `text` ending with exactly one line break.
