@@ -102,11 +102,7 @@ impl<'a> Input<'a> {
         // The shell in effect at the end of each stage: `FROM <stage>` inherits it.
         let mut stage_end: Vec<bool> = Vec::new();
         for stage in &self.file.stages {
-            let parent = self.file.stages[..stage.index]
-                .iter()
-                .rev()
-                .find(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&stage.image)));
-            let mut posix = match parent {
+            let mut posix = match self.file.parent_stage(stage) {
                 Some(parent) => stage_end[parent.index],
                 None => self.file.escape == '\\' && !looks_windows(&stage.image),
             };

@@ -76,11 +76,7 @@ pub(super) fn findings(input: &Input, stage: &Stage, is_final: bool) -> Vec<Find
 
 /// The shell a stage starts with: its parent stage's last (`FROM <stage>`), else the image's default.
 fn initial(file: &Dockerfile, stage: &Stage) -> Interpreter {
-    let parent = file.stages[..stage.index]
-        .iter()
-        .rev()
-        .find(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&stage.image)));
-    match parent {
+    match file.parent_stage(stage) {
         Some(parent) => parent
             .instructions
             .clone()

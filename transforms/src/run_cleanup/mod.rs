@@ -70,12 +70,7 @@ impl<'a> Scope<'a> {
         let parents = file
             .stages
             .iter()
-            .map(|stage| {
-                let image = stage.image.to_ascii_lowercase();
-                file.stages[..stage.index]
-                    .iter()
-                    .rposition(|s| s.name.as_deref() == Some(image.as_str()))
-            })
+            .map(|stage| file.parent_stage(stage).map(|p| p.index))
             .collect::<Vec<_>>();
         let mut shipped = vec![false; file.stages.len()];
         let mut stage = file.stages.len().checked_sub(1);

@@ -56,6 +56,14 @@ impl Dockerfile {
         self.stages.iter().find(|s| s.instructions.contains(&index))
     }
 
+    /// The earlier stage that `stage` is built on (`FROM <name>`), the nearest of that name.
+    pub fn parent_stage(&self, stage: &Stage) -> Option<&Stage> {
+        self.stages[..stage.index]
+            .iter()
+            .rev()
+            .find(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&stage.image)))
+    }
+
     pub fn text(&self, range: Range<usize>) -> &str {
         &self.source[range]
     }
