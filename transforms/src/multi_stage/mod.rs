@@ -13,7 +13,7 @@ use self::plan::{bare_name, decide, Plan};
 use self::scan::{join, run_commands, scan, Scan};
 use crate::catalog::Input;
 use crate::fix::{Edit, Finding, Fix};
-use crate::syntax::{split_words, Dockerfile, Instruction, ItemKind, Keyword};
+use crate::syntax::{assignments, split_words, Dockerfile, Instruction, ItemKind, Keyword};
 
 pub(crate) const DOC: &str = include_str!("../../docs/multi-stage.md");
 const NAME: &str = "multi-stage";
@@ -179,9 +179,7 @@ fn edits(file: &Dockerfile, scan: &Scan, plan: &Plan) -> Vec<Edit> {
         }
     }
     let first_from = file.stages.first().map_or(0, |s| s.from);
-    let arg_names = |inst: &Instruction| -> Vec<String> {
-        split_words(inst.args_text(), file.escape).iter().map(|w| w.raw.split('=').next().unwrap_or_default().to_string()).collect()
-    };
+    let arg_names = |inst: &Instruction| -> Vec<String> { assignments(inst, file.escape).into_iter().map(|(name, _)| name).collect() };
     for inst in file.instructions[..first_from].iter().filter(|i| i.keyword == Keyword::Arg) {
         for name in arg_names(inst).into_iter().filter(|n| read.contains(n)) {
             out.push_str(&format!("ARG {name}{nl}"));
