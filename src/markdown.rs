@@ -57,6 +57,10 @@ pub fn body(reports: &[FileReport], plan: &Plan) -> String {
                     expected_effect(f.transform),
                 ),
                 (FixStatus::Applied, _) => ("safe".to_string(), expected_effect(f.transform)),
+                (FixStatus::Resolved, _) => (
+                    render::resolved_by(&finding.resolved_by),
+                    expected_effect(f.transform),
+                ),
                 (FixStatus::NeedsUnsafe, _) => (
                     "unsafe: needs `--unsafe`".to_string(),
                     why_or_effect(f.why.as_deref(), f.transform),

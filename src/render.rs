@@ -141,10 +141,12 @@ impl<'a> Locator<'a> {
     }
 }
 
-/// How a finding's fix stands: applied now, held back for `--unsafe`, or neither.
+/// How a finding's fix stands: applied now, made moot by other fixes, held back for `--unsafe`,
+/// or neither.
 pub fn fix_status(finding: &ReportedFinding, unsafe_enabled: bool) -> FixStatus {
     match &finding.finding.fix {
         _ if finding.applied => FixStatus::Applied,
+        _ if !finding.resolved_by.is_empty() => FixStatus::Resolved,
         Some(fix) if fix.applicability == Applicability::Unsafe && !unsafe_enabled => {
             FixStatus::NeedsUnsafe
         }
@@ -156,6 +158,8 @@ pub fn fix_status(finding: &ReportedFinding, unsafe_enabled: bool) -> FixStatus 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FixStatus {
     Applied,
+    /// Its own fix is not applied, but other transforms' fixes remove it (`resolved_by`).
+    Resolved,
     NeedsUnsafe,
     /// There is a fix but it was not applied (it overlapped another one).
     NotApplied,
@@ -180,6 +184,11 @@ pub fn finding_text(
     let transform = style.paint("33", f.transform);
     let marker = match fix_status(finding, unsafe_enabled) {
         FixStatus::Applied => format!(" {}", style.paint("32", "[*]")),
+        FixStatus::Resolved => format!(
+            " {} ({})",
+            style.paint("32", "[*]"),
+            resolved_by(&finding.resolved_by)
+        ),
         FixStatus::NeedsUnsafe => " (unsafe fix available, use --unsafe)".to_string(),
         FixStatus::NotApplied | FixStatus::NoFix => String::new(),
     };
@@ -191,12 +200,22 @@ pub fn finding_text(
         if let Some(fix) = &f.fix {
             let applicability = applicability_name(fix.applicability);
             let applied = if finding.applied {
-                "applied"
+                "applied".to_string()
+            } else if !finding.resolved_by.is_empty() {
+                format!("not applied, {}", resolved_by(&finding.resolved_by))
             } else {
-                "not applied"
+                "not applied".to_string()
             };
             let _ = writeln!(out, "  fix: {} ({applicability}, {applied})", fix.title);
         }
+    }
+}
+
+/// `resolved by merge-runs's fix`, `resolved by the fixes of a, b`.
+pub fn resolved_by(names: &[&str]) -> String {
+    match names {
+        [one] => format!("resolved by {one}'s fix"),
+        many => format!("resolved by the fixes of {}", many.join(", ")),
     }
 }
 
@@ -369,6 +388,8 @@ pub struct JsonFinding {
     pub start: Position,
     pub end: Position,
     pub fix: Option<JsonFix>,
+    /// The transforms whose fixes make this finding moot although its own fix is not applied.
+    pub resolved_by: Vec<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -377,8 +398,9 @@ pub struct JsonFix {
     pub applicability: Applicability,
     /// Whether `fix` with the same flags applies it.
     pub applied: bool,
-    /// The edits over the original text, in order. Empty when the finding came from a later pass
-    /// of the fix loop (its edits are over intermediate text): the file's diff shows its effect.
+    /// The fix's own edits over the original text, in order. Empty when the finding came from a
+    /// later pass of the fix loop (its edits are over intermediate text), and for a fix whose
+    /// remedy is an extra file (a `.dockerignore`): the diffs show their effect.
     pub edits: Vec<JsonEdit>,
 }
 
@@ -442,6 +464,7 @@ pub fn json_file(report: &FileReport, artifacts: Vec<&Planned>) -> JsonFile {
                             })
                             .collect(),
                     }),
+                    resolved_by: r.resolved_by.clone(),
                 })
                 .collect();
             file.diff = unified_diff(&report.display, source, &outcome.text, Style::default());
@@ -475,7 +498,8 @@ pub struct Summary {
     /// Extra files (e.g. `.dockerignore`) `fix` would create or replace.
     pub artifacts: usize,
     pub findings: usize,
-    /// Findings whose fix is applied with the current flags.
+    /// Findings `fix` removes with the current flags: their fix is applied, or other fixes made
+    /// them moot.
     pub fixable: usize,
     /// Findings whose fix needs `--unsafe`.
     pub unsafe_fixable: usize,
@@ -498,7 +522,7 @@ impl Summary {
                     for f in &outcome.findings {
                         s.findings += 1;
                         match fix_status(f, r.unsafe_enabled) {
-                            FixStatus::Applied => s.fixable += 1,
+                            FixStatus::Applied | FixStatus::Resolved => s.fixable += 1,
                             FixStatus::NeedsUnsafe => s.unsafe_fixable += 1,
                             _ => {}
                         }
@@ -515,7 +539,7 @@ impl Summary {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct TransformCounts {
     pub findings: usize,
-    /// Findings whose fix is applied with the current flags.
+    /// Findings `fix` removes with the current flags (their fix, or other fixes made them moot).
     pub fixed: usize,
     /// Findings whose fix needs `--unsafe`.
     pub unsafe_fixable: usize,
@@ -534,7 +558,7 @@ pub fn by_transform(
             let entry = counts.entry(finding.finding.transform).or_default();
             entry.findings += 1;
             match fix_status(finding, report.unsafe_enabled) {
-                FixStatus::Applied => entry.fixed += 1,
+                FixStatus::Applied | FixStatus::Resolved => entry.fixed += 1,
                 FixStatus::NeedsUnsafe => entry.unsafe_fixable += 1,
                 FixStatus::NotApplied | FixStatus::NoFix => {}
             }

@@ -56,6 +56,7 @@ pub fn log(reports: &[FileReport], plan: &Plan) -> Value {
                 if let Some(fix) = &f.fix {
                     let status = match fix_status(finding, report.unsafe_enabled) {
                         FixStatus::Applied => "applied",
+                        FixStatus::Resolved => "resolved by other fixes",
                         FixStatus::NeedsUnsafe => "needs --unsafe",
                         FixStatus::NotApplied | FixStatus::NoFix => "not applied",
                     };

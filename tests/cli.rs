@@ -992,3 +992,85 @@ fn bases_lists_the_inventory_under_the_policy() {
     assert!(images.contains(&"ubuntu:20.04") && images.contains(&"debian:bookworm-slim"), "{images:?}");
     assert_eq!(v["distinct_today"], 2);
 }
+
+// ---- findings do not depend on the order of fixes ----
+
+const GO_SINGLE_STAGE: &str = "FROM golang:1.22\nWORKDIR /src\nCOPY go.mod ./\nRUN go mod download\nCOPY . .\nRUN go build -o /app ./cmd/app\nCMD [\"/app\"]\n";
+const GO_REPLACE: &str = "[[base.replace]]\nfrom = \"golang:*\"\nto = \"registry.example.com/core/golang:1.22\"\n";
+
+fn go_sandbox() -> Sandbox {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", GO_SINGLE_STAGE);
+    sb.write("go.mod", "module example.com/app\n\ngo 1.22\n");
+    sb.write("cmd/app/main.go", "package main\n\nfunc main() {}\n");
+    sb
+}
+
+fn lines_of<'a>(run: &'a Run, transform: &str) -> Vec<&'a str> {
+    let tag = format!(": {transform}: ");
+    run.stdout.lines().filter(|l| l.contains(&tag)).collect()
+}
+
+/// A Safe `[[base.replace]]` fix must not hide the Unsafe multi-stage finding: `check` shows
+/// what each transform finds in the original text, whichever fixes run first.
+#[test]
+fn a_replace_policy_does_not_hide_the_multi_stage_finding() {
+    let sb = go_sandbox();
+    let without_policy = sb.run(&["check", "--select", "multi-stage", "."]);
+    let multi_stage = lines_of(&without_policy, "multi-stage");
+    assert_eq!(multi_stage.len(), 1, "{}", without_policy.stdout);
+
+    sb.write("dockopt.toml", GO_REPLACE);
+    let run = sb.run(&["check", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(lines_of(&run, "multi-stage"), multi_stage, "{}", run.stdout);
+    assert_eq!(lines_of(&run, "approved-base").len(), 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("1 with `dockopt fix`, 1 more with `dockopt fix --unsafe`"),
+        "{}",
+        run.stderr
+    );
+
+    // After the Safe fix (the FROM replaced) the image still ships the toolchain: --unsafe says so.
+    let fixed = sb.run(&["fix", "."]);
+    assert_eq!(fixed.code, 0, "{}", fixed.stderr);
+    assert!(sb.read("Dockerfile").starts_with("FROM registry.example.com/core/golang:1.22\n"));
+    let run = sb.run(&["check", "--unsafe", "."]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let after = lines_of(&run, "multi-stage");
+    assert_eq!(after.len(), 1, "{}", run.stdout);
+    assert!(after[0].contains("ships the Go toolchain"), "{}", run.stdout);
+    assert!(run.stdout.contains("policy's replacement for `golang:*`"), "the finding says why there is no fix: {}", run.stdout);
+}
+
+/// A finding that another transform's fix makes moot is reported as such, never dropped.
+#[test]
+fn a_finding_made_moot_by_another_fix_says_so() {
+    let sb = Sandbox::new();
+    sb.write(
+        "Dockerfile",
+        "FROM debian:bookworm-slim\nRUN apt-get update\nRUN apt-get install -y curl\nRUN rm -rf /var/lib/apt/lists/*\n",
+    );
+    let alone = sb.run(&["check", "--select", "merge-runs", "."]);
+    let merge = lines_of(&alone, "merge-runs");
+    let together = sb.run(&["check", "--select", "merge-runs,run-cleanup", "."]);
+    for line in &merge {
+        let location = line.split(" merge-runs: ").next().unwrap();
+        assert!(
+            together.stdout.contains(line.trim_end_matches(" [*]")) && together.stdout.contains(location),
+            "`{line}` is missing when run-cleanup runs too:\n{}",
+            together.stdout
+        );
+    }
+    assert!(together.stdout.contains("(resolved by "), "{}", together.stdout);
+    let json = sb.run(&["check", "--select", "merge-runs,run-cleanup", "--format", "json", "."]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let resolved: Vec<&serde_json::Value> = v["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["resolved_by"].as_array().unwrap().is_empty())
+        .collect();
+    assert!(!resolved.is_empty(), "{}", json.stdout);
+    assert_eq!(v["summary"]["fixable"], v["summary"]["findings"].as_u64().unwrap() - 1, "{}", json.stdout);
+}

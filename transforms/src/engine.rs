@@ -18,6 +18,17 @@ pub struct ReportedFinding {
     pub finding: Finding,
     /// Whether its fix is part of `Outcome::text`.
     pub applied: bool,
+    /// The transforms whose applied fixes made this finding moot: its own fix was not applied,
+    /// yet the fixed text no longer has it (a merge moved the cleanup it asked for). Empty when
+    /// `applied`, and for a finding the fixed text still has.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resolved_by: Vec<&'static str>,
+}
+
+impl ReportedFinding {
+    fn new(finding: Finding, applied: bool) -> Self {
+        ReportedFinding { finding, applied, resolved_by: Vec::new() }
+    }
 }
 
 /// A file other than the Dockerfile that a transform proposes, e.g. a `.dockerignore`.
@@ -53,13 +64,23 @@ impl Outcome {
 
 /// Parse `source`, run the enabled transforms to a fixed point and report what they found.
 /// Errs only when `source` itself does not parse.
+///
+/// What is reported does not depend on the order in which fixes run: every transform checks the
+/// original text (the first pass), and each of those findings is reported with how it ends up:
+/// applied (its own fix, or the same finding's fix in a later pass), still in the fixed text, or
+/// made moot by other transforms' fixes (`resolved_by`, never dropped). Later passes add only
+/// fixes made to text the original had, and what the fixed text still has beyond the original's.
 pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<Outcome, SyntaxError> {
     let mut text = source.to_string();
     // Edits applied by each pass, to map later findings back onto the original text.
     let mut history: Vec<Vec<Edit>> = Vec::new();
-    let mut reported: Vec<ReportedFinding> = Vec::new();
-    // What the original text has: given back, unapplied, when the loop fails.
-    let mut first_pass: Vec<ReportedFinding> = Vec::new();
+    // Every applied edit: the transform and its range over the original text.
+    let mut applied_edits: Vec<(&'static str, Range<usize>)> = Vec::new();
+    // The checks of the original text, and whether the settled text still has each.
+    let mut original: Vec<ReportedFinding> = Vec::new();
+    let mut still_there: Vec<bool> = Vec::new();
+    // Beyond those: fixes of later passes, and what the settled text has that the original had not.
+    let mut later: Vec<ReportedFinding> = Vec::new();
     let threshold = if settings.unsafe_fixes { Applicability::Unsafe } else { Applicability::Safe };
 
     for pass in 0..MAX_PASSES {
@@ -67,7 +88,7 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
             Ok(file) => file,
             Err(e) if pass == 0 => return Err(e),
             Err(e) => {
-                return Ok(failed(source, first_pass, format!("a fix produced a Dockerfile that does not parse ({e}); nothing was changed")))
+                return Ok(failed(source, original, format!("a fix produced a Dockerfile that does not parse ({e}); nothing was changed")))
             }
         };
         let input = Input::new(&file, context, settings);
@@ -100,48 +121,23 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
 
         let next = (!accepted.is_empty()).then(|| apply_edits(&text, &accepted));
         let settled = next.as_ref().is_none_or(|n| *n == text);
-        // Reported: every fix that was applied, in the pass that applied it, and what the settled
-        // text still has. A finding of an earlier pass that no later pass raises again was resolved
-        // along the way (often by another transform's fix): reporting it would be stale.
-        for (f, was_applied) in findings.iter().zip(&applied) {
-            if !(*was_applied || settled || pass == 0) {
-                continue;
+        if !settled {
+            for (f, _) in findings.iter().zip(&applied).filter(|(_, a)| **a) {
+                let edits = f.fix.iter().flat_map(|fix| &fix.edits);
+                applied_edits.extend(edits.map(|e| (f.transform, map_back(&history, e.range.clone()))));
             }
-            // A fix of dockopt's own text (a cleanup after an install that another fix added, two
-            // downloads of the lists that a merge put in one RUN) is part of the earlier fixes: the
-            // original never had that problem, so it is not reported as one.
-            // When the original had the same problem where a fix of the first pass could not go
-            // (another fix moved that text), the original finding is the one reported.
-            if pass > 0 && *was_applied && !settled && written_by_fixes(source, &history, f.range.clone()) {
-                let deferred = first_pass.iter().find(|r| {
-                    !r.applied
-                        && r.finding.transform == f.transform
-                        && r.finding.message == f.message
-                        && !reported.iter().any(|x| same(x, r))
-                });
-                if let Some(mut original) = deferred.cloned() {
-                    // Its edits were never applied as such: the fix happened in this pass.
-                    if let Some(fix) = original.finding.fix.as_mut() {
-                        fix.edits.clear();
-                    }
-                    reported.push(ReportedFinding { applied: true, ..original });
+        }
+
+        if pass == 0 {
+            original = findings.iter().zip(&applied).map(|(f, a)| ReportedFinding::new(f.clone(), *a && !settled)).collect();
+            still_there = vec![settled; original.len()];
+        } else {
+            for (f, was_applied) in findings.iter().zip(&applied) {
+                if settled {
+                    note_remaining(f, &history, &original, &mut still_there, &mut later);
+                } else if *was_applied {
+                    note_applied_later(f, source, &history, &mut original, &mut later);
                 }
-                continue;
-            }
-            let mut f = f.clone();
-            f.range = map_back(&history, f.range.clone());
-            if let Some(fix) = f.fix.as_mut() {
-                if !history.is_empty() {
-                    // Edits of later passes are over intermediate text: report them without edits.
-                    fix.edits.clear();
-                }
-            }
-            let report = ReportedFinding { finding: f, applied: *was_applied && !settled };
-            if pass == 0 {
-                first_pass.push(report.clone());
-            }
-            if (report.applied || settled) && !reported.iter().any(|r| same(r, &report)) {
-                reported.push(report);
             }
         }
 
@@ -157,9 +153,20 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
             } else {
                 Vec::new()
             };
-            // A finding whose remedy is an extra file is applied when that file is proposed.
-            for r in reported.iter_mut().filter(|r| r.finding.fix.is_none()) {
-                r.applied |= artifacts.iter().any(|a| a.transform == r.finding.transform);
+            let mut reported = original;
+            for (r, there) in reported.iter_mut().zip(&still_there) {
+                if !r.applied && !there {
+                    r.resolved_by = resolvers(&r.finding, &applied_edits);
+                }
+            }
+            reported.append(&mut later);
+            // A finding whose remedy is an extra file (a fix without edits) is applied when that
+            // file is proposed.
+            for r in reported.iter_mut().filter(|r| r.finding.fix.as_ref().is_some_and(|f| f.edits.is_empty())) {
+                if artifacts.iter().any(|a| a.transform == r.finding.transform) {
+                    r.applied = true;
+                    r.resolved_by.clear();
+                }
             }
             reported.sort_by_key(|r| (r.finding.range.start, r.finding.range.end));
             return Ok(Outcome { text, findings: reported, error: None, artifacts });
@@ -167,12 +174,104 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
         history.push(accepted.into_iter().cloned().collect());
         text = next.expect("checked above");
     }
-    Ok(failed(source, first_pass, format!("fixes did not settle after {MAX_PASSES} passes; nothing was changed")))
+    Ok(failed(source, original, format!("fixes did not settle after {MAX_PASSES} passes; nothing was changed")))
+}
+
+/// A finding of the settled text (`f`, over the text after `history`): the original finding it
+/// still is, or else something the fixes left that the original had not.
+fn note_remaining(
+    f: &Finding,
+    history: &[Vec<Edit>],
+    original: &[ReportedFinding],
+    still_there: &mut [bool],
+    later: &mut Vec<ReportedFinding>,
+) {
+    let range = map_back(history, f.range.clone());
+    let open = |i: usize| !original[i].applied && !still_there[i];
+    if let Some(i) = matching(original, f, &range, open) {
+        still_there[i] = true;
+        return;
+    }
+    let report = ReportedFinding::new(over_original(f, range), false);
+    // The same finding as one already applied: the fix is reported, not its echo.
+    if original.iter().chain(later.iter()).any(|r| same(r, &report)) {
+        return;
+    }
+    later.push(report);
+}
+
+/// A fix applied in a later pass (`f`, over the text after `history`): the original finding it
+/// resolves, or a fix the earlier ones made possible.
+fn note_applied_later(
+    f: &Finding,
+    source: &str,
+    history: &[Vec<Edit>],
+    original: &mut [ReportedFinding],
+    later: &mut Vec<ReportedFinding>,
+) {
+    // A fix of dockopt's own text (a cleanup after an install that another fix added, two
+    // downloads of the lists that a merge put in one RUN) is part of the earlier fixes: the
+    // original never had that problem, so it is not reported as one. When the original had the
+    // same problem where a fix of the first pass could not go (another fix moved that text),
+    // that original finding is the one this fix resolves.
+    if written_by_fixes(source, history, f.range.clone()) {
+        if let Some(o) = original.iter_mut().find(|o| !o.applied && o.finding.transform == f.transform && o.finding.message == f.message) {
+            o.applied = true;
+        }
+        return;
+    }
+    let range = map_back(history, f.range.clone());
+    if let Some(i) = matching(original, f, &range, |i| !original[i].applied) {
+        original[i].applied = true;
+        return;
+    }
+    let report = ReportedFinding::new(over_original(f, range), true);
+    if !later.iter().any(|r| same(r, &report)) {
+        later.push(report);
+    }
+}
+
+/// The original finding that `f` (at `range` over the original text) is: the same transform and
+/// message at an overlapping place, or else the same transform at the very same place (a message
+/// that names what the fixes changed). Only among the findings `open` allows.
+fn matching(original: &[ReportedFinding], f: &Finding, range: &Range<usize>, open: impl Fn(usize) -> bool) -> Option<usize> {
+    let overlaps = |r: &Range<usize>| r.start <= range.end && range.start <= r.end;
+    let candidates = || (0..original.len()).filter(|&i| open(i) && original[i].finding.transform == f.transform);
+    candidates()
+        .find(|&i| original[i].finding.message == f.message && overlaps(&original[i].finding.range))
+        .or_else(|| candidates().find(|&i| original[i].finding.range == *range))
+}
+
+/// A finding of a later pass, placed on the original text. Its edits are over intermediate text:
+/// they are dropped (the diff shows their effect).
+fn over_original(f: &Finding, range: Range<usize>) -> Finding {
+    let mut f = f.clone();
+    f.range = range;
+    if let Some(fix) = f.fix.as_mut() {
+        fix.edits.clear();
+    }
+    f
+}
+
+/// The transforms whose applied edits touch the finding or its own fix; every transform that
+/// applied something when none does (a fix elsewhere changed what the check sees).
+fn resolvers(finding: &Finding, applied_edits: &[(&'static str, Range<usize>)]) -> Vec<&'static str> {
+    let mut spans = vec![finding.range.clone()];
+    spans.extend(finding.fix.iter().flat_map(|fix| fix.edits.iter().map(|e| e.range.clone())));
+    let touches = |edit: &Range<usize>| spans.iter().any(|s| edit.start <= s.end && s.start <= edit.end);
+    let mut names: Vec<&'static str> = applied_edits.iter().filter(|(_, r)| touches(r)).map(|(name, _)| *name).collect();
+    if names.is_empty() {
+        names = applied_edits.iter().map(|(name, _)| *name).collect();
+    }
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 fn failed(source: &str, mut reported: Vec<ReportedFinding>, error: String) -> Outcome {
     for r in &mut reported {
         r.applied = false;
+        r.resolved_by.clear();
     }
     Outcome { text: source.to_string(), findings: reported, error: Some(error), artifacts: Vec::new() }
 }
@@ -280,16 +379,52 @@ mod tests {
     }
 
     #[test]
-    fn reports_what_was_applied_and_what_remains_not_what_was_resolved_on_the_way() {
+    fn reports_what_was_applied_what_remains_and_what_other_fixes_resolved() {
         let source = "FROM debian:bookworm-slim\nRUN apt-get update\nRUN apt-get install -y curl\nRUN rm -rf /var/lib/apt/lists/*\n";
         let outcome = run(source, &["run-cleanup", "merge-runs"], false);
         assert_eq!(outcome.text.matches("RUN ").count(), 1, "{}", outcome.text);
         assert_eq!(outcome.text.matches("rm -rf /var/lib/apt/lists/*").count(), 1, "{}", outcome.text);
         // Only the Unsafe --no-install-recommends remains; nothing says the RUNs are still separate.
-        let remaining: Vec<&str> = outcome.findings.iter().filter(|r| !r.applied).map(|r| r.finding.message.as_str()).collect();
+        let remaining: Vec<&str> = outcome
+            .findings
+            .iter()
+            .filter(|r| !r.applied && r.resolved_by.is_empty())
+            .map(|r| r.finding.message.as_str())
+            .collect();
         assert_eq!(remaining.len(), 1, "{remaining:?}");
         assert!(remaining[0].contains("--no-install-recommends"), "{remaining:?}");
+        // The merge of three RUNs was not applied as such (run-cleanup removed one of them first),
+        // yet it is reported, as made moot by the fixes that did the work.
+        let merge = outcome.findings.iter().find(|r| r.finding.message.contains("3 consecutive RUN")).expect("reported");
+        assert!(!merge.applied);
+        assert_eq!(merge.resolved_by, ["merge-runs", "run-cleanup"]);
         assert!(outcome.findings.iter().all(|r| r.finding.range.end <= source.len()));
+    }
+
+    /// What `check` shows is what each transform finds in the original text, whichever fixes run
+    /// first: run alone or together, every transform's findings on the original are reported.
+    #[test]
+    fn findings_do_not_depend_on_which_fixes_run_first() {
+        let sources = [
+            "FROM debian:bookworm-slim\nRUN apt-get update\nRUN apt-get install -y curl\nRUN rm -rf /var/lib/apt/lists/*\n",
+            "FROM python:3.12\nMAINTAINER me\nRUN apt-get update\nRUN apt-get install -y gcc\nADD . /app\nRUN pip install -r /app/requirements.txt\nCMD [\"python\", \"/app/app.py\"]\n",
+            "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\nCMD [\"/app\"]\n",
+        ];
+        let names: Vec<&str> = catalog().iter().map(|t| t.name).collect();
+        for source in sources {
+            for unsafe_fixes in [false, true] {
+                let together = run(source, &names, unsafe_fixes);
+                for name in &names {
+                    let alone = run(source, &[name], false);
+                    // Alone, with nothing applied, a transform reports exactly its checks of the original.
+                    let first: Vec<(&str, Range<usize>)> = alone.findings.iter().map(|r| (r.finding.message.as_str(), r.finding.range.clone())).collect();
+                    for (message, range) in first {
+                        let found = together.findings.iter().any(|r| r.finding.transform == *name && r.finding.message == message && r.finding.range == range);
+                        assert!(found, "{name}: `{message}` at {range:?} is missing when every transform runs (unsafe: {unsafe_fixes}):\n{source}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

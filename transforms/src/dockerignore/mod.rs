@@ -9,7 +9,7 @@ mod usage;
 
 use crate::catalog::Input;
 use crate::engine::Artifact;
-use crate::fix::{Applicability, Finding};
+use crate::fix::{Applicability, Finding, Fix};
 use crate::syntax::Keyword;
 
 use matcher::Matcher;
@@ -125,7 +125,13 @@ impl Analysis {
                  off the builder. {fix}"
             ),
         };
-        Finding::new(NAME, range, message).with_why(why)
+        // The remedy is the extra file (`artifacts`): a fix without edits, so that the finding
+        // says how safe it is like any other.
+        let title = match &self.existing {
+            None => "write a .dockerignore",
+            Some(_) => "append the missing patterns to .dockerignore",
+        };
+        Finding::new(NAME, range, message).with_why(why).with_fix(Fix::new(title, Vec::new(), self.applicability()))
     }
 
     /// Where the paths end up, for the message: the image, a build stage, or only the builder.

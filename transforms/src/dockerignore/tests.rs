@@ -67,7 +67,11 @@ fn the_finding_says_what_would_be_copied_and_where() {
          and copied into the image by `COPY . .`"
     );
     assert_eq!(&NODE[f.range.clone()], "COPY . .");
-    assert!(f.fix.is_none());
+    // The remedy is the extra file: a fix without edits that says how safe it is.
+    let fix = f.fix.as_ref().expect("the finding carries its applicability");
+    assert!(fix.edits.is_empty());
+    assert_eq!(fix.applicability, crate::fix::Applicability::Unsafe);
+    assert!(o.findings[0].applied, "the file is proposed under --unsafe");
     assert!(f.why.as_deref().unwrap().contains("Unsafe"));
 }
 
@@ -87,6 +91,7 @@ fn an_unsafe_proposal_needs_unsafe() {
     let o = optimize(NODE, &context(NODE_FILES, None), &Settings { unsafe_fixes: false, ..settings() }).unwrap();
     assert_eq!(o.findings.len(), 1);
     assert!(o.artifacts.is_empty());
+    assert!(!o.findings[0].applied);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use super::knowledge::{knowledge, Ecosystem};
 use super::manifests;
 use super::runtime::{distroless_static, jre_of, language_runtime, slim_of, Runtime};
 use super::scan::{inside, join, run_commands, Built, Manager, Scan};
-use crate::approved_base::reference::{glob_matches, ImageRef};
+use crate::approved_base::reference::{glob, glob_matches, ImageRef};
 use crate::catalog::Input;
 use crate::shell::{parse_script, ShellWord};
 
@@ -37,7 +37,14 @@ pub(super) struct Verdict {
 /// `None`: the stage builds nothing dockopt recognises with a toolchain it has.
 pub(super) fn decide(input: &Input, scan: &Scan) -> Option<Verdict> {
     let k = knowledge();
-    let image_eco = scan.image.as_ref().and_then(|i| k.image_toolchain(i)).map(|e| e.name.as_str());
+    let known_image = scan.image.as_ref().and_then(|i| k.image_toolchain(i));
+    // The organisation's replacement of a toolchain image (`[[base.replace]]` from `golang:*`)
+    // carries that toolchain too: a Safe replacement must not hide what the image still ships.
+    let replaced = match (known_image, scan.image.as_ref()) {
+        (None, Some(image)) => replacement_of_toolchain(input, image),
+        _ => None,
+    };
+    let image_eco = known_image.or(replaced.map(|(e, _)| e)).map(|e| e.name.as_str());
     let package_ecos: Vec<&str> = scan.packages().filter_map(|(_, p)| k.package_toolchain(bare_name(p))).map(|e| e.name.as_str()).collect();
     let has = |eco: &str| image_eco == Some(eco) || package_ecos.contains(&eco);
     let mut triggered: Vec<&str> = Vec::new();
@@ -55,10 +62,30 @@ pub(super) fn decide(input: &Input, scan: &Scan) -> Option<Verdict> {
     let ecosystem = k.ecosystem(if eco_name == "python" { "c" } else { eco_name })?;
     let plan = if triggered.len() > 1 {
         Err(format!("the stage builds with several toolchains ({}): which artifacts the image runs cannot be told", triggered.join(", ")))
+    } else if let Some((_, from)) = replaced.filter(|(e, _)| e.name == eco_name && !package_ecos.contains(&eco_name)) {
+        let image = scan.image.as_ref().map_or(String::new(), |i| i.text.clone());
+        Err(format!(
+            "`{image}` is the policy's replacement for `{from}` ([[base.replace]]): which runtime image matches what it builds cannot be told; split the build by hand"
+        ))
     } else {
         plan(input, scan, eco_name)
     };
     Some(Verdict { ecosystem, plan })
+}
+
+/// The ecosystem whose toolchain `image` carries because the policy names it as the replacement
+/// of that toolchain's images, with the rule's `from`.
+fn replacement_of_toolchain<'a>(input: &'a Input, image: &ImageRef) -> Option<(&'static Ecosystem, &'a str)> {
+    let k = knowledge();
+    input.settings.config.base.replace.iter().find_map(|rule| {
+        let to = ImageRef::parse(&rule.to)?;
+        if !to.same_image(image) {
+            return None;
+        }
+        // `golang:*` (the rule's glob) is itself one of the names `golang:*` (the knowledge's) matches.
+        let ecosystem = k.ecosystem.iter().find(|e| e.images.iter().any(|g| glob(g, &rule.from)))?;
+        Some((ecosystem, rule.from.as_str()))
+    })
 }
 
 /// The ecosystem of a build command.
