@@ -52,7 +52,8 @@ fn main() {
             }
             reported += 1;
             rewritten += usize::from(outcome.changed(text));
-            for f in &outcome.findings {
+            // A finding the transform's other fixes made moot is neither a fix nor left.
+            for f in outcome.findings.iter().filter(|f| f.resolved_by.is_empty()) {
                 match (&f.finding.fix, f.applied) {
                     (Some(fix), true) if fix.applicability == Applicability::Safe => safe += 1,
                     (Some(_), true) => unsafe_ += 1,
