@@ -40,6 +40,10 @@ pub fn run(args: &BasesArgs) -> i32 {
                 errors.push(format!("{}: {message}", path.display()));
                 continue;
             }
+            Found::Empty(path) => {
+                eprintln!("warning: {}: no Dockerfile under it", path.display());
+                continue;
+            }
         };
         let display = path.display().to_string();
         let loaded = match &args.config {
@@ -60,8 +64,8 @@ pub fn run(args: &BasesArgs) -> i32 {
                 continue;
             }
         };
-        // The inventory never rewrites: BuildKit's parser is enough.
-        match transforms::parse(&text) {
+        // What `check` rejects (what BuildKit's frontend rejects) is an error here too.
+        match transforms::parse_strict(&text) {
             Ok(file) => uses.push((display, transforms::inventory(&file, &loaded.config))),
             Err(e) => errors.push(FileError::Syntax(e).render(&display, Some(&text))),
         }

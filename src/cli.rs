@@ -4,12 +4,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The exit status, said once for `--help` and `check --help` (the README says the same).
+pub const EXIT_STATUS: &str = "Exit status: 0 ok · 1 `check` reported a finding (with `--fail-on fixable`: only when \
+`fix` with the same flags would change a file) · 2 error (bad input, bad config, I/O; nothing is written).";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "dockopt",
     version,
     about = "Rewrites Dockerfiles into smaller, faster-to-rebuild ones and shows the diff",
-    after_help = "Exit status: 0 ok, 1 `check` found something to change, 2 error (bad input, bad config, I/O)."
+    after_help = EXIT_STATUS
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -21,9 +25,14 @@ pub enum Command {
     /// Print a unified diff of what `fix` would change (exit 0)
     Diff(ReportArgs),
     /// Apply the fixes in place; `-` reads stdin and writes the result to stdout
-    Fix(Common),
-    /// Report findings and write nothing (exit 1 if anything would change, 0 if clean)
-    Check(ReportArgs),
+    Fix(FixArgs),
+    /// Report findings and write nothing (exit 1 on any finding, 0 if clean; see --fail-on)
+    #[command(
+        after_help = EXIT_STATUS,
+        mut_arg("unsafe_fixes", |a| a.help("Also count fixes that could change what the built image does as fixable (what `fix --unsafe` applies)")),
+        mut_arg("no_unsafe", |a| a.help("Count only Safe fixes as fixable, even when the config says `unsafe = true`"))
+    )]
+    Check(CheckArgs),
     /// List the transforms
     Transforms,
     /// Print a transform's documentation
@@ -83,6 +92,41 @@ pub struct Common {
     /// The build context directory (default: each Dockerfile's directory; none for stdin)
     #[arg(long, value_name = "DIR")]
     pub context: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub common: Common,
+
+    /// With `-` (stdin): also print the findings left and a summary on stderr (by default
+    /// stderr carries only errors, for editors)
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: Common,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// When to exit 1: on any finding (`any`, as linters do), or only when `fix` with the same
+    /// flags would change something (`fixable`: a Dockerfile or an extra file)
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
+}
+
+/// What makes `check` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any finding that no config or flag turns off
+    Any,
+    /// Only findings `fix` (with the same flags) would act on: a file would change
+    Fixable,
 }
 
 #[derive(Debug, Clone, Args)]

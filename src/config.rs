@@ -29,17 +29,39 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
         Ok(config) => config,
         Err(message) => return Err(render_toml_error(&display, &text, message)),
     };
-    // Names in the config are checked on their own, so the error points at the config.
-    let alone = Settings {
-        select: config.select.clone(),
-        ignore: config.ignore.clone().unwrap_or_default(),
-        ..Settings::default()
-    };
-    alone.validate().map_err(|e| format!("{display}: {e}"))?;
+    check_names(&display, &text)?;
     Ok(Loaded {
         path: Some(path.to_path_buf()),
         config,
     })
+}
+
+/// The transform names of `select` and `ignore`, with where they are in the file.
+#[derive(serde::Deserialize)]
+struct Names {
+    #[serde(default)]
+    select: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    ignore: Vec<toml::Spanned<String>>,
+}
+
+/// Every name in `select`/`ignore` must be a transform; the error points at the name, like any
+/// other config error.
+fn check_names(display: &str, text: &str) -> Result<(), String> {
+    let Ok(names) = toml::from_str::<Names>(text) else {
+        return Ok(());
+    };
+    for name in names.select.iter().chain(&names.ignore) {
+        let alone = Settings {
+            select: Some(vec![name.get_ref().clone()]),
+            ..Settings::default()
+        };
+        if let Err(message) = alone.validate() {
+            let (line, col) = LineIndex::new(text).line_col(text, name.span().start);
+            return Err(render_at(display, text, line, col, &message));
+        }
+    }
+    Ok(())
 }
 
 /// `Config::from_toml` gives a string; re-read with toml to get the span of the error when there is one.

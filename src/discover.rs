@@ -24,6 +24,8 @@ pub fn is_dockerfile_name(name: &str) -> bool {
 pub enum Found {
     File(PathBuf),
     Error(PathBuf, String),
+    /// A directory given as a PATH with no Dockerfile under it.
+    Empty(PathBuf),
 }
 
 /// The Dockerfiles under `paths`, sorted by path, each once. A file named explicitly is always
@@ -40,7 +42,13 @@ pub fn find_dockerfiles(paths: &[PathBuf]) -> Vec<Found> {
     for path in paths {
         match std::fs::metadata(path) {
             Err(e) => found.push(Found::Error(path.clone(), io_message(&e))),
-            Ok(meta) if meta.is_dir() => walk(path, &mut found),
+            Ok(meta) if meta.is_dir() => {
+                let before = found.len();
+                walk(path, &mut found);
+                if found.len() == before {
+                    found.push(Found::Empty(clean(path)));
+                }
+            }
             Ok(_) => found.push(Found::File(clean(path))),
         }
     }
@@ -51,7 +59,7 @@ pub fn find_dockerfiles(paths: &[PathBuf]) -> Vec<Found> {
 
 fn key(f: &Found) -> &Path {
     match f {
-        Found::File(p) | Found::Error(p, _) => p,
+        Found::File(p) | Found::Error(p, _) | Found::Empty(p) => p,
     }
 }
 

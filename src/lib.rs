@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use transforms::{Context, Settings};
 
 use crate::artifacts::Plan;
-use crate::cli::{Cli, Command, Common, Format};
+use crate::cli::{Cli, Command, Common, FailOn, Format};
 use crate::config::{Discovery, Loaded};
 use crate::process::{FileReport, Input, Job};
 use crate::render::{plural, Style, Summary};
@@ -56,9 +56,23 @@ where
             EXIT_OK
         }
         Command::Explain { name } => explain(&name),
-        Command::Diff(args) => run_files(Mode::Diff, &args.common, args.format),
-        Command::Check(args) => run_files(Mode::Check, &args.common, args.format),
-        Command::Fix(common) => run_files(Mode::Fix, &common, Format::Text),
+        Command::Diff(args) => run_files(Mode::Diff, &args.common, Options::new(args.format)),
+        Command::Check(args) => run_files(
+            Mode::Check,
+            &args.common,
+            Options {
+                fail_on: args.fail_on,
+                ..Options::new(args.format)
+            },
+        ),
+        Command::Fix(args) => run_files(
+            Mode::Fix,
+            &args.common,
+            Options {
+                verbose: args.verbose,
+                ..Options::new(Format::Text)
+            },
+        ),
         Command::Lsp { .. } => lsp::run(),
         Command::Verify(args) => verify::run(&args),
         Command::Bases(args) => bases::run(&args),
@@ -70,6 +84,24 @@ enum Mode {
     Diff,
     Fix,
     Check,
+}
+
+/// How a run reports: the output format, what makes `check` exit 1, how much `fix -` says.
+#[derive(Debug, Clone, Copy)]
+struct Options {
+    format: Format,
+    fail_on: FailOn,
+    verbose: bool,
+}
+
+impl Options {
+    fn new(format: Format) -> Self {
+        Options {
+            format,
+            fail_on: FailOn::Any,
+            verbose: false,
+        }
+    }
 }
 
 impl Mode {
@@ -108,7 +140,7 @@ fn out(text: &str) {
     let _ = stdout.flush();
 }
 
-fn run_files(mode: Mode, flags: &Common, format: Format) -> i32 {
+fn run_files(mode: Mode, flags: &Common, options: Options) -> i32 {
     if let Err(e) = config::validate_flags(flags) {
         eprintln!("{e}");
         return EXIT_ERROR;
@@ -125,11 +157,11 @@ fn run_files(mode: Mode, flags: &Common, format: Format) -> i32 {
         }
     }
     let jobs = if stdin {
-        stdin_job(flags)
+        stdin_job(flags).map(|jobs| (jobs, Vec::new()))
     } else {
         file_jobs(flags)
     };
-    let jobs = match jobs {
+    let (jobs, path_errors) = match jobs {
         Ok(jobs) => jobs,
         Err(errors) => {
             for e in errors {
@@ -153,19 +185,22 @@ fn run_files(mode: Mode, flags: &Common, format: Format) -> i32 {
             .collect()
     };
     progress.finish();
-    let plan = artifacts::plan(&reports);
+    let mut plan = artifacts::plan(&reports);
+    // A PATH that could not be used is an error of the run, not a Dockerfile that was checked.
+    plan.errors.splice(0..0, path_errors);
+    let unsafe_flag = flags.unsafe_fixes && !flags.no_unsafe;
 
     match mode {
-        Mode::Fix if stdin => fix_stdin(&reports[0]),
+        Mode::Fix if stdin => fix_stdin(&reports[0], options.verbose),
         Mode::Fix => fix_report(&reports, plan),
-        Mode::Check | Mode::Diff => match format {
-            Format::Text => text_report(mode, &reports, &plan),
-            Format::Json => json_report(mode, &reports, &plan),
-            Format::Github => github_report(mode, &reports, &plan),
+        Mode::Check | Mode::Diff => match options.format {
+            Format::Text => text_report(mode, &reports, &plan, options.fail_on, unsafe_flag),
+            Format::Json => json_report(mode, &reports, &plan, options.fail_on),
+            Format::Github => github_report(mode, &reports, &plan, options.fail_on),
             Format::Sarif => {
                 let log = sarif::log(&reports, &plan);
                 match serde_json::to_string_pretty(&log) {
-                    Ok(json) => document_report(mode, &reports, &plan, json + "\n"),
+                    Ok(json) => document_report(mode, &reports, &plan, json + "\n", options.fail_on),
                     Err(e) => {
                         eprintln!("cannot render SARIF: {e}");
                         EXIT_ERROR
@@ -174,7 +209,7 @@ fn run_files(mode: Mode, flags: &Common, format: Format) -> i32 {
             }
             Format::Markdown => {
                 let body = markdown::body(&reports, &plan);
-                document_report(mode, &reports, &plan, body)
+                document_report(mode, &reports, &plan, body, options.fail_on)
             }
         },
     }
@@ -215,8 +250,15 @@ fn stdin_job(flags: &Common) -> Result<Vec<Job>, Vec<String>> {
     }
     .map_err(|e| vec![e])?;
     let settings = Arc::new(config::settings(flags, &loaded.config));
+    // The build context: --context, else the folder of --stdin-filename (as for the file on disk,
+    // so that format-on-save gives what `dockopt fix FILE` and the language server give).
     // stdin → stdout carries one file: no extra files are proposed.
-    let context = match &flags.context {
+    let folder = flags
+        .stdin_filename
+        .as_deref()
+        .map(parent_dir)
+        .filter(|dir| dir.is_dir());
+    let context = match flags.context.as_ref().or(folder.as_ref()) {
         Some(dir) => discover::context(dir, false),
         None => Context::default(),
     };
@@ -233,8 +275,11 @@ fn stdin_job(flags: &Common) -> Result<Vec<Job>, Vec<String>> {
     }])
 }
 
-fn file_jobs(flags: &Common) -> Result<Vec<Job>, Vec<String>> {
+/// The jobs of the Dockerfiles under the PATHs, and the PATHs that could not be used (errors of
+/// the run). A PATH with no Dockerfile under it gets a warning.
+fn file_jobs(flags: &Common) -> Result<(Vec<Job>, Vec<String>), Vec<String>> {
     let found = discover::find_dockerfiles(&flags.paths);
+    let mut path_errors = Vec::new();
     let mut discovery = Discovery::default();
     let explicit = match &flags.config {
         Some(file) => Some(discovery.explicit(file).map_err(|e| vec![e])?),
@@ -253,7 +298,14 @@ fn file_jobs(flags: &Common) -> Result<Vec<Job>, Vec<String>> {
     for item in found {
         let (path, input) = match item {
             discover::Found::File(path) => (path.clone(), Input::File(path)),
-            discover::Found::Error(path, message) => (path, Input::Missing(message)),
+            discover::Found::Error(path, message) => {
+                path_errors.push(format!("{}: {message}", path.display()));
+                continue;
+            }
+            discover::Found::Empty(path) => {
+                eprintln!("warning: {}: no Dockerfile under it", path.display());
+                continue;
+            }
         };
         let dir = parent_dir(&path);
         let loaded = match &explicit {
@@ -323,7 +375,7 @@ fn file_jobs(flags: &Common) -> Result<Vec<Job>, Vec<String>> {
             job.context = context.clone();
         }
     }
-    Ok(jobs)
+    Ok((jobs, path_errors))
 }
 
 fn parent_dir(path: &Path) -> PathBuf {
@@ -344,12 +396,15 @@ fn error_text(report: &FileReport) -> Option<String> {
     }
 }
 
-fn exit_code(mode: Mode, summary: &Summary) -> i32 {
+fn exit_code(mode: Mode, summary: &Summary, fail_on: FailOn) -> i32 {
+    let would_change = summary.changed > 0 || summary.artifacts > 0;
+    let fails = match fail_on {
+        FailOn::Any => summary.findings > 0 || would_change,
+        FailOn::Fixable => would_change,
+    };
     if summary.errors > 0 {
         EXIT_ERROR
-    } else if mode == Mode::Check
-        && (summary.findings > 0 || summary.changed > 0 || summary.artifacts > 0)
-    {
+    } else if mode == Mode::Check && fails {
         EXIT_CHANGES
     } else {
         EXIT_OK
@@ -362,7 +417,13 @@ fn print_plan_errors(plan: &Plan) {
     }
 }
 
-fn text_report(mode: Mode, reports: &[FileReport], plan: &Plan) -> i32 {
+fn text_report(
+    mode: Mode,
+    reports: &[FileReport],
+    plan: &Plan,
+    fail_on: FailOn,
+    unsafe_flag: bool,
+) -> i32 {
     let style = Style::for_stdout();
     let mut stdout = String::new();
     for (index, report) in reports.iter().enumerate() {
@@ -417,7 +478,7 @@ fn text_report(mode: Mode, reports: &[FileReport], plan: &Plan) -> i32 {
                 let counts = render::by_transform(reports);
                 eprint!("{}", render::transform_breakdown(&counts, "fixable"));
             }
-            eprintln!("{}", check_summary(&summary));
+            eprintln!("{}", check_summary(&summary, plan, unsafe_flag));
         }
         _ => {
             let not_shown = summary.findings - summary.fixable;
@@ -438,18 +499,30 @@ fn text_report(mode: Mode, reports: &[FileReport], plan: &Plan) -> i32 {
             }
         }
     }
-    exit_code(mode, &summary)
+    exit_code(mode, &summary, fail_on)
 }
 
-fn check_summary(s: &Summary) -> String {
-    let mut line = format!("checked {}: ", plural(s.files, "file", "files"));
+/// The `dockopt fix` command line that removes the fixable findings: `--unsafe` when they needed it.
+fn fix_command(unsafe_flag: bool) -> &'static str {
+    if unsafe_flag {
+        "`dockopt fix --unsafe`"
+    } else {
+        "`dockopt fix`"
+    }
+}
+
+fn check_summary(s: &Summary, plan: &Plan, unsafe_flag: bool) -> String {
+    let mut line = format!(
+        "checked {}: ",
+        plural(s.files, "Dockerfile", "Dockerfiles")
+    );
     if s.findings == 0 {
         line.push_str("no findings");
     } else {
         line.push_str(&plural(s.findings, "finding", "findings"));
         let mut fixable = Vec::new();
         if s.fixable > 0 {
-            fixable.push(format!("{} with `dockopt fix`", s.fixable));
+            fixable.push(format!("{} with {}", s.fixable, fix_command(unsafe_flag)));
         }
         if s.unsafe_fixable > 0 {
             fixable.push(format!(
@@ -461,10 +534,21 @@ fn check_summary(s: &Summary) -> String {
             line.push_str(&format!(" (fixable: {})", fixable.join(", ")));
         }
     }
+    let mut would = Vec::new();
+    if s.changed > 0 {
+        would.push(format!(
+            "change {}",
+            plural(s.changed, "Dockerfile", "Dockerfiles")
+        ));
+    }
     if s.artifacts > 0 {
+        would.push(format!("write {}", extra_files(s.artifacts, plan)));
+    }
+    if !would.is_empty() {
         line.push_str(&format!(
-            "; `dockopt fix` would write {}",
-            plural(s.artifacts, "extra file", "extra files")
+            "; {} would {}",
+            fix_command(unsafe_flag),
+            would.join(" and ")
         ));
     }
     if s.errors > 0 {
@@ -473,7 +557,27 @@ fn check_summary(s: &Summary) -> String {
     line
 }
 
-fn json_report(mode: Mode, reports: &[FileReport], plan: &Plan) -> i32 {
+/// `1 .dockerignore`, `3 .dockerignore files`, or `2 extra files (.dockerignore, x)`.
+fn extra_files(count: usize, plan: &Plan) -> String {
+    let mut names: Vec<String> = plan
+        .items
+        .iter()
+        .filter_map(|p| p.target.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    match names.as_slice() {
+        [name] => plural(count, name, &format!("{name} files")),
+        _ => format!(
+            "{} ({})",
+            plural(count, "extra file", "extra files"),
+            names.join(", ")
+        ),
+    }
+}
+
+fn json_report(mode: Mode, reports: &[FileReport], plan: &Plan, fail_on: FailOn) -> i32 {
     for report in reports {
         if let Some(error) = error_text(report) {
             eprint!("{error}");
@@ -499,11 +603,17 @@ fn json_report(mode: Mode, reports: &[FileReport], plan: &Plan) -> i32 {
             return EXIT_ERROR;
         }
     }
-    exit_code(mode, &summary)
+    exit_code(mode, &summary, fail_on)
 }
 
 /// Print a whole-run document (SARIF, markdown) on stdout, the errors on stderr.
-fn document_report(mode: Mode, reports: &[FileReport], plan: &Plan, document: String) -> i32 {
+fn document_report(
+    mode: Mode,
+    reports: &[FileReport],
+    plan: &Plan,
+    document: String,
+    fail_on: FailOn,
+) -> i32 {
     for report in reports {
         if let Some(error) = error_text(report) {
             eprint!("{error}");
@@ -511,10 +621,10 @@ fn document_report(mode: Mode, reports: &[FileReport], plan: &Plan, document: St
     }
     print_plan_errors(plan);
     out(&document);
-    exit_code(mode, &Summary::of(reports, plan))
+    exit_code(mode, &Summary::of(reports, plan), fail_on)
 }
 
-fn github_report(mode: Mode, reports: &[FileReport], plan: &Plan) -> i32 {
+fn github_report(mode: Mode, reports: &[FileReport], plan: &Plan, fail_on: FailOn) -> i32 {
     let mut stdout = String::new();
     for report in reports {
         if let Some(error) = error_text(report) {
@@ -530,19 +640,19 @@ fn github_report(mode: Mode, reports: &[FileReport], plan: &Plan) -> i32 {
     }
     out(&stdout);
     print_plan_errors(plan);
-    exit_code(mode, &Summary::of(reports, plan))
+    exit_code(mode, &Summary::of(reports, plan), fail_on)
 }
 
 /// `fix PATH…`: the Dockerfiles were written by the workers; write the extra files, then report
 /// what remains and a one-line summary.
 fn fix_report(reports: &[FileReport], mut plan: Plan) -> i32 {
-    let mut written_extra = 0;
+    let mut written_extra = Plan::default();
     let mut items = std::mem::take(&mut plan.items);
     // Extra files only for Dockerfiles that were fixed without error.
     items.retain(|p| !reports[p.report].is_error());
     for planned in &items {
         match artifacts::write(planned) {
-            Ok(()) => written_extra += 1,
+            Ok(()) => written_extra.items.push(planned.clone()),
             Err(e) => plan.errors.push(e),
         }
     }
@@ -572,8 +682,8 @@ fn fix_report(reports: &[FileReport], mut plan: Plan) -> i32 {
             eprintln!("not changed (errors): {}", failed.join(", "));
         }
     }
-    eprintln!("{}", fix_summary(reports, &summary, written_extra));
-    exit_code(Mode::Fix, &summary)
+    eprintln!("{}", fix_summary(reports, &summary, &written_extra));
+    exit_code(Mode::Fix, &summary, FailOn::Any)
 }
 
 /// The findings `fix` left in place, one line each (stderr).
@@ -598,18 +708,28 @@ fn remaining_findings(report: &FileReport) -> String {
     text
 }
 
-fn fix_summary(reports: &[FileReport], s: &Summary, written_extra: usize) -> String {
-    let written = reports
+fn fix_summary(reports: &[FileReport], s: &Summary, written_extra: &Plan) -> String {
+    let dockerfiles = reports
         .iter()
         .filter(|r| r.written || (r.path.is_none() && r.changed()))
-        .count()
-        + written_extra;
-    let mut line = if written == 0 {
+        .count();
+    let extra = written_extra.items.len();
+    let mut done = Vec::new();
+    if dockerfiles > 0 {
+        done.push(format!(
+            "fixed {}",
+            plural(dockerfiles, "Dockerfile", "Dockerfiles")
+        ));
+    }
+    if extra > 0 {
+        done.push(format!("wrote {}", extra_files(extra, written_extra)));
+    }
+    let mut line = if done.is_empty() {
         "nothing to fix".to_string()
     } else {
         format!(
-            "fixed {} ({})",
-            plural(written, "file", "files"),
+            "{} ({})",
+            done.join(" and "),
             plural(s.fixable, "fix", "fixes")
         )
     };
@@ -632,7 +752,7 @@ fn fix_summary(reports: &[FileReport], s: &Summary, written_extra: usize) -> Str
 
 /// `fix -`: the fixed text (or exactly the input when nothing changes) on stdout; on error nothing
 /// on stdout, the message on stderr.
-fn fix_stdin(report: &FileReport) -> i32 {
+fn fix_stdin(report: &FileReport, verbose: bool) -> i32 {
     if let Some(error) = error_text(report) {
         eprint!("{error}");
         return EXIT_ERROR;
@@ -648,9 +768,12 @@ fn fix_stdin(report: &FileReport) -> i32 {
         eprintln!("cannot write to stdout: {e}");
         return EXIT_ERROR;
     }
-    eprint!("{}", remaining_findings(report));
-    let reports = std::slice::from_ref(report);
-    let summary = Summary::of(reports, &Plan::default());
-    eprintln!("{}", fix_summary(reports, &summary, 0));
+    // An editor reads stderr as a failure: it says something only when asked.
+    if verbose {
+        eprint!("{}", remaining_findings(report));
+        let reports = std::slice::from_ref(report);
+        let summary = Summary::of(reports, &Plan::default());
+        eprintln!("{}", fix_summary(reports, &summary, &Plan::default()));
+    }
     EXIT_OK
 }

@@ -14,8 +14,6 @@ pub enum Input {
     File(PathBuf),
     /// Already read from stdin (or failed to be).
     Stdin(Result<String, String>),
-    /// A PATH that could not be used (does not exist, unreadable directory…).
-    Missing(String),
 }
 
 #[derive(Debug, Clone)]
@@ -89,7 +87,6 @@ pub fn process(job: &Job, write: bool) -> FileReport {
             crate::io::read_file(path)
         }
         Input::Stdin(text) => text.clone(),
-        Input::Missing(message) => Err(message.clone()),
     };
     let source = match source {
         Ok(source) => source,

@@ -110,7 +110,7 @@ fn check_clean_file_exits_0_and_prints_no_findings() {
     let run = sb.run(&["check", "Dockerfile"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(run.stdout, "");
-    assert_eq!(run.stderr, "checked 1 file: no findings\n");
+    assert_eq!(run.stderr, "checked 1 Dockerfile: no findings\n");
 }
 
 #[test]
@@ -226,7 +226,7 @@ fn fix_rewrites_in_place_and_then_check_is_clean() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "", "fix PATH prints nothing on stdout");
     assert_eq!(sb.read("Dockerfile"), FIXED);
-    assert_eq!(run.stderr, "fixed 1 file (2 fixes)\n");
+    assert_eq!(run.stderr, "fixed 1 Dockerfile (2 fixes)\n");
     let leftovers: Vec<_> = std::fs::read_dir(sb.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -382,7 +382,7 @@ fn one_bad_file_does_not_stop_the_others() {
         run.stderr
     );
     assert!(
-        run.stderr.ends_with("fixed 2 files (4 fixes); 1 error\n"),
+        run.stderr.ends_with("fixed 2 Dockerfiles (4 fixes); 1 error\n"),
         "{}",
         run.stderr
     );
@@ -406,7 +406,7 @@ fn every_error_is_listed() {
     );
     assert!(
         run.stderr
-            .ends_with("checked 4 files: no findings; 3 errors\n"),
+            .ends_with("checked 3 Dockerfiles: no findings; 3 errors\n"),
         "{}",
         run.stderr
     );
@@ -475,16 +475,27 @@ fn unknown_config_key_is_an_error_naming_the_key() {
 #[test]
 fn unknown_transform_in_config_is_an_error() {
     let sb = Sandbox::new();
-    sb.write("dockopt.toml", "ignore = [\"modernise\"]\n");
+    sb.write("dockopt.toml", "# names\nignore = [\"merge-runs\", \"modernise\"]\n");
     sb.write("Dockerfile", DIRTY);
     let run = sb.run(&["check"]);
     assert_eq!(run.code, 2);
+    // Like every other error: path:line:col, the line and a caret under the name.
     assert!(
         run.stderr
-            .starts_with("dockopt.toml: unknown transform `modernise`"),
+            .starts_with("dockopt.toml:2:25: unknown transform `modernise`"),
         "{}",
         run.stderr
     );
+    assert!(
+        run.stderr.ends_with(
+            "\n  |\n2 | ignore = [\"merge-runs\", \"modernise\"]\n  |                         ^\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    sb.write("dockopt.toml", "select = [\"all\", \"run-cleanup\"]\nignore = [\"x\"]\n");
+    let run = sb.run(&["check"]);
+    assert!(run.stderr.starts_with("dockopt.toml:2:11: unknown transform `x`"), "{}", run.stderr);
 }
 
 #[test]
@@ -925,7 +936,7 @@ fn fix_of_many_files_ends_with_a_summary_by_transform_and_the_failed_files() {
     );
     assert!(
         run.stderr.ends_with(
-            "by transform:\n  modernize  180 fixed\nnot changed (errors): bad/Dockerfile, worse/Dockerfile\nfixed 60 files (180 fixes); 2 errors\n"
+            "by transform:\n  modernize  180 fixed\nnot changed (errors): bad/Dockerfile, worse/Dockerfile\nfixed 60 Dockerfiles (180 fixes); 2 errors\n"
         ),
         "{}",
         run.stderr
@@ -1073,4 +1084,222 @@ fn a_finding_made_moot_by_another_fix_says_so() {
         .collect();
     assert!(!resolved.is_empty(), "{}", json.stdout);
     assert_eq!(v["summary"]["fixable"], v["summary"]["findings"].as_u64().unwrap() - 1, "{}", json.stdout);
+}
+
+// ---- exit codes ----
+
+/// A finding with no fix (an archive ADD) and nothing `fix` would change.
+const UNFIXABLE: &str = "FROM debian:bookworm-slim\nADD rootfs.tar.gz /\n";
+
+#[test]
+fn check_exits_1_on_any_finding_and_fail_on_fixable_only_when_fix_would_change_something() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", UNFIXABLE);
+    sb.write("rootfs.tar.gz", "");
+    let run = sb.run(&["check", "--select", "modernize", "."]);
+    assert_eq!(run.code, 1, "a finding, even without a fix, fails by default: {}{}", run.stdout, run.stderr);
+    assert_eq!(sb.run(&["check", "--select", "modernize", "--fail-on", "any", "."]).code, 1);
+    let run = sb.run(&["check", "--select", "modernize", "--fail-on", "fixable", "."]);
+    assert_eq!(run.code, 0, "nothing `fix` would change: {}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("modernize: ADD of local files"), "the finding is still shown: {}", run.stdout);
+
+    // Fixable only with --unsafe: `fix` (Safe) changes nothing, `fix --unsafe` would.
+    sb.write("Dockerfile", "FROM python:3.12\nCMD [\"python\", \"-c\", \"print(1)\"]\n");
+    let safe = sb.run(&["check", "--select", "approved-base", "--fail-on", "fixable", "."]);
+    assert_eq!(safe.code, 0, "{}{}", safe.stdout, safe.stderr);
+    let unsafe_ = sb.run(&["check", "--select", "approved-base", "--fail-on", "fixable", "--unsafe", "."]);
+    assert_eq!(unsafe_.code, 1, "{}{}", unsafe_.stdout, unsafe_.stderr);
+    assert!(
+        unsafe_.stderr.contains("(fixable: 1 with `dockopt fix --unsafe`); `dockopt fix --unsafe` would change 1 Dockerfile"),
+        "the summary names the command that removes them: {}",
+        unsafe_.stderr
+    );
+    for format in ["json", "sarif", "github", "markdown"] {
+        let run = sb.run(&["check", "--select", "approved-base", "--fail-on", "fixable", "--format", format, "."]);
+        assert_eq!(run.code, 0, "{format}: {}", run.stderr);
+    }
+
+    // Errors exit 2 whatever --fail-on says.
+    sb.write("Dockerfile", MALFORMED);
+    assert_eq!(sb.run(&["check", "--fail-on", "fixable", "."]).code, 2);
+    let usage = sb.run(&["check", "--fail-on", "sometimes", "."]);
+    assert_eq!(usage.code, 2, "{}", usage.stderr);
+}
+
+#[test]
+fn check_help_says_how_unsafe_counts_and_what_the_exit_status_means() {
+    let sb = Sandbox::new();
+    let help = sb.run(&["check", "--help"]);
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("Also count fixes that could change"), "{}", help.stdout);
+    assert!(!help.stdout.contains("Also apply"), "{}", help.stdout);
+    assert!(help.stdout.contains("--fail-on <WHEN>"), "{}", help.stdout);
+    assert!(help.stdout.contains("1 `check` reported a finding"), "{}", help.stdout);
+    let top = sb.run(&["--help"]);
+    assert!(top.stdout.contains("1 `check` reported a finding"), "{}", top.stdout);
+    let fix = sb.run(&["fix", "--help"]);
+    assert!(fix.stdout.contains("Also apply fixes that could change"), "{}", fix.stdout);
+}
+
+// ---- paths ----
+
+#[test]
+fn a_path_without_dockerfiles_warns_and_a_missing_path_is_an_error_not_a_checked_file() {
+    let sb = Sandbox::new();
+    sb.write("app/Dockerfile", CLEAN);
+    sb.write("docs/readme.txt", "no Dockerfile here\n");
+    let run = sb.run(&["check", "app", "docs"]);
+    assert_eq!(run.code, 0, "a warning is not a failure: {}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "warning: docs: no Dockerfile under it\nchecked 1 Dockerfile: no findings\n"
+    );
+
+    let run = sb.run(&["check", "app", "nope"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "nope: no such file or directory\nchecked 1 Dockerfile: no findings; 1 error\n"
+    );
+    let json = sb.run(&["check", "--format", "json", "app", "nope"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["summary"]["files"], 1, "{}", json.stdout);
+    assert_eq!(v["files"].as_array().unwrap().len(), 1);
+    assert_eq!(v["errors"][0], "nope: no such file or directory");
+
+    let only_empty = sb.run(&["fix", "docs"]);
+    assert_eq!(only_empty.code, 0);
+    assert_eq!(only_empty.stderr, "warning: docs: no Dockerfile under it\nnothing to fix\n");
+    let bases = sb.run(&["bases", "docs"]);
+    assert!(bases.stderr.contains("warning: docs: no Dockerfile under it"), "{}", bases.stderr);
+}
+
+// ---- extra files ----
+
+fn node_context(sb: &Sandbox, dir: &str) {
+    sb.write(
+        &format!("{dir}/Dockerfile"),
+        "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nCMD [\"node\", \"src/index.js\"]\n",
+    );
+    sb.write(&format!("{dir}/package.json"), "{\"name\": \"app\"}\n");
+    sb.write(&format!("{dir}/package-lock.json"), "{}\n");
+    sb.write(&format!("{dir}/src/index.js"), "console.log(1)\n");
+    sb.write(&format!("{dir}/.env"), "SECRET=1\n");
+    sb.write(&format!("{dir}/node_modules/x/index.js"), "\n");
+}
+
+/// The `.dockerignore` finding says how safe it is like any other, and `check` and `fix` count it
+/// the same way; generated files are counted apart from Dockerfiles.
+#[test]
+fn the_dockerignore_finding_reports_its_applicability_and_counts_agree() {
+    let sb = Sandbox::new();
+    node_context(&sb, "app");
+    let safe = sb.run(&["check", "app"]);
+    let line = safe.stdout.lines().find(|l| l.contains(": dockerignore: ")).expect("a dockerignore finding");
+    assert!(line.ends_with("(unsafe fix available, use --unsafe)"), "{}", safe.stdout);
+    let json = sb.run(&["check", "--format", "json", "app"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let finding = v["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["transform"] == "dockerignore")
+        .unwrap()
+        .clone();
+    assert_eq!(finding["applicability"], "unsafe", "{finding}");
+    assert_eq!(finding["fix"]["applied"], false);
+    let markdown = sb.run(&["check", "--format", "markdown", "app"]);
+    assert!(markdown.stdout.contains("- **dockerignore** (line 5, unsafe: needs `--unsafe`)"), "{}", markdown.stdout);
+
+    let check = sb.run(&["check", "--unsafe", "app"]);
+    assert!(
+        check.stderr.ends_with(
+            "checked 1 Dockerfile: 2 findings (fixable: 2 with `dockopt fix --unsafe`); `dockopt fix --unsafe` would change 1 Dockerfile and write 1 .dockerignore\n"
+        ),
+        "{}",
+        check.stderr
+    );
+    let fix = sb.run(&["fix", "--unsafe", "app"]);
+    assert_eq!(fix.code, 0, "{}", fix.stderr);
+    assert_eq!(fix.stderr, "fixed 1 Dockerfile and wrote 1 .dockerignore (2 fixes)\n");
+    assert!(sb.read("app/.dockerignore").contains("node_modules"));
+    let again = sb.run(&["check", "--unsafe", "app"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+}
+
+// ---- editors: stdin ----
+
+/// `fix -` with `--stdin-filename` sees the build context of that file's folder, as `fix FILE`
+/// and the language server do; `--context` still overrides it.
+#[test]
+fn fix_stdin_uses_the_folder_of_stdin_filename_as_the_build_context() {
+    let sb = Sandbox::new();
+    let source = "FROM node:22-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci --omit=dev\nCMD [\"node\", \"server.js\"]\n";
+    sb.write("web/Dockerfile", source);
+    sb.write("web/package.json", "{\"name\": \"web\"}\n");
+    sb.write("web/package-lock.json", "{}\n");
+    sb.write("web/server.js", "\n");
+    sb.write("web/.dockerignore", "node_modules\n");
+    sb.write("elsewhere/readme.txt", "\n");
+
+    let on_disk = sb.run(&["diff", "--select", "manifest-first", "web/Dockerfile"]);
+    assert!(on_disk.stdout.contains("+COPY package.json package-lock.json ./"), "{}", on_disk.stdout);
+    let expected = {
+        let copy = sb.path().join("copy");
+        std::fs::create_dir_all(&copy).unwrap();
+        for name in ["Dockerfile", "package.json", "package-lock.json", "server.js", ".dockerignore"] {
+            std::fs::copy(sb.path().join("web").join(name), copy.join(name)).unwrap();
+        }
+        assert_eq!(sb.run(&["fix", "--select", "manifest-first", "copy/Dockerfile"]).code, 0);
+        sb.read("copy/Dockerfile")
+    };
+
+    let run = sb.run_stdin(&["fix", "-", "--select", "manifest-first", "--stdin-filename", "web/Dockerfile"], source);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, expected, "the same text as `fix web/Dockerfile`");
+    assert_eq!(run.stderr, "", "stderr stays quiet for editors without --verbose");
+
+    let without = sb.run_stdin(&["fix", "-", "--select", "manifest-first"], source);
+    assert_eq!(without.stdout, source, "no file name: no context, nothing proven safe");
+    let overridden = sb.run_stdin(
+        &["fix", "-", "--select", "manifest-first", "--stdin-filename", "web/Dockerfile", "--context", "elsewhere"],
+        source,
+    );
+    assert_eq!(overridden.stdout, source, "--context says otherwise");
+    let new_file = sb.run_stdin(&["fix", "-", "--select", "manifest-first", "--stdin-filename", "unsaved/Dockerfile"], source);
+    assert_eq!((new_file.code, new_file.stdout.as_str()), (0, source), "{}", new_file.stderr);
+}
+
+#[test]
+fn fix_stdin_prints_findings_on_stderr_only_with_verbose() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", UNFIXABLE);
+    let quiet = sb.run_stdin(&["fix", "-"], DIRTY);
+    assert_eq!((quiet.code, quiet.stdout.as_str(), quiet.stderr.as_str()), (0, FIXED, ""));
+    let loud = sb.run_stdin(&["fix", "-", "--verbose", "--select", "modernize"], UNFIXABLE);
+    assert_eq!(loud.stdout, UNFIXABLE);
+    assert!(loud.stderr.contains("<stdin>:2:1: modernize: ADD of local files"), "{}", loud.stderr);
+    assert!(loud.stderr.ends_with("nothing to fix, 1 finding remains\n"), "{}", loud.stderr);
+    let error = sb.run_stdin(&["fix", "-"], MALFORMED);
+    assert_eq!(error.code, 2);
+    assert!(error.stderr.contains("<stdin>:2:1: "), "errors are always said: {}", error.stderr);
+}
+
+/// `bases` reads the same files `check` does: what `check` rejects is an error here too.
+#[test]
+fn bases_reports_the_files_check_rejects() {
+    let sb = Sandbox::new();
+    sb.write("a/Dockerfile", "FROM debian:bookworm-slim\n");
+    sb.write("b/Dockerfile", "FROM alpine:3.20\n{\"name\": \"app\"}\n");
+    let check = sb.run(&["check", "b"]);
+    assert_eq!(check.code, 2);
+    let bases = sb.run(&["bases", "."]);
+    assert_eq!(bases.code, 2, "{}", bases.stderr);
+    assert!(
+        bases.stderr.starts_with("b/Dockerfile:2:1: unknown instruction: {\"name\":"),
+        "{}",
+        bases.stderr
+    );
+    assert!(check.stderr.starts_with("b/Dockerfile:2:1: unknown instruction: {\"name\":"), "{}", check.stderr);
+    assert!(bases.stdout.contains("debian:bookworm-slim"), "{}", bases.stdout);
 }

@@ -86,7 +86,7 @@ pub fn run(args: &VerifyArgs) -> i32 {
             return crate::EXIT_ERROR;
         }
     }
-    let jobs = match crate::file_jobs(&args.common) {
+    let (jobs, path_errors) = match crate::file_jobs(&args.common) {
         Ok(jobs) => jobs,
         Err(errors) => {
             for e in errors {
@@ -99,7 +99,8 @@ pub fn run(args: &VerifyArgs) -> i32 {
         .iter()
         .map(|job| crate::process::process(job, false))
         .collect();
-    let plan = crate::artifacts::plan(&reports);
+    let mut plan = crate::artifacts::plan(&reports);
+    plan.errors.splice(0..0, path_errors);
     for e in &plan.errors {
         eprintln!("{e}");
     }

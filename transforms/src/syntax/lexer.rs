@@ -481,9 +481,10 @@ fn build_stages(p: &Parser, instructions: &[Instruction]) -> (Vec<Stage>, Vec<Sy
     let mut stages: Vec<Stage> = Vec::new();
     let mut problems = Vec::new();
     for (idx, inst) in instructions.iter().enumerate() {
-        let written = |r: &Range<usize>| inst.logical.text[r.clone()].to_ascii_uppercase();
+        // As the user wrote it: `{"name":` upper-cased would point at text that is not there.
+        let written = |r: &Range<usize>| inst.logical.text[r.clone()].to_string();
         if inst.keyword == Keyword::Unknown {
-            let kw = p.source[inst.keyword_span.clone()].to_ascii_uppercase();
+            let kw = &p.source[inst.keyword_span.clone()];
             problems.push(p.error(inst.keyword_span.start, format!("unknown instruction: {kw}")));
             continue;
         }
@@ -631,6 +632,10 @@ mod tests {
         let e = parse("FROM a\nFOO bar\n").unwrap_err();
         assert_eq!((e.line, e.column), (2, 1));
         assert!(e.message.contains("unknown instruction: FOO"));
+        let e = parse("FROM a\n{\"name\": \"app\"}\n").unwrap_err();
+        assert_eq!(e.message, "unknown instruction: {\"name\":", "the user's text, not upper-cased");
+        let e = parse("FROM a\nONBUILD frobnicate x\n").unwrap_err();
+        assert_eq!(e.message, "unknown instruction: frobnicate");
         let e = parse("FROM a\nRUN <<EOF\nhi\n").unwrap_err();
         assert!(e.message.contains("unterminated heredoc"), "{e}");
         assert_eq!(e.line, 2);
