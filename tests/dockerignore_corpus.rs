@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use transforms::dockerignore::matcher::{clean, Matcher, Pattern};
+use transforms::matcher::{clean, Matcher, Pattern};
 mod common;
 
 use common::corpus_dir;

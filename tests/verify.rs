@@ -13,7 +13,7 @@ use dockopt::verify::report::{
     self, Build, CacheCheck, FileVerdict, Rebuild, Verdict, VerifyReport,
 };
 use dockopt::verify::tarfs::{self, Entry, Kind};
-use transforms::dockerignore::matcher::Matcher;
+use transforms::matcher::Matcher;
 
 // ---- build output ----
 

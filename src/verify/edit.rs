@@ -2,7 +2,7 @@
 //! line appended in the syntax of its type, or a new file when no such file can take a comment.
 
 use serde::Serialize;
-use transforms::dockerignore::matcher::{Matcher, Pattern};
+use transforms::matcher::{Matcher, Pattern};
 use transforms::syntax::{split_words, Dockerfile, Keyword};
 
 /// The name of the file added when no copied file can take a comment.

@@ -21,7 +21,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use transforms::dockerignore::matcher::Matcher;
+use transforms::matcher::Matcher;
 
 use crate::artifacts::Plan;
 use crate::cli::Common;

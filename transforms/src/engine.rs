@@ -4,10 +4,11 @@
 
 use std::ops::Range;
 
-use crate::catalog::{catalog, Input};
-use crate::fix::{apply_edits, Applicability, Edit, Finding};
+use crate::catalog::catalog;
+use crate::fix::{apply_edits, Applicability, Artifact, Edit, Finding};
+use crate::model::Input;
+use crate::settings::{Context, Settings};
 use crate::syntax::{parse_strict, SyntaxError};
-use crate::{Context, Settings};
 
 /// Enough for transforms that enable each other (one pass each) without hiding a livelock.
 const MAX_PASSES: usize = 12;
@@ -29,19 +30,6 @@ impl ReportedFinding {
     fn new(finding: Finding, applied: bool) -> Self {
         ReportedFinding { finding, applied, resolved_by: Vec::new() }
     }
-}
-
-/// A file other than the Dockerfile that a transform proposes, e.g. a `.dockerignore`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Artifact {
-    pub transform: &'static str,
-    /// Relative to the build context's root, `/`-separated.
-    pub path: String,
-    /// The file's current text (`None`: the file does not exist yet).
-    pub original: Option<String>,
-    /// The proposed text.
-    pub text: String,
-    pub applicability: Applicability,
 }
 
 #[derive(Debug, Clone)]

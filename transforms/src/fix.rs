@@ -100,3 +100,16 @@ pub fn apply_edits(text: &str, edits: &[&Edit]) -> String {
     out.push_str(&text[last..]);
     out
 }
+
+/// A file other than the Dockerfile that a transform proposes, e.g. a `.dockerignore`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Artifact {
+    pub transform: &'static str,
+    /// Relative to the build context's root, `/`-separated.
+    pub path: String,
+    /// The file's current text (`None`: the file does not exist yet).
+    pub original: Option<String>,
+    /// The proposed text.
+    pub text: String,
+    pub applicability: Applicability,
+}

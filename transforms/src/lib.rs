@@ -9,6 +9,9 @@ pub mod config;
 pub mod dockerignore;
 pub mod engine;
 pub mod fix;
+mod knowledge;
+pub mod model;
+pub mod settings;
 pub mod shell;
 pub mod syntax;
 
@@ -21,78 +24,8 @@ mod run_cleanup;
 pub use approved_base::{inventory, BaseStatus, BaseUse, Inventory, InventoryEntry, ReplacedBy, UnresolvedBase};
 pub use catalog::{catalog, find_transform, TransformInfo};
 pub use config::Config;
-pub use engine::{optimize, Artifact, Outcome, ReportedFinding};
-pub use fix::{Applicability, Edit, Finding, Fix};
+pub use engine::{optimize, Outcome, ReportedFinding};
+pub use fix::{Applicability, Artifact, Edit, Finding, Fix};
+pub use model::matcher;
+pub use settings::{wants_content, Context, Settings, MAX_CONTENT_BYTES};
 pub use syntax::{parse, parse_strict, Dockerfile, LineIndex, SyntaxError};
-
-/// What the transforms may know of the world around the Dockerfile. Filled in by the CLI.
-#[derive(Debug, Clone, Default)]
-pub struct Context {
-    /// Paths of the files in the build context, relative to its root, `/`-separated;
-    /// directories end with `/`. `None` when unknown (e.g. stdin without `--context`).
-    pub files: Option<Vec<String>>,
-    /// The context's `.dockerignore` text, when it has one.
-    pub dockerignore: Option<String>,
-    /// Whether extra files (e.g. a `.dockerignore`) may be proposed: false for stdin.
-    pub artifacts_allowed: bool,
-    /// The text of the context's small files that transforms read (see `wants_content`), by
-    /// relative path. The engine never touches the file system: the CLI loads these.
-    pub contents: std::collections::BTreeMap<String, String>,
-}
-
-/// Largest file the CLI loads into `Context::contents`.
-pub const MAX_CONTENT_BYTES: u64 = 256 * 1024;
-
-/// Whether the transforms read the context file at `path` (relative, `/`-separated): dependency
-/// manifests, a few directories deep, outside dependency and VCS folders.
-pub fn wants_content(path: &str) -> bool {
-    const NAMES: &[&str] = &[
-        "package.json", "Gemfile", "go.mod", "Cargo.toml", "pyproject.toml", "Pipfile", "composer.json",
-        "setup.py", "setup.cfg", "pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle",
-        "settings.gradle.kts", "pnpm-workspace.yaml", "lerna.json", "nx.json", "gems.rb",
-    ];
-    let parts: Vec<&str> = path.split('/').collect();
-    if parts.len() > 4 || parts.iter().any(|p| matches!(*p, "node_modules" | ".git" | "vendor" | "target" | ".venv" | "venv")) {
-        return false;
-    }
-    let name = parts.last().copied().unwrap_or_default();
-    let requirements = name.ends_with(".txt") && (name.contains("requirements") || name.contains("constraints"));
-    NAMES.contains(&name)
-        || requirements
-        || (parts.len() > 1 && parts[parts.len() - 2] == "requirements" && name.ends_with(".txt"))
-        || name.ends_with(".gemspec")
-        || [".csproj", ".fsproj", ".vbproj", ".sln", ".slnx"].iter().any(|ext| name.ends_with(ext))
-}
-
-/// How to run: which transforms, and whether Unsafe fixes are applied.
-#[derive(Debug, Clone, Default)]
-pub struct Settings {
-    pub unsafe_fixes: bool,
-    /// `None` = every transform in the catalog.
-    pub select: Option<Vec<String>>,
-    pub ignore: Vec<String>,
-    pub config: Config,
-}
-
-impl Settings {
-    /// Whether the transform `name` runs under these settings.
-    pub fn enabled(&self, name: &str) -> bool {
-        let selected = match &self.select {
-            Some(list) => list.iter().any(|s| s == name || s == "all"),
-            None => true,
-        };
-        selected && !self.ignore.iter().any(|s| s == name)
-    }
-
-    /// Every name in select/ignore must be a transform: a typo must not silently select nothing.
-    pub fn validate(&self) -> Result<(), String> {
-        let names = self.select.iter().flatten().chain(self.ignore.iter());
-        for name in names {
-            if name != "all" && find_transform(name).is_none() {
-                let known: Vec<&str> = catalog().iter().map(|t| t.name).collect();
-                return Err(format!("unknown transform `{name}` (known: {})", known.join(", ")));
-            }
-        }
-        Ok(())
-    }
-}

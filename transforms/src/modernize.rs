@@ -1,7 +1,7 @@
 #![doc = include_str!("../docs/modernize.md")]
 
-use crate::catalog::Input;
 use crate::fix::{Edit, Finding, Fix};
+use crate::model::Input;
 use crate::syntax::{split_words, Dockerfile, Instruction, Keyword, LineKind};
 
 pub(crate) const DOC: &str = include_str!("../docs/modernize.md");

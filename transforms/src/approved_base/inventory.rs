@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::reference::ImageRef;
+use crate::model::reference::ImageRef;
 use super::{analyse, Base, By, Site};
-use crate::catalog::Input;
 use crate::config::Config;
 use crate::fix::Applicability;
+use crate::model::Input;
 use crate::syntax::Dockerfile;
 use crate::{Context, Settings};
 

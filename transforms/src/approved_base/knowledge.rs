@@ -1,13 +1,10 @@
 //! The built-in slim map and what slim variants lack, read from `knowledge/slim-bases.toml`.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use super::reference::ImageRef;
-
-const SLIM_BASES: &str = include_str!("../../knowledge/slim-bases.toml");
+use crate::model::reference::ImageRef;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -86,9 +83,7 @@ pub(crate) struct BuildStep {
 }
 
 pub(crate) fn knowledge() -> &'static Knowledge {
-    static KNOWLEDGE: OnceLock<Knowledge> = OnceLock::new();
-    // Compiled-in data, checked by a unit test: a parse failure is a build defect, not an input.
-    KNOWLEDGE.get_or_init(|| toml::from_str(SLIM_BASES).expect("knowledge/slim-bases.toml is valid"))
+    crate::knowledge::parsed!("slim-bases.toml", Knowledge)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,17 +3,16 @@
 mod inventory;
 mod knowledge;
 mod needs;
-pub mod reference;
 
 use std::collections::HashMap;
 use std::ops::Range;
 
-use crate::catalog::Input;
 use crate::config::{BaseConfig, PinPolicy};
 use crate::fix::{Applicability, Edit, Finding, Fix};
+use crate::model::Input;
 use crate::syntax::{split_words, Instruction, Keyword, Stage};
 use knowledge::{knowledge, Libc, SlimSwap};
-use reference::{glob_matches, ImageRef};
+use crate::model::reference::{self, glob_matches, ImageRef};
 
 pub use inventory::{inventory, BaseStatus, BaseUse, Inventory, InventoryEntry, ReplacedBy, UnresolvedBase};
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::knowledge::{knowledge, Family};
-use crate::catalog::Input;
+use crate::model::Input;
 use crate::shell::{parse_script, Script, ShellWord};
 use crate::syntax::{Instruction, Keyword};
 

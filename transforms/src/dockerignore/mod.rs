@@ -1,18 +1,16 @@
 #![doc = include_str!("../../docs/dockerignore.md")]
 
-pub mod matcher;
 mod merge;
 pub use merge::merge_proposals;
 mod propose;
 mod templates;
 mod usage;
 
-use crate::catalog::Input;
-use crate::engine::Artifact;
-use crate::fix::{Applicability, Finding, Fix};
+use crate::fix::{Applicability, Artifact, Finding, Fix};
+use crate::model::Input;
 use crate::syntax::Keyword;
 
-use matcher::Matcher;
+use crate::model::matcher::Matcher;
 use propose::{propose, protected_sources, Inputs, Listing, Proposal};
 use usage::{Usage, Use};
 
@@ -46,7 +44,7 @@ impl Analysis {
     /// `None` when the context is unknown, or nothing in it is worth leaving out.
     fn new(input: &Input) -> Option<Analysis> {
         let files = input.context.files.as_ref()?;
-        let groups = templates::groups()?;
+        let groups = templates::groups();
         let existing = input.context.dockerignore.clone();
         // A .dockerignore whose text was not given: what it covers is unknown.
         if existing.is_none() && files.iter().any(|f| f == PATH) {

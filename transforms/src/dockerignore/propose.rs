@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::matcher::{literal, Matcher, Pattern};
+use crate::model::matcher::{literal, Matcher, Pattern};
 use super::templates::{Entry, Group};
 use super::usage::Usage;
 

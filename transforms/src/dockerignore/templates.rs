@@ -1,14 +1,11 @@
 //! The ignore templates (knowledge/ignore-templates.toml) and the command specs they use.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use super::matcher::Pattern;
+use crate::model::matcher::Pattern;
 use crate::shell::CommandView;
-
-const TEMPLATES_TOML: &str = include_str!("../../knowledge/ignore-templates.toml");
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -147,15 +144,12 @@ impl CommandSpec {
     }
 }
 
-/// The templates, parsed once. `None` only if the compiled-in file is broken (a unit test
-/// guarantees it is not): the transform then proposes nothing rather than panicking.
-pub(crate) fn groups() -> Option<&'static [Group]> {
-    static GROUPS: OnceLock<Option<Vec<Group>>> = OnceLock::new();
-    GROUPS.get_or_init(|| parse(TEMPLATES_TOML).ok()).as_deref()
+/// The templates, parsed once.
+pub(crate) fn groups() -> &'static [Group] {
+    crate::knowledge::parsed!("ignore-templates.toml", RawTemplates => Vec<Group>, build)
 }
 
-fn parse(text: &str) -> Result<Vec<Group>, String> {
-    let raw: RawTemplates = toml::from_str(text).map_err(|e| e.to_string())?;
+fn build(raw: RawTemplates) -> Result<Vec<Group>, String> {
     let specs = |list: &[String]| -> Result<Vec<CommandSpec>, String> {
         let mut out = Vec::new();
         for item in list {
@@ -199,10 +193,9 @@ mod tests {
 
     #[test]
     fn the_templates_parse() {
-        let parsed = parse(TEMPLATES_TOML).unwrap();
+        let parsed = groups();
         assert!(parsed.len() >= 6);
         assert!(parsed.iter().all(|g| !g.entries.is_empty() && !g.reason.is_empty()));
-        assert!(groups().is_some());
     }
 
     fn first_command_matches(spec: &str, script: &str) -> bool {

@@ -1,6 +1,6 @@
 use crate::{optimize, Applicability, Artifact, Context, Outcome, Settings};
 
-use super::matcher::Matcher;
+use crate::model::matcher::Matcher;
 
 fn settings() -> Settings {
     Settings { unsafe_fixes: true, select: Some(vec!["dockerignore".to_string()]), ..Settings::default() }

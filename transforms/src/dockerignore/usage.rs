@@ -4,9 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use super::matcher::clean;
+use crate::model::matcher::clean;
 use super::templates::CommandSpec;
-use crate::catalog::Input;
+use crate::model::Input;
 use crate::shell::{is_posix_shell, parse_script, Script};
 use crate::syntax::{split_words, Instruction, Keyword};
 

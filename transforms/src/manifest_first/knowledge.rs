@@ -2,13 +2,10 @@
 //! documents every key), and how a shell command is recognised as one of their commands.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use serde::Deserialize;
 
 use crate::shell::{Command, CommandView, ShellWord};
-
-const SOURCE: &str = include_str!("../../knowledge/ecosystems.toml");
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -150,9 +147,7 @@ pub(super) struct Knowledge {
 }
 
 pub(super) fn knowledge() -> &'static Knowledge {
-    static KNOWLEDGE: OnceLock<Knowledge> = OnceLock::new();
-    KNOWLEDGE.get_or_init(|| {
-        let file: File = toml::from_str(SOURCE).unwrap_or_else(|e| panic!("knowledge/ecosystems.toml: {e}"));
+    crate::knowledge::parsed!("ecosystems.toml", File => Knowledge, |file: File| {
         let ecosystems = file
             .ecosystems
             .into_iter()
@@ -161,7 +156,7 @@ pub(super) fn knowledge() -> &'static Knowledge {
                 eco
             })
             .collect();
-        Knowledge { ecosystems, context_free: file.context_free }
+        Ok(Knowledge { ecosystems, context_free: file.context_free })
     })
 }
 

@@ -15,8 +15,8 @@ use self::paths::{glob_match, Dir, Listing};
 use self::plan::{analyse, Plan, PlanKind, RunKind};
 use self::reads::{reads, Reading};
 use self::rewrite::{copy_lines, plain_path, same_case};
-use crate::catalog::Input;
 use crate::fix::{Applicability, Edit, Finding, Fix};
+use crate::model::Input;
 use crate::syntax::{assignments, expand, split_words, unquote, Dockerfile, Instruction, ItemKind, Keyword, Stage};
 
 pub(crate) const DOC: &str = include_str!("../../docs/manifest-first.md");

@@ -1,8 +1,8 @@
 //! Where things are: directories inside the image, followed symbolically through WORKDIR and `cd`,
 //! and the build context as its listing shows it.
 
-use crate::dockerignore::matcher::Matcher;
 use crate::Context;
+use crate::model::matcher::Matcher;
 
 /// A directory inside the image. The base image's working directory is not known, nor is a path
 /// that starts with a variable: those are kept as opaque roots, which is enough to compare two

@@ -6,7 +6,7 @@ use std::ops::Range;
 use super::knowledge::{is_context_free, recognise, Recognised, Role};
 use super::paths::{Dir, Listing};
 use super::reads::Install;
-use crate::catalog::Input;
+use crate::model::Input;
 use crate::shell::{ChainItem, Command, CommandKind, ItemKind, Op, Script};
 use crate::syntax::Keyword;
 

@@ -6,87 +6,11 @@ use std::ops::Range;
 use super::edits::{self, Layout};
 use super::script::{shell_errexit, Facts, Wrap};
 use super::{stage_note, NAME};
-use crate::catalog::Input;
 use crate::fix::{Applicability, Edit, Finding, Fix};
+use crate::knowledge::package_managers::{in_cache_dir, managers, Manager};
+use crate::model::Input;
 use crate::shell::{Command, Script};
 use crate::syntax::{Instruction, ItemKind, Keyword, Stage};
-
-/// A package manager's cache as far as moving its cleanup is concerned.
-/// (To move to knowledge/ with the package-manager data run-cleanup reads.)
-struct Family {
-    /// Programs of the package manager: a RUN in between that runs one could use the files.
-    tools: &'static [&'static str],
-    /// Programs with the subcommands that fill the cache (`""`: the bare program, as `yarn`).
-    creates: &'static [(&'static str, &'static [&'static str])],
-    /// Cleanup commands, as their non-option words.
-    cleans: &'static [&'static [&'static str]],
-    /// Where the cache lives: `rm` of these (or below them) is a cleanup.
-    paths: &'static [&'static str],
-    /// The cleanup depends on the environment (HOME, PATH, the tool's own variables).
-    env_sensitive: bool,
-}
-
-const APT_CREATES: &[&str] = &["update", "install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "source"];
-const YUM_CREATES: &[&str] = &["install", "update", "upgrade", "makecache", "groupinstall", "reinstall", "localinstall", "distro-sync"];
-
-const FAMILIES: &[Family] = &[
-    Family {
-        tools: &["apt-get", "apt", "aptitude", "apt-cache", "apt-mark", "apt-key", "dpkg", "add-apt-repository", "dpkg-reconfigure"],
-        creates: &[("apt-get", APT_CREATES), ("apt", APT_CREATES), ("aptitude", APT_CREATES)],
-        cleans: &[&["apt-get", "clean"], &["apt", "clean"], &["apt-get", "autoclean"], &["apt", "autoclean"], &["aptitude", "clean"]],
-        paths: &["/var/lib/apt/lists", "/var/cache/apt"],
-        env_sensitive: false,
-    },
-    Family {
-        tools: &["apk"],
-        creates: &[("apk", &["add", "update", "upgrade", "fix"])],
-        cleans: &[&["apk", "cache", "clean"]],
-        paths: &["/var/cache/apk"],
-        env_sensitive: false,
-    },
-    Family {
-        tools: &["yum", "dnf", "microdnf", "rpm", "yum-config-manager"],
-        creates: &[("yum", YUM_CREATES), ("dnf", YUM_CREATES), ("microdnf", YUM_CREATES)],
-        cleans: &[&["yum", "clean", "all"], &["dnf", "clean", "all"], &["microdnf", "clean", "all"]],
-        paths: &["/var/cache/yum", "/var/cache/dnf"],
-        env_sensitive: false,
-    },
-    Family {
-        tools: &["zypper", "rpm"],
-        creates: &[("zypper", &["install", "in", "refresh", "ref", "update", "up", "dist-upgrade", "dup", "patch"])],
-        cleans: &[&["zypper", "clean"], &["zypper", "cc"]],
-        paths: &["/var/cache/zypp"],
-        env_sensitive: false,
-    },
-    Family {
-        tools: &["pip", "pip2", "pip3", "python", "python2", "python3", "pipenv", "poetry"],
-        creates: &[("pip", &["install"]), ("pip2", &["install"]), ("pip3", &["install"])],
-        cleans: &[&["pip", "cache", "purge"], &["pip3", "cache", "purge"]],
-        paths: &["/root/.cache/pip", "~/.cache/pip", "$HOME/.cache/pip", "${HOME}/.cache/pip"],
-        env_sensitive: true,
-    },
-    Family {
-        tools: &["npm", "npx", "node"],
-        creates: &[("npm", &["install", "i", "ci", "add"])],
-        cleans: &[&["npm", "cache", "clean"]],
-        paths: &["/root/.npm", "~/.npm", "$HOME/.npm", "${HOME}/.npm"],
-        env_sensitive: true,
-    },
-    Family {
-        tools: &["yarn", "node"],
-        creates: &[("yarn", &["", "install", "add"])],
-        cleans: &[&["yarn", "cache", "clean"]],
-        paths: &["/usr/local/share/.cache/yarn", "/root/.cache/yarn", "~/.cache/yarn"],
-        env_sensitive: true,
-    },
-    Family {
-        tools: &["conda", "mamba", "micromamba"],
-        creates: &[("conda", &["install", "create", "update"]), ("mamba", &["install", "create", "update"]), ("micromamba", &["install", "create", "update"])],
-        cleans: &[&["conda", "clean"], &["mamba", "clean"], &["micromamba", "clean"]],
-        paths: &["/opt/conda/pkgs"],
-        env_sensitive: true,
-    },
-];
 
 /// Programs a RUN in between may run without touching a package cache (when it does not name it).
 const UNRELATED: &[&str] = &[
@@ -118,7 +42,7 @@ pub(super) fn moves(input: &Input, stage: &Stage, is_final: bool, leading: bool)
         }
         let Some(shell) = input.shell(index) else { continue };
         let Some(family) = cleanup_family(&shell.script) else { continue };
-        let Some(finding) = move_finding(input, stage, index, family, is_final, leading) else { continue };
+        let Some(finding) = move_finding(input, stage, index, &family, is_final, leading) else { continue };
         let threshold = if input.settings.unsafe_fixes { Applicability::Unsafe } else { Applicability::Safe };
         if finding.fix.as_ref().is_some_and(|fix| fix.applicability >= threshold) {
             out.moved.push(index);
@@ -128,24 +52,32 @@ pub(super) fn moves(input: &Input, stage: &Stage, is_final: bool, leading: bool)
     out
 }
 
-/// The family whose cache the script only cleans, when that is all it does.
-fn cleanup_family(script: &Script) -> Option<&'static Family> {
+/// The package managers whose caches the script only cleans, when that is all it does (every
+/// command cleans a cache all of them share).
+fn cleanup_family(script: &Script) -> Option<Family> {
     if script.has_errors() || script.has_pipeline() || !script.state_changes().is_empty() || script.commands().is_empty() {
         return None;
     }
-    let mut found: Option<&'static Family> = None;
+    let mut family: Option<Family> = None;
     for command in script.commands() {
         if command.step.is_none() || command.negated || command.in_condition || !quiet_redirects(command) {
             return None;
         }
-        let family = FAMILIES.iter().find(|f| cleans(f, command))?;
-        if found.is_some_and(|f| !std::ptr::eq(f, family)) {
+        let cleaners: Family = managers().iter().filter(|m| cleans(m, command)).collect();
+        let shared: Family = match family {
+            None => cleaners,
+            Some(found) => found.into_iter().filter(|m| cleaners.iter().any(|c| std::ptr::eq(*c, *m))).collect(),
+        };
+        if shared.is_empty() {
             return None;
         }
-        found = Some(family);
+        family = Some(shared);
     }
-    found
+    family
 }
+
+/// Package managers that share the cache a cleanup RUN cleans.
+type Family = Vec<&'static Manager>;
 
 fn quiet_redirects(command: &Command) -> bool {
     command.redirects.iter().all(|r| r.operator.contains('&') || r.target.as_ref().is_some_and(|t| t.is("/dev/null")))
@@ -166,15 +98,17 @@ fn plain_words(command: &Command) -> Option<Vec<String>> {
     Some(words)
 }
 
-fn cleans(family: &Family, command: &Command) -> bool {
+fn cleans(manager: &Manager, command: &Command) -> bool {
     if command.effective().is("rm") {
-        return removes_cache(family, command);
+        return removes_cache(manager, command);
     }
-    plain_words(command).is_some_and(|words| family.cleans.iter().any(|c| words.iter().map(String::as_str).eq(c.iter().copied())))
+    let Some(words) = plain_words(command) else { return false };
+    let Some((program, rest)) = words.split_first() else { return false };
+    manager.is_program(program) && manager.cache_cleaned_by.iter().any(|c| rest.iter().map(String::as_str).eq(c.split_whitespace()))
 }
 
-/// `rm -rf` of paths that all lie in the family's cache.
-fn removes_cache(family: &Family, command: &Command) -> bool {
+/// `rm -rf` of paths that all lie in the manager's caches.
+fn removes_cache(manager: &Manager, command: &Command) -> bool {
     let args = command.effective().args();
     let mut paths = 0;
     for arg in args {
@@ -185,8 +119,7 @@ fn removes_cache(family: &Family, command: &Command) -> bool {
             }
             continue;
         }
-        let in_cache = !text.contains("..")
-            && family.paths.iter().any(|p| text == *p || text.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')));
+        let in_cache = !text.contains("..") && manager.cache_paths().any(|dir| in_cache_dir(dir, &text));
         if !in_cache {
             return false;
         }
@@ -196,43 +129,23 @@ fn removes_cache(family: &Family, command: &Command) -> bool {
 }
 
 fn creates(family: &Family, script: &Script) -> bool {
-    script.commands().iter().any(|command| {
-        let view = command.effective();
-        let Some(base) = view.basename() else { return false };
-        let python_pip = matches!(base, "python" | "python3" | "python2")
-            && view.args().first().is_some_and(|w| w.is("-m"))
-            && view.args().get(1).is_some_and(|w| w.is("pip"))
-            && view.args().iter().any(|w| w.is("install"));
-        if python_pip {
-            return family.creates.iter().any(|(program, _)| *program == "pip");
-        }
-        family.creates.iter().any(|(program, subcommands)| {
-            *program == base && {
-                let sub = view.positionals(&["-o", "-c", "-t", "--target", "-r", "--requirement"]).next();
-                match sub.and_then(|w| w.literal.as_deref()) {
-                    Some(sub) => subcommands.contains(&sub),
-                    None => sub.is_none() && subcommands.contains(&""),
-                }
-            }
-        })
+    script.commands().iter().enumerate().any(|(i, command)| {
+        family.iter().any(|m| m.invocation(i, command).is_some_and(|inv| inv.runs_any(&m.cache_filled_by).is_some()))
     })
 }
 
 /// Whether a RUN in between provably leaves the family's cache alone.
 fn unrelated(family: &Family, script: &Script) -> bool {
-    let names_cache = family.paths.iter().any(|p| {
-        let distinctive = p.trim_start_matches("${HOME}").trim_start_matches("$HOME").trim_start_matches('~');
+    let names_cache = family.iter().flat_map(|m| m.cache_paths()).any(|p| {
+        let distinctive = p.trim_start_matches('*');
         script.source().contains(distinctive)
     });
     !script.has_errors()
         && !names_cache
-        && script.commands().iter().all(|command| {
-            command.words.is_empty()
-                || command.effective().basename().is_some_and(|name| UNRELATED.contains(&name) && !family.tools.contains(&name))
-        })
+        && script.commands().iter().all(|command| command.words.is_empty() || command.effective().basename().is_some_and(|name| UNRELATED.contains(&name)))
 }
 
-fn move_finding(input: &Input, stage: &Stage, index: usize, family: &'static Family, is_final: bool, leading: bool) -> Option<Finding> {
+fn move_finding(input: &Input, stage: &Stage, index: usize, family: &Family, is_final: bool, leading: bool) -> Option<Finding> {
     let file = input.file;
     let cleanup = &file.instructions[index];
     let creates_here = |j: usize| file.instructions[j].keyword == Keyword::Run && input.shell(j).is_some_and(|s| creates(family, &s.script));
@@ -303,7 +216,7 @@ fn move_finding(input: &Input, stage: &Stage, index: usize, family: &'static Fam
         }
     }
     let mut reasons = first_place.unsafe_reasons;
-    if env_between && (family.env_sensitive || cleanup.args_text().contains(['$', '~'])) {
+    if env_between && (family.iter().any(|m| m.cache_in_home()) || cleanup.args_text().contains(['$', '~'])) {
         reasons.push("an ENV, ARG or WORKDIR between them could change what the cleanup cleans".into());
     }
 

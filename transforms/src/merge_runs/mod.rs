@@ -9,8 +9,8 @@ mod tests;
 
 use self::edits::Layout;
 use self::script::{shell_errexit, Facts, Wrap};
-use crate::catalog::Input;
 use crate::fix::{Applicability, Finding, Fix};
+use crate::model::Input;
 use crate::syntax::{Dockerfile, Instruction, ItemKind, Keyword, Stage};
 
 pub(crate) const DOC: &str = include_str!("../../docs/merge-runs.md");

@@ -1,7 +1,7 @@
 //! What merging needs to know about one RUN's script, and how the script must be wrapped for its
 //! place in the merged chain.
 
-use crate::catalog::RunShell;
+use crate::model::RunShell;
 use crate::shell::{ItemKind, Op, Script, StateKind};
 use crate::syntax::{Dockerfile, Instruction, Keyword};
 

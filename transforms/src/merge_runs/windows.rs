@@ -10,8 +10,8 @@
 //!   program (its failure would no longer stop the build), changes location or `$env:`, exits, or
 //!   sets a variable a later script reads.
 
-use crate::catalog::Input;
 use crate::fix::{Edit, Finding, Fix};
+use crate::model::Input;
 use crate::syntax::{Dockerfile, Instruction, ItemKind, Keyword, Stage};
 
 use super::{stage_note, NAME};
@@ -84,7 +84,7 @@ fn initial(file: &Dockerfile, stage: &Stage) -> Interpreter {
             .filter(|i| i.keyword == Keyword::Shell)
             .last()
             .map_or_else(|| initial(file, parent), |i| i.exec.as_deref().map_or(Interpreter::Other, classify)),
-        None if file.escape == '`' || crate::catalog::looks_windows(&stage.image) => Interpreter::Cmd,
+        None if file.escape == '`' || crate::model::looks_windows(&stage.image) => Interpreter::Cmd,
         None => Interpreter::Posix,
     }
 }

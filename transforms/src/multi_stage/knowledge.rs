@@ -1,13 +1,10 @@
 //! What `multi-stage` knows, read from `knowledge/multi-stage.toml` (its comments document every key).
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::approved_base::reference::{glob, ImageRef};
-
-const SOURCE: &str = include_str!("../../knowledge/multi-stage.toml");
+use crate::model::reference::{glob, ImageRef};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -38,9 +35,7 @@ pub(super) struct Ecosystem {
 }
 
 pub(super) fn knowledge() -> &'static Knowledge {
-    static KNOWLEDGE: OnceLock<Knowledge> = OnceLock::new();
-    // Compiled-in data, checked by a unit test: a parse failure is a build defect, not an input.
-    KNOWLEDGE.get_or_init(|| toml::from_str(SOURCE).expect("knowledge/multi-stage.toml is valid"))
+    crate::knowledge::parsed!("multi-stage.toml", Knowledge)
 }
 
 impl Knowledge {

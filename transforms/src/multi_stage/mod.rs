@@ -11,8 +11,8 @@ use std::ops::Range;
 use self::knowledge::knowledge;
 use self::plan::{bare_name, decide, Plan};
 use self::scan::{join, run_commands, scan, Scan};
-use crate::catalog::Input;
 use crate::fix::{Edit, Finding, Fix};
+use crate::model::Input;
 use crate::syntax::{assignments, split_words, Dockerfile, Instruction, ItemKind, Keyword};
 
 pub(crate) const DOC: &str = include_str!("../../docs/multi-stage.md");

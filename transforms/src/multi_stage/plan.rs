@@ -7,8 +7,8 @@ use super::knowledge::{knowledge, Ecosystem};
 use super::manifests;
 use super::runtime::{distroless_static, jre_of, language_runtime, slim_of, Runtime};
 use super::scan::{inside, join, run_commands, Built, Manager, Scan};
-use crate::approved_base::reference::{glob, glob_matches, ImageRef};
-use crate::catalog::Input;
+use crate::model::reference::{glob, glob_matches, ImageRef};
+use crate::model::Input;
 use crate::shell::{parse_script, ShellWord};
 
 pub(super) struct Plan {

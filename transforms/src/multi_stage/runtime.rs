@@ -2,7 +2,7 @@
 
 use super::knowledge::knowledge;
 use super::scan::Manager;
-use crate::approved_base::reference::ImageRef;
+use crate::model::reference::ImageRef;
 
 /// A runtime image and how packages are installed on it (`None`: they cannot be).
 pub(super) struct Runtime {

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::approved_base::reference::ImageRef;
-use crate::catalog::Input;
+use crate::model::Input;
+use crate::model::reference::ImageRef;
 use crate::shell::{parse_script, Command, CommandView, ShellWord};
-use crate::syntax::{split_words, unquote, Dockerfile, Instruction, Keyword, Stage};
 use crate::syntax::{assignments, expand};
+use crate::syntax::{split_words, unquote, Dockerfile, Instruction, Keyword, Stage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Manager {

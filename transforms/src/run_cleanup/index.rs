@@ -9,7 +9,7 @@ use crate::fix::{Applicability, Edit, Finding, Fix};
 use crate::shell::{Op, Script};
 use crate::syntax::Keyword;
 
-use super::knowledge::{managers, Index, Invocation, Manager};
+use crate::knowledge::package_managers::{managers, Index, Invocation, Manager};
 use super::layout::{append_point, has_comment_lines, instruction_deletion, Layout};
 use super::{explain, mounts_instead, privilege_prefix, runs_pattern, Run, Scope, NAME};
 

@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::catalog::RunShell;
+use crate::model::RunShell;
 use crate::shell::{Op, StateKind};
 use crate::syntax::{Dockerfile, Instruction, ItemKind, LineKind};
 

@@ -1,7 +1,6 @@
 #![doc = include_str!("../../docs/run-cleanup.md")]
 
 mod index;
-mod knowledge;
 mod layout;
 
 #[cfg(test)]
@@ -9,13 +8,13 @@ mod tests;
 
 use std::ops::Range;
 
-use crate::catalog::{Input, RunShell};
 use crate::config::CacheMode;
 use crate::fix::{Applicability, Edit, Finding, Fix};
+use crate::model::{Input, RunShell};
 use crate::shell::{Command, ShellWord};
 use crate::syntax::{split_words, Dockerfile, Instruction, Keyword};
 
-use knowledge::{managers, Invocation, Manager};
+use crate::knowledge::package_managers::{self as knowledge, managers, Invocation, Manager};
 use layout::{append_point, item_deletion, Layout};
 
 pub(crate) const DOC: &str = include_str!("../../docs/run-cleanup.md");

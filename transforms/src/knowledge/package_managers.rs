@@ -1,19 +1,17 @@
-//! The package managers `run-cleanup` knows, read from `knowledge/package-managers.toml` (its
-//! header documents every key), and how a shell command is recognised as one of theirs.
+//! The package managers dockopt knows, read from `knowledge/package-managers.toml` (its header
+//! documents every key), and how a shell command is recognised as one of theirs. `run-cleanup`
+//! reads their flags and cleanups, `merge-runs` their caches.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use serde::Deserialize;
 
 use crate::fix::Applicability;
 use crate::shell::{Command, CommandView, ShellWord};
 
-const SOURCE: &str = include_str!("../../knowledge/package-managers.toml");
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(super) struct Manager {
+pub(crate) struct Manager {
     /// The table's key: how messages name the manager.
     #[serde(skip)]
     pub name: String,
@@ -29,6 +27,10 @@ pub(super) struct Manager {
     #[serde(default)]
     pub cache_dirs: Vec<String>,
     #[serde(default)]
+    pub cache_filled_by: Vec<String>,
+    #[serde(default)]
+    pub cache_cleaned_by: Vec<String>,
+    #[serde(default)]
     pub flags: Vec<FlagRule>,
     #[serde(default)]
     pub cleanup: Option<Cleanup>,
@@ -42,7 +44,7 @@ pub(super) struct Manager {
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub(super) enum Safety {
+pub(crate) enum Safety {
     Safe,
     Unsafe,
 }
@@ -58,7 +60,7 @@ impl Safety {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(super) struct FlagRule {
+pub(crate) struct FlagRule {
     pub subcommands: Vec<String>,
     pub add: String,
     pub present: Vec<String>,
@@ -90,7 +92,7 @@ fn yes() -> bool {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(super) struct Cleanup {
+pub(crate) struct Cleanup {
     pub after: Vec<String>,
     pub leaves: String,
     pub commands: Vec<CleanupCommand>,
@@ -112,7 +114,7 @@ pub(super) struct Cleanup {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(super) struct CleanupCommand {
+pub(crate) struct CleanupCommand {
     pub run: String,
     #[serde(default)]
     pub done_by: Vec<String>,
@@ -120,7 +122,7 @@ pub(super) struct CleanupCommand {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(super) struct Index {
+pub(crate) struct Index {
     pub update: Vec<String>,
     #[serde(default)]
     pub update_flags: Vec<String>,
@@ -134,7 +136,7 @@ pub(super) struct Index {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(super) struct Rename {
+pub(crate) struct Rename {
     pub from: String,
     pub to: String,
     pub subcommands: Vec<String>,
@@ -149,7 +151,7 @@ pub(super) struct Rename {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(super) struct Mount {
+pub(crate) struct Mount {
     pub target: String,
     #[serde(default)]
     pub sharing: Option<String>,
@@ -169,27 +171,23 @@ impl Mount {
 }
 
 /// Every known package manager, parsed on first use.
-pub(super) fn managers() -> &'static [Manager] {
-    static MANAGERS: OnceLock<Vec<Manager>> = OnceLock::new();
-    MANAGERS.get_or_init(|| {
-        parse(SOURCE).unwrap_or_else(|e| panic!("knowledge/package-managers.toml: {e}"))
-    })
+pub(crate) fn managers() -> &'static [Manager] {
+    super::parsed!("package-managers.toml", BTreeMap<String, Manager> => Vec<Manager>, |tables| Ok(named(tables)))
 }
 
-fn parse(text: &str) -> Result<Vec<Manager>, String> {
-    let tables: BTreeMap<String, Manager> = toml::from_str(text).map_err(|e| e.to_string())?;
-    Ok(tables
+fn named(tables: BTreeMap<String, Manager>) -> Vec<Manager> {
+    tables
         .into_iter()
         .map(|(name, mut manager)| {
             manager.name = name;
             manager
         })
-        .collect())
+        .collect()
 }
 
 /// A command run by a package manager, seen from its program word on.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Invocation<'a> {
+pub(crate) struct Invocation<'a> {
     pub manager: &'static Manager,
     /// Index into `Script::commands`.
     pub command: usize,
@@ -226,6 +224,16 @@ impl Manager {
         })
     }
 
+    /// Where its caches live: `cache-dirs` and the index's folder.
+    pub fn cache_paths(&self) -> impl Iterator<Item = &str> {
+        self.cache_dirs.iter().chain(self.index.as_ref().map(|i| &i.dir)).map(String::as_str)
+    }
+
+    /// Whether a cache lives under the user's home (`*/…`): where it is depends on HOME.
+    pub fn cache_in_home(&self) -> bool {
+        self.cache_dirs.iter().any(|d| d.starts_with("*/"))
+    }
+
     pub fn is_program(&self, basename: &str) -> bool {
         self.programs.iter().any(|p| {
             if self.versioned {
@@ -234,6 +242,16 @@ impl Manager {
                 basename == p
             }
         })
+    }
+}
+
+/// Whether `path` (as written in a script) is cache folder `dir` or lies inside it; `*/a/b` stands
+/// for `a/b` in any folder (a home directory: `~/a/b`, `$HOME/a/b`, `/root/a/b`).
+pub(crate) fn in_cache_dir(dir: &str, path: &str) -> bool {
+    let within = |at: usize, len: usize| path[at + len..].is_empty() || path[at + len..].starts_with('/');
+    match dir.strip_prefix('*') {
+        Some(tail) => path.match_indices(tail).any(|(at, _)| within(at, tail.len())),
+        None => path.strip_prefix(dir).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')),
     }
 }
 
@@ -366,7 +384,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_rejected() {
-        assert!(parse("[x]\nprograms = [\"x\"]\nflagz = []\n").is_err());
+        assert!(toml::from_str::<BTreeMap<String, Manager>>("[x]\nprograms = [\"x\"]\nflagz = []\n").is_err());
     }
 
     #[test]
