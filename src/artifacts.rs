@@ -112,30 +112,25 @@ fn clean(path: &Path) -> PathBuf {
         .collect::<PathBuf>()
 }
 
-/// Write one planned file, unless the file on disk is no longer what the engine saw.
+/// Write one planned file, unless the file on disk is no longer what the engine saw (a file that
+/// already holds the planned text, written by another dockopt run, is left as it is).
 pub fn write(planned: &Planned) -> Result<(), String> {
-    let current = match std::fs::read_to_string(&planned.target) {
-        Ok(text) => Some(text),
+    let name = &planned.display;
+    let held = match std::fs::symlink_metadata(&planned.target) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(format!(
-                "{}: cannot read: {}",
-                planned.display,
-                crate::discover::io_message(&e)
-            ))
-        }
+        _ => Some(crate::io::Held::open(&planned.target).map_err(|e| format!("{name}: {e}"))?),
     };
+    let current = held.as_ref().map(|h| h.text()).transpose().map_err(|e| format!("{name}: {e}"))?;
+    if current.as_deref() == Some(planned.text.as_str()) {
+        return Ok(());
+    }
     if current != planned.original {
-        return Err(format!(
-            "{}: changed on disk while dockopt ran; not written",
-            planned.display
-        ));
+        return Err(format!("{name}: {}; not written", crate::io::CHANGED_ON_DISK));
     }
-    match current {
-        Some(_) => crate::io::write_atomic(&planned.target, &planned.text),
-        None => crate::io::create_new(&planned.target, &planned.text),
+    match held {
+        Some(held) => held.replace(&planned.text).map(drop).map_err(|e| format!("{name}: {e}; not written")),
+        None => crate::io::create_new(&planned.target, &planned.text).map_err(|e| format!("{name}: {e}")),
     }
-    .map_err(|e| format!("{}: {e}", planned.display))
 }
 
 #[cfg(test)]
@@ -166,6 +161,7 @@ mod tests {
             }),
             unsafe_enabled: false,
             written: false,
+            write_error: None,
             context_dir: Some(dir.to_path_buf()),
         }
     }
@@ -261,6 +257,8 @@ mod tests {
             write(&planned(None, "b\n")).unwrap_err(),
             ".dockerignore: changed on disk while dockopt ran; not written"
         );
+        // Another run already wrote what this one planned: nothing to do, no error.
+        write(&planned(None, "a\n")).unwrap();
         write(&planned(Some("a\n"), "a\nb\n")).unwrap();
         assert_eq!(
             std::fs::read_to_string(dir.path().join(".dockerignore")).unwrap(),

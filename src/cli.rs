@@ -61,11 +61,11 @@ pub struct Common {
     pub paths: Vec<PathBuf>,
 
     /// Also apply fixes that could change what the built image does
-    #[arg(long = "unsafe", overrides_with = "no_unsafe")]
+    #[arg(long = "unsafe", conflicts_with = "no_unsafe")]
     pub unsafe_fixes: bool,
 
     /// Only Safe fixes, even when the config says `unsafe = true`
-    #[arg(long = "no-unsafe", overrides_with = "unsafe_fixes")]
+    #[arg(long = "no-unsafe")]
     pub no_unsafe: bool,
 
     /// Run only these transforms (comma-separated; `all` = every transform)

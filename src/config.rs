@@ -29,39 +29,11 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
         Ok(config) => config,
         Err(message) => return Err(render_toml_error(&display, &text, message)),
     };
-    check_names(&display, &text)?;
+    check_values(&display, &text)?;
     Ok(Loaded {
         path: Some(path.to_path_buf()),
         config,
     })
-}
-
-/// The transform names of `select` and `ignore`, with where they are in the file.
-#[derive(serde::Deserialize)]
-struct Names {
-    #[serde(default)]
-    select: Vec<toml::Spanned<String>>,
-    #[serde(default)]
-    ignore: Vec<toml::Spanned<String>>,
-}
-
-/// Every name in `select`/`ignore` must be a transform; the error points at the name, like any
-/// other config error.
-fn check_names(display: &str, text: &str) -> Result<(), String> {
-    let Ok(names) = toml::from_str::<Names>(text) else {
-        return Ok(());
-    };
-    for name in names.select.iter().chain(&names.ignore) {
-        let alone = Settings {
-            select: Some(vec![name.get_ref().clone()]),
-            ..Settings::default()
-        };
-        if let Err(message) = alone.validate() {
-            let (line, col) = LineIndex::new(text).line_col(text, name.span().start);
-            return Err(render_at(display, text, line, col, &message));
-        }
-    }
-    Ok(())
 }
 
 /// `Config::from_toml` gives a string; re-read with toml to get the span of the error when there is one.
@@ -75,6 +47,49 @@ fn render_toml_error(display: &str, text: &str, fallback: String) -> String {
         return format!("{display}: {message}");
     }
     format!("{display}: {}", fallback.trim())
+}
+
+/// The values of the config that are checked beyond their type, with where they are in the file.
+#[derive(serde::Deserialize)]
+struct Checked {
+    #[serde(default)]
+    select: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    ignore: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<toml::Spanned<String>>,
+}
+
+/// Every name in `select`/`ignore` must be a transform, every `exclude` pattern must be a glob
+/// (checked when the config is read, not once a walk needs it); the error points at the value,
+/// like any other config error.
+fn check_values(display: &str, text: &str) -> Result<(), String> {
+    let Ok(values) = toml::from_str::<Checked>(text) else {
+        return Ok(());
+    };
+    let names = values.select.iter().chain(&values.ignore).map(|name| {
+        let alone = Settings {
+            select: Some(vec![name.get_ref().clone()]),
+            ..Settings::default()
+        };
+        (name, alone.validate())
+    });
+    let patterns = values.exclude.iter().map(|p| (p, check_exclude(p.get_ref())));
+    for (value, result) in names.chain(patterns) {
+        if let Err(message) = result {
+            let (line, col) = LineIndex::new(text).line_col(text, value.span().start);
+            return Err(render_at(display, text, line, col, &message));
+        }
+    }
+    Ok(())
+}
+
+/// A gitignore-style pattern, checked by the matcher `Excludes` builds.
+fn check_exclude(pattern: &str) -> Result<(), String> {
+    ignore::gitignore::GitignoreBuilder::new("/")
+        .add_line(None, pattern)
+        .map(drop)
+        .map_err(|e| format!("exclude `{pattern}`: {e}"))
 }
 
 /// Finds and loads configs, each file once, each directory looked at once.

@@ -1,6 +1,7 @@
 //! Which files to process: PATHs walked for Dockerfiles (respecting .gitignore), and the file list of
 //! a build context (everything docker would send: no .gitignore filtering).
 
+use std::collections::hash_map::{Entry, HashMap};
 use std::path::{Path, PathBuf};
 
 use ignore::WalkBuilder;
@@ -54,7 +55,43 @@ pub fn find_dockerfiles(paths: &[PathBuf]) -> Vec<Found> {
     }
     found.sort_by(|a, b| key(a).cmp(key(b)));
     found.dedup();
-    found
+    dedup_by_file(found)
+}
+
+/// One entry per file: `p`, `p/Dockerfile`, `./p/../p/Dockerfile` and a symlink to it name one file,
+/// which is processed once (twice would report it twice, and `fix` would race itself), under its
+/// shortest spelling that is not a symlink (its folder is the build context).
+fn dedup_by_file(found: Vec<Found>) -> Vec<Found> {
+    let mut first: HashMap<PathBuf, usize> = HashMap::new();
+    let mut keep: Vec<Found> = Vec::with_capacity(found.len());
+    for item in found {
+        let Found::File(path) = &item else {
+            keep.push(item);
+            continue;
+        };
+        let Ok(canonical) = std::fs::canonicalize(path) else {
+            keep.push(item);
+            continue;
+        };
+        match first.entry(canonical) {
+            Entry::Occupied(seen) => {
+                if matches!(&keep[*seen.get()], Found::File(kept) if shorter(path, kept)) {
+                    keep[*seen.get()] = item;
+                }
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(keep.len());
+                keep.push(item);
+            }
+        }
+    }
+    keep.sort_by(|a, b| key(a).cmp(key(b)));
+    keep
+}
+
+fn shorter(a: &Path, b: &Path) -> bool {
+    let rank = |p: &Path| (p.is_symlink(), p.components().count());
+    (rank(a), a) < (rank(b), b)
 }
 
 fn key(f: &Found) -> &Path {
@@ -91,13 +128,8 @@ fn walk(dir: &Path, found: &mut Vec<Found>) {
     }
 }
 
-/// Whether a PATH given on the command line names the discovered file `found`.
-pub fn same_path(given: &Path, found: &Path) -> bool {
-    clean(given) == found
-}
-
 /// `./a/Dockerfile` → `a/Dockerfile`, for shorter and stable names.
-fn clean(path: &Path) -> PathBuf {
+pub fn clean(path: &Path) -> PathBuf {
     match path.strip_prefix(".") {
         Ok(rest) if !rest.as_os_str().is_empty() => rest.to_path_buf(),
         _ => path.to_path_buf(),

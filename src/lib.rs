@@ -172,6 +172,9 @@ fn run_files(mode: Mode, flags: &Common, options: Options) -> i32 {
     };
 
     let write = mode == Mode::Fix && !stdin;
+    if write {
+        remove_stale_temps(&jobs);
+    }
     let progress = progress::Progress::new(jobs.len());
     let reports: Vec<FileReport> = if jobs.len() == 1 {
         vec![process::process(&jobs[0], write)]
@@ -295,6 +298,13 @@ fn file_jobs(flags: &Common) -> Result<(Vec<Job>, Vec<String>), Vec<String>> {
         Some(config::Excludes::new(Path::new("."), &flags.exclude, "--exclude").map_err(|e| vec![e])?)
     };
     let mut config_excludes: HashMap<PathBuf, Option<config::Excludes>> = HashMap::new();
+    // Files named on the command line, in any spelling.
+    let named_files: Vec<PathBuf> = flags
+        .paths
+        .iter()
+        .filter(|p| p.is_file())
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
     for item in found {
         let (path, input) = match item {
             discover::Found::File(path) => (path.clone(), Input::File(path)),
@@ -321,7 +331,8 @@ fn file_jobs(flags: &Common) -> Result<(Vec<Job>, Vec<String>), Vec<String>> {
             },
         };
         // `exclude` applies to what the walk found, not to a file named on the command line.
-        let named = flags.paths.iter().any(|p| discover::same_path(p, &path));
+        let named = !named_files.is_empty()
+            && std::fs::canonicalize(&path).is_ok_and(|p| named_files.contains(&p));
         if !named {
             if cli_excludes.as_ref().is_some_and(|x| x.excludes(&path)) {
                 continue;
@@ -385,8 +396,38 @@ fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
+/// Remove the temporary files an interrupted dockopt run left where this run writes.
+fn remove_stale_temps(jobs: &[Job]) {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for job in jobs {
+        if let Input::File(path) = &job.input {
+            dirs.push(parent_dir(path));
+            // A symlinked Dockerfile is written where its target lives.
+            if path.is_symlink() {
+                if let Ok(target) = std::fs::canonicalize(path) {
+                    dirs.push(parent_dir(&target));
+                }
+            }
+        }
+        dirs.extend(job.context_dir.clone());
+    }
+    dirs.sort();
+    dirs.dedup();
+    for dir in dirs {
+        for path in io::remove_stale_temps(&dir) {
+            eprintln!(
+                "note: removed {}, a temporary file left by an interrupted dockopt run",
+                discover::clean(&path).display()
+            );
+        }
+    }
+}
+
 /// The error of a report, rendered for stderr.
 fn error_text(report: &FileReport) -> Option<String> {
+    if let Some(reason) = &report.write_error {
+        return Some(format!("{}: {reason}; not written\n", report.display));
+    }
     match &report.result {
         Err(error) => Some(error.render(&report.display, report.source.as_deref())),
         Ok(outcome) => outcome
@@ -714,6 +755,12 @@ fn fix_summary(reports: &[FileReport], s: &Summary, written_extra: &Plan) -> Str
         .filter(|r| r.written || (r.path.is_none() && r.changed()))
         .count();
     let extra = written_extra.items.len();
+    // Fixes that were ready but could not be written, and why.
+    let unwritten: Vec<&FileReport> = reports.iter().filter(|r| r.write_error.is_some()).collect();
+    let unwritten_fixes: usize = unwritten
+        .iter()
+        .map(|r| Summary::of(std::slice::from_ref(*r), &Plan::default()).fixable)
+        .sum();
     let mut done = Vec::new();
     if dockerfiles > 0 {
         done.push(format!(
@@ -724,14 +771,24 @@ fn fix_summary(reports: &[FileReport], s: &Summary, written_extra: &Plan) -> Str
     if extra > 0 {
         done.push(format!("wrote {}", extra_files(extra, written_extra)));
     }
-    let mut line = if done.is_empty() {
-        "nothing to fix".to_string()
-    } else {
-        format!(
+    let mut parts = Vec::new();
+    if !done.is_empty() {
+        parts.push(format!(
             "{} ({})",
             done.join(" and "),
-            plural(s.fixable, "fix", "fixes")
-        )
+            plural(s.fixable - unwritten_fixes, "fix", "fixes")
+        ));
+    }
+    if let Some(first) = unwritten.first() {
+        let reason = first.write_error.as_deref().unwrap_or_default();
+        let same = unwritten.iter().all(|r| r.write_error.as_deref() == Some(reason));
+        let why = if same { format!(": {reason}") } else { " (see the errors above)".to_string() };
+        parts.push(format!("{} not written{why}", plural(unwritten_fixes, "fix", "fixes")));
+    }
+    let mut line = if parts.is_empty() {
+        "nothing to fix".to_string()
+    } else {
+        parts.join("; ")
     };
     let remain = s.findings - s.fixable;
     if remain > 0 {

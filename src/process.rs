@@ -40,6 +40,8 @@ pub struct FileReport {
     pub unsafe_enabled: bool,
     /// Whether the result was written to `path`.
     pub written: bool,
+    /// Why a result `fix` had ready was not written to `path` (`read-only file`, …).
+    pub write_error: Option<String>,
     /// The build context directory (see `Job::context_dir`).
     pub context_dir: Option<PathBuf>,
 }
@@ -61,8 +63,12 @@ impl FileReport {
         }
     }
 
-    /// Whether this file failed: unreadable, unparseable, or the fix loop failed.
+    /// Whether this file failed: unreadable, unparseable, the fix loop failed, or its result could
+    /// not be written.
     pub fn is_error(&self) -> bool {
+        if self.write_error.is_some() {
+            return true;
+        }
         match &self.result {
             Ok(outcome) => outcome.error.is_some(),
             Err(_) => true,
@@ -70,7 +76,8 @@ impl FileReport {
     }
 }
 
-/// Read the input, run the engine and, with `write`, write a changed file back (atomically).
+/// Read the input, run the engine and, with `write`, write a changed file back (see `crate::io`:
+/// the file is held locked against other dockopt runs from the read to the write).
 pub fn process(job: &Job, write: bool) -> FileReport {
     let mut report = FileReport {
         display: job.display.clone(),
@@ -79,12 +86,22 @@ pub fn process(job: &Job, write: bool) -> FileReport {
         result: Err(FileError::Io(String::new())),
         unsafe_enabled: job.settings.unsafe_fixes,
         written: false,
+        write_error: None,
         context_dir: job.context_dir.clone(),
     };
+    let mut held = None;
     let source = match &job.input {
         Input::File(path) => {
             report.path = Some(path.clone());
-            crate::io::read_file(path)
+            if write {
+                crate::io::Held::open(path).and_then(|file| {
+                    let text = file.text();
+                    held = Some(file);
+                    text
+                })
+            } else {
+                crate::io::read_file(path)
+            }
         }
         Input::Stdin(text) => text.clone(),
     };
@@ -96,13 +113,14 @@ pub fn process(job: &Job, write: bool) -> FileReport {
         }
     };
     report.result = optimize_contained(&source, &job.context, &job.settings);
-    if write {
-        if let (Ok(outcome), Some(path)) = (&report.result, &report.path) {
-            if outcome.error.is_none() && outcome.changed(&source) {
-                match crate::io::write_atomic(path, &outcome.text) {
-                    Ok(()) => report.written = true,
-                    Err(message) => report.result = Err(FileError::Io(message)),
+    if let (Ok(outcome), Some(file)) = (&report.result, &held) {
+        if outcome.error.is_none() && outcome.changed(&source) {
+            match file.replace(&outcome.text) {
+                // `AlreadyThere`: another dockopt run wrote this very result meanwhile.
+                Ok(crate::io::Written::Yes | crate::io::Written::AlreadyThere) => {
+                    report.written = true
                 }
+                Err(reason) => report.write_error = Some(reason),
             }
         }
     }

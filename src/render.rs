@@ -518,7 +518,7 @@ impl Summary {
             match &r.result {
                 Ok(outcome) => {
                     s.changed += usize::from(r.changed());
-                    s.errors += usize::from(outcome.error.is_some());
+                    s.errors += usize::from(outcome.error.is_some() || r.write_error.is_some());
                     for f in &outcome.findings {
                         s.findings += 1;
                         match fix_status(f, r.unsafe_enabled) {

@@ -531,8 +531,13 @@ fn no_unsafe_overrides_the_config() {
     assert!(unsafe_diff.contains("--no-install-recommends"), "{unsafe_diff}");
     let safe_diff = sb.run(&["diff", "--no-unsafe"]).stdout;
     assert!(!safe_diff.contains("--no-install-recommends"), "{safe_diff}");
-    // The last of the two flags wins.
-    assert!(sb.run(&["diff", "--no-unsafe", "--unsafe"]).stdout.contains("--no-install-recommends"));
+    // Both flags at once is a contradiction, not a silent winner.
+    for flags in [["--no-unsafe", "--unsafe"], ["--unsafe", "--no-unsafe"]] {
+        let run = sb.run(&["fix", flags[0], flags[1]]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+    }
+    assert!(sb.read("Dockerfile").contains("RUN apt-get update && apt-get install -y curl"));
 }
 
 #[test]
@@ -553,11 +558,33 @@ fn exclude_skips_walked_paths_but_not_named_files() {
     // `--exclude` is relative to the current directory and adds to the config's.
     sb.write("repo/dockopt.toml", "exclude = [\"vendor/\"]\n");
     assert_eq!(sb.run(&["check", "repo", "--exclude", "repo/app,repo/testdata"]).code, 0);
-    // A bad pattern is a config error.
+    // A bad pattern is a config error, shown where it is written, also for a named file.
     sb.write("repo/dockopt.toml", "exclude = [\"vendor/\", \"{x\"]\n");
-    let run = sb.run(&["check", "repo"]);
-    assert_eq!(run.code, 2);
-    assert!(run.stderr.starts_with("repo/dockopt.toml: exclude `{x`: "), "{}", run.stderr);
+    for args in [&["check", "repo"][..], &["check", "repo/app/Dockerfile"]] {
+        let run = sb.run(args);
+        assert_eq!(run.code, 2);
+        assert!(run.stderr.starts_with("repo/dockopt.toml:1:23: exclude `{x`: "), "{}", run.stderr);
+        assert!(run.stderr.contains("1 | exclude = "), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn config_globs_are_checked_where_they_are_written() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", CLEAN);
+    for (config, position, message) in [
+        ("exclude = [\"[z-a]\"]\n", "1:12", "exclude `[z-a]`"),
+        ("[[base.replace]]\nfrom = \"[\"\nto = \"debian:bookworm-slim\"\n", "2:8", "`[` cannot appear in an image reference"),
+        ("[base]\nallow = [\"debian:*\", \"deb ian\"]\n", "2:22", "` ` cannot appear in an image reference"),
+        ("[[base.replace]]\nfrom = \"debian:*\"\nto = \"debian:*-slim\"\n", "3:6", "is not an image reference"),
+    ] {
+        sb.write("dockopt.toml", config);
+        let run = sb.run(&["check", "Dockerfile"]);
+        assert_eq!(run.code, 2, "{config}: {}", run.stderr);
+        let first = run.stderr.lines().next().unwrap_or_default();
+        assert!(first.starts_with(&format!("dockopt.toml:{position}: ")), "{config}: {}", run.stderr);
+        assert!(first.contains(message), "{config}: {}", run.stderr);
+    }
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Settings read from `dockopt.toml`. Unknown keys are an error (serde's deny_unknown_fields names the key).
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+
+use crate::approved_base::reference::{check_image_glob, ImageRef};
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -33,7 +35,7 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct BaseConfig {
     /// Globs on the image reference; empty = every image allowed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "image_globs")]
     pub allow: Vec<String>,
     #[serde(default)]
     pub pin: PinPolicy,
@@ -57,7 +59,9 @@ pub enum PinPolicy {
 #[serde(deny_unknown_fields)]
 pub struct ReplaceRule {
     /// Glob on the reference as written.
+    #[serde(deserialize_with = "image_glob")]
     pub from: String,
+    #[serde(deserialize_with = "image_reference")]
     pub to: String,
 }
 
@@ -82,5 +86,78 @@ pub enum CacheMode {
 impl Config {
     pub fn from_toml(text: &str) -> Result<Config, String> {
         toml::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+// Checked while the deserializer holds the value, so a TOML error points at the very string (also
+// inside an array), `path:line:col`.
+
+/// A string that `check` accepts.
+struct Checked(String);
+
+struct CheckedVisitor(fn(&str) -> Result<(), String>);
+
+impl serde::de::Visitor<'_> for CheckedVisitor {
+    type Value = Checked;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Checked, E> {
+        (self.0)(text).map_err(E::custom)?;
+        Ok(Checked(text.to_string()))
+    }
+}
+
+/// One `[base]` glob (see `check_image_glob`).
+struct ImageGlob(String);
+
+impl<'de> Deserialize<'de> for ImageGlob {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(CheckedVisitor(check_image_glob)).map(|c| ImageGlob(c.0))
+    }
+}
+
+fn image_glob<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    ImageGlob::deserialize(d).map(|g| g.0)
+}
+
+fn image_globs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Vec::<ImageGlob>::deserialize(d).map(|globs| globs.into_iter().map(|g| g.0).collect())
+}
+
+fn image_reference<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let check = |text: &str| {
+        if text.contains(['*', '?']) || ImageRef::parse(text).is_none() {
+            return Err(format!(
+                "`{text}` is not an image reference (a replacement names one image: `name[:tag][@digest]`)"
+            ));
+        }
+        Ok(())
+    };
+    d.deserialize_str(CheckedVisitor(check)).map(|c| c.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_globs_and_replacements_are_checked_where_they_are_written() {
+        for bad in [
+            "[base]\nallow = [\"python:*\", \"[\"]\n",
+            "[[base.replace]]\nfrom = \"[\"\nto = \"python:3.12-slim\"\n",
+            "[[base.replace]]\nfrom = \"\"\nto = \"python:3.12-slim\"\n",
+            "[[base.replace]]\nfrom = \"python:*\"\nto = \"python:*-slim\"\n",
+            "[[base.replace]]\nfrom = \"python:*\"\nto = \"py thon\"\n",
+        ] {
+            let error = toml::from_str::<Config>(bad).unwrap_err();
+            let span = error.span().expect("a span");
+            // The span is the offending string, not the table around it.
+            assert!(bad[span].starts_with('"'), "{bad}: {error}");
+        }
+        let ok = "[base]\nallow = [\"registry.example.com:5000/core/*\", \"python:3.1?-slim\"]\n[[base.replace]]\nfrom = \"python:*\"\nto = \"python:3.12-slim@sha256:abc\"\n";
+        assert!(Config::from_toml(ok).is_ok());
     }
 }

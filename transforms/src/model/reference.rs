@@ -25,8 +25,7 @@ pub struct ImageRef {
 impl ImageRef {
     /// `None` when `text` cannot be a reference (empty, blanks, variables, empty components).
     pub fn parse(text: &str) -> Option<ImageRef> {
-        let valid_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@' | '+' | '=');
-        if text.is_empty() || !text.chars().all(valid_char) {
+        if text.is_empty() || !text.chars().all(reference_char) {
             return None;
         }
         let (name_tag, digest) = match text.split_once('@') {
@@ -184,6 +183,26 @@ pub fn glob_matches(pattern: &str, image: &ImageRef) -> bool {
         String::new()
     };
     names.iter().any(|name| glob(pattern, &format!("{name}{suffix}")))
+}
+
+/// A character an image reference can have.
+fn reference_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@' | '+' | '=')
+}
+
+/// Whether `pattern` can be a `[base]` glob: not empty, and only characters an image reference
+/// has, besides the wildcards `*` and `?` (no `[…]` classes, blanks or variables: such a glob would
+/// never match, silently).
+pub fn check_image_glob(pattern: &str) -> Result<(), String> {
+    if pattern.is_empty() {
+        return Err("an empty glob matches no image".to_string());
+    }
+    match pattern.chars().find(|&c| !reference_char(c) && c != '*' && c != '?') {
+        Some(c) => Err(format!(
+            "glob `{pattern}`: `{c}` cannot appear in an image reference (a base glob's only wildcards are `*` and `?`)"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `*` and `?` wildcard matching (iterative, linear backtracking on the last `*`).
