@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Deserializer};
 
-use crate::approved_base::reference::{check_image_glob, ImageRef};
+use crate::model::reference::{check_image_glob, ImageRef};
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
