@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Deserializer};
 
-use crate::model::reference::{check_image_glob, ImageRef};
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -89,6 +88,26 @@ impl Config {
     }
 }
 
+/// A character an image reference can have (`model::reference` parses them).
+pub fn is_reference_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@' | '+' | '=')
+}
+
+/// Whether `pattern` can be a `[base]` glob: not empty, and only characters an image reference
+/// has, besides the wildcards `*` and `?` (no `[…]` classes, blanks or variables: such a glob would
+/// never match, silently).
+pub fn check_image_glob(pattern: &str) -> Result<(), String> {
+    if pattern.is_empty() {
+        return Err("an empty glob matches no image".to_string());
+    }
+    match pattern.chars().find(|&c| !is_reference_char(c) && c != '*' && c != '?') {
+        Some(c) => Err(format!(
+            "glob `{pattern}`: `{c}` cannot appear in an image reference (a base glob's only wildcards are `*` and `?`)"
+        )),
+        None => Ok(()),
+    }
+}
+
 // Checked while the deserializer holds the value, so a TOML error points at the very string (also
 // inside an array), `path:line:col`.
 
@@ -129,7 +148,7 @@ fn image_globs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
 
 fn image_reference<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let check = |text: &str| {
-        if text.contains(['*', '?']) || ImageRef::parse(text).is_none() {
+        if text.is_empty() || !text.chars().all(is_reference_char) {
             return Err(format!(
                 "`{text}` is not an image reference (a replacement names one image: `name[:tag][@digest]`)"
             ));

@@ -8,6 +8,8 @@
 
 use std::ops::Range;
 
+use crate::config::is_reference_char;
+
 /// A parsed image reference. Ranges point into `text`, the reference as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageRef {
@@ -25,7 +27,7 @@ pub struct ImageRef {
 impl ImageRef {
     /// `None` when `text` cannot be a reference (empty, blanks, variables, empty components).
     pub fn parse(text: &str) -> Option<ImageRef> {
-        if text.is_empty() || !text.chars().all(reference_char) {
+        if text.is_empty() || !text.chars().all(is_reference_char) {
             return None;
         }
         let (name_tag, digest) = match text.split_once('@') {
@@ -183,26 +185,6 @@ pub fn glob_matches(pattern: &str, image: &ImageRef) -> bool {
         String::new()
     };
     names.iter().any(|name| glob(pattern, &format!("{name}{suffix}")))
-}
-
-/// A character an image reference can have.
-fn reference_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@' | '+' | '=')
-}
-
-/// Whether `pattern` can be a `[base]` glob: not empty, and only characters an image reference
-/// has, besides the wildcards `*` and `?` (no `[…]` classes, blanks or variables: such a glob would
-/// never match, silently).
-pub fn check_image_glob(pattern: &str) -> Result<(), String> {
-    if pattern.is_empty() {
-        return Err("an empty glob matches no image".to_string());
-    }
-    match pattern.chars().find(|&c| !reference_char(c) && c != '*' && c != '?') {
-        Some(c) => Err(format!(
-            "glob `{pattern}`: `{c}` cannot appear in an image reference (a base glob's only wildcards are `*` and `?`)"
-        )),
-        None => Ok(()),
-    }
 }
 
 /// `*` and `?` wildcard matching (iterative, linear backtracking on the last `*`).
