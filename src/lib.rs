@@ -29,6 +29,7 @@ use transforms::{Context, Settings};
 use crate::artifacts::Plan;
 use crate::cli::{Cli, Command, Common, FailOn, Format};
 use crate::config::{Discovery, Loaded};
+use crate::error::FileError;
 use crate::process::{FileReport, Input, Job};
 use crate::render::{plural, Style, Summary};
 
@@ -810,6 +811,13 @@ fn fix_summary(reports: &[FileReport], s: &Summary, written_extra: &Plan) -> Str
 /// `fix -`: the fixed text (or exactly the input when nothing changes) on stdout; on error nothing
 /// on stdout, the message on stderr.
 fn fix_stdin(report: &FileReport, verbose: bool) -> i32 {
+    // An empty buffer (format-on-save of a new file) has nothing to fix: it comes back as it is.
+    if let (Err(FileError::Syntax(_)), Some(source)) = (&report.result, &report.source) {
+        if source.trim().is_empty() {
+            out(source);
+            return EXIT_OK;
+        }
+    }
     if let Some(error) = error_text(report) {
         eprint!("{error}");
         return EXIT_ERROR;

@@ -382,3 +382,140 @@ fn wait(child: &mut Child) -> Option<i32> {
     let _ = child.kill();
     None
 }
+
+/// Three findings on two RUNs, one of them Unsafe: the Safe merge of the RUNs, the Safe apt lists
+/// cleanup and pip cache flag, and the Unsafe `--no-install-recommends`.
+const RUNS: &str = "FROM python:3.12-slim\nRUN apt-get update && apt-get install -y gcc\nRUN pip install flask\n";
+
+fn start_in(root: &Path) -> Server {
+    let mut server = Server::start(root);
+    server.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": null, "capabilities": {} }),
+    );
+    server.notify("initialized", json!({}));
+    server
+}
+
+/// The edits `dockopt check --format json` gives each finding, keyed by (transform, message), as
+/// LSP text edits (the text is ASCII: code points are UTF-16 units).
+fn cli_edits(dir: &Path) -> Vec<((String, String), Value)> {
+    let output = Command::new(env!("CARGO_BIN_EXE_dockopt"))
+        .args(["check", "--format", "json", "Dockerfile"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let position = |p: &Value| json!({ "line": p["line"].as_u64().unwrap() - 1, "character": p["column"].as_u64().unwrap() - 1 });
+    doc["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let edits: Vec<Value> = f["fix"]["edits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| json!({ "range": { "start": position(&e["start"]), "end": position(&e["end"]) }, "newText": e["content"] }))
+                .collect();
+            let key = (f["transform"].as_str().unwrap().to_string(), f["message"].as_str().unwrap().to_string());
+            (key, Value::from(edits))
+        })
+        .collect()
+}
+
+/// Each diagnostic's quick fix is its own finding's fix (its edits, not a neighbour's), Unsafe
+/// ones are offered marked "(unsafe)", and neither fix-all nor formatting applies them.
+#[test]
+fn each_diagnostic_gets_its_own_quick_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("dockopt.toml"), "select = [\"run-cleanup\", \"merge-runs\"]\n").unwrap();
+    let doc = root.join("Dockerfile");
+    std::fs::write(&doc, RUNS).unwrap();
+    let uri = file_uri(&doc);
+    let expected = cli_edits(root);
+
+    let mut server = start_in(root);
+    let published = server.open(&uri, RUNS);
+    let diagnostics = published["diagnostics"].as_array().unwrap().clone();
+    assert_eq!(diagnostics.len(), 4, "{published}");
+    let mut unsafe_seen = false;
+    for d in &diagnostics {
+        let message = d["message"].as_str().unwrap();
+        let first_line = message.lines().next().unwrap();
+        let key = (d["code"].as_str().unwrap().to_string(), first_line.to_string());
+        let own = &expected.iter().find(|(k, _)| *k == key).unwrap_or_else(|| panic!("{key:?} in {expected:?}")).1;
+        // As an editor asks: the range of the diagnostic, with that diagnostic in the context.
+        let actions = server.request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": { "uri": uri },
+                "range": d["range"],
+                "context": { "diagnostics": [d], "only": ["quickfix"] },
+            }),
+        );
+        let actions = actions.as_array().unwrap();
+        assert_eq!(actions.len(), 1, "{key:?}: one quick fix, its own: {actions:?}");
+        let action = &actions[0];
+        assert_eq!(action["diagnostics"], json!([d]), "{key:?}");
+        assert_eq!(&action["edit"]["changes"][&uri], own, "{key:?}: the finding's own edits");
+        let title = action["title"].as_str().unwrap();
+        if message.contains("--no-install-recommends") {
+            unsafe_seen = true;
+            assert!(title.ends_with(" (unsafe)"), "{title}");
+            assert_eq!(action["isPreferred"], false);
+        } else {
+            assert!(!title.contains("unsafe"), "{title}");
+            assert_eq!(action["isPreferred"], true);
+        }
+    }
+    assert!(unsafe_seen, "the Unsafe finding is offered as a quick fix");
+
+    // Without diagnostics in the context: the findings under the cursor, each with its own fix.
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": range((2, 6), (2, 6)), "context": { "diagnostics": [], "only": ["quickfix"] } }),
+    );
+    let titles: Vec<&str> = actions.as_array().unwrap().iter().map(|a| a["title"].as_str().unwrap()).collect();
+    assert!(titles.iter().any(|t| t.contains("--no-cache-dir")), "{titles:?}");
+
+    // Fix-all and formatting apply the Safe fixes only: what `dockopt fix -` writes.
+    let fixed = Command::new(env!("CARGO_BIN_EXE_dockopt"))
+        .args(["fix", "-", "--stdin-filename", "Dockerfile"])
+        .current_dir(root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(RUNS.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let fixed = String::from_utf8(fixed.stdout).unwrap();
+    assert!(!fixed.contains("--no-install-recommends") && fixed.contains("--no-cache-dir"), "{fixed}");
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": range((0, 0), (0, 0)), "context": { "diagnostics": [], "only": ["source.fixAll"] } }),
+    );
+    assert_eq!(apply(RUNS, &actions[0]["edit"]["changes"][&uri]), fixed);
+    let edits = server.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 4, "insertSpaces": true } }),
+    );
+    assert_eq!(apply(RUNS, &edits), fixed);
+
+    // An empty buffer: no diagnostics, and formatting is no error (no edits).
+    let empty = file_uri(&root.join("new/Dockerfile"));
+    let published = server.open(&empty, "");
+    assert_eq!(published["diagnostics"], json!([]));
+    let edits = server.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": empty }, "options": { "tabSize": 4, "insertSpaces": true } }),
+    );
+    assert_eq!(edits, json!([]));
+
+    assert_eq!(server.request("shutdown", Value::Null), Value::Null);
+    server.notify("exit", Value::Null);
+    assert_eq!(wait(&mut server.child), Some(0));
+}

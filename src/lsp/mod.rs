@@ -2,8 +2,9 @@
 //!
 //! - diagnostics: the findings of the open document, published on open, change and save
 //!   (full-text sync); a parse error or a broken `dockopt.toml` is an error diagnostic;
-//! - code actions: one `quickfix` per fix under the cursor, and `source.fixAll.dockopt`, every safe
-//!   fix at once;
+//! - code actions: per diagnostic the client asks about (else per finding under the cursor), that
+//!   finding's own fix as a `quickfix` (Unsafe ones marked "(unsafe)"), and `source.fixAll.dockopt`,
+//!   every safe fix at once;
 //! - formatting: the safe fixes (what `dockopt fix` does by default); none for a document that
 //!   does not parse.
 //!
@@ -275,38 +276,25 @@ impl Server {
 
         if kind_requested(only, &CodeActionKind::QUICKFIX) {
             if let Ok(outcome) = document.analyze() {
+                let asked: Vec<&Diagnostic> = params
+                    .context
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.source.as_deref() == Some(SOURCE))
+                    .collect();
                 for reported in &outcome.findings {
-                    let finding = &reported.finding;
-                    let Some(fix) = &finding.fix else { continue };
-                    // Edits are known for findings on the current text (the first pass).
-                    if fix.edits.is_empty() {
-                        continue;
-                    }
-                    let touches =
-                        finding.range.start <= wanted.end && wanted.start <= finding.range.end;
-                    if !touches {
-                        continue;
-                    }
-                    let edits = fix
-                        .edits
-                        .iter()
-                        .map(|e| TextEdit::new(map.range(e.range.clone()), e.replacement.clone()))
-                        .collect();
-                    let title = match fix.applicability {
-                        Applicability::Safe => format!("dockopt: {}", fix.title),
-                        Applicability::Unsafe => format!(
-                            "dockopt: {} (unsafe: may change what the image does)",
-                            fix.title
-                        ),
+                    let own = diagnostic(&map, reported);
+                    // The diagnostics the client asks about, each with its own finding's fix;
+                    // without any, the findings under the cursor.
+                    let wanted_here = if asked.is_empty() {
+                        let range = &reported.finding.range;
+                        range.start <= wanted.end && wanted.start <= range.end
+                    } else {
+                        asked.iter().any(|d| same_diagnostic(d, &own))
                     };
-                    actions.push(CodeActionOrCommand::CodeAction(CodeAction {
-                        title,
-                        kind: Some(CodeActionKind::QUICKFIX),
-                        diagnostics: Some(vec![diagnostic(&map, reported)]),
-                        edit: Some(workspace_edit(uri, edits)),
-                        is_preferred: Some(fix.applicability == Applicability::Safe),
-                        ..CodeAction::default()
-                    }));
+                    if wanted_here {
+                        actions.extend(quick_fix(uri, &map, reported, own));
+                    }
                 }
             }
         }
@@ -336,6 +324,44 @@ impl Server {
             None => Vec::new(),
         })
     }
+}
+
+/// The quick fix of one finding: its own edits over the document, marked "(unsafe)" when it could
+/// change what the image does (never preferred, and never part of fix-all or formatting).
+/// `None` when its edits are not known on this text (a fix of a later pass, an extra file).
+fn quick_fix(
+    uri: &Uri,
+    map: &LineMap,
+    reported: &transforms::ReportedFinding,
+    diagnostic: Diagnostic,
+) -> Option<CodeActionOrCommand> {
+    let fix = reported.finding.fix.as_ref()?;
+    if fix.edits.is_empty() {
+        return None;
+    }
+    let edits = fix
+        .edits
+        .iter()
+        .map(|e| TextEdit::new(map.range(e.range.clone()), e.replacement.clone()))
+        .collect();
+    let title = match fix.applicability {
+        Applicability::Safe => format!("dockopt: {}", fix.title),
+        Applicability::Unsafe => format!("dockopt: {} (unsafe)", fix.title),
+    };
+    Some(CodeActionOrCommand::CodeAction(CodeAction {
+        title,
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![diagnostic]),
+        edit: Some(workspace_edit(uri, edits)),
+        is_preferred: Some(fix.applicability == Applicability::Safe),
+        ..CodeAction::default()
+    }))
+}
+
+/// Whether the client's diagnostic is the one a finding publishes (clients send them back as
+/// they got them, possibly without the optional fields).
+fn same_diagnostic(asked: &Diagnostic, own: &Diagnostic) -> bool {
+    asked.range == own.range && asked.code == own.code && asked.message == own.message
 }
 
 /// Whether the client asked for `kind` (no filter, or a filter that is `kind` or a parent of it).
@@ -433,6 +459,10 @@ fn percent_decode(text: &str) -> Option<String> {
 }
 
 fn diagnostics(document: &Document) -> Vec<Diagnostic> {
+    // A new, empty buffer is not an error to shout about while the user starts typing.
+    if document.text.trim().is_empty() && document.config_error.is_none() {
+        return Vec::new();
+    }
     let map = LineMap::new(&document.text);
     if let Some(error) = &document.config_error {
         return vec![error_diagnostic(
