@@ -534,20 +534,7 @@ fn report_text(mode: Mode, report: &FileReport, index: usize, plan: &Plan, style
         return text;
     };
     match mode {
-        Mode::Check => {
-            let locator = render::Locator::new(source);
-            for finding in &outcome.findings {
-                render::finding_text(
-                    &mut text,
-                    &report.display,
-                    &locator,
-                    finding,
-                    report.unsafe_enabled,
-                    false,
-                    style,
-                );
-            }
-        }
+        Mode::Check => text = findings_text(report, style, |_| true),
         _ => {
             text.push_str(&render::unified_diff(
                 &report.display,
@@ -752,23 +739,35 @@ fn fix_report(reports: &[FileReport], mut plan: Plan) -> i32 {
     exit_code(Mode::Fix, &summary, FailOn::Any)
 }
 
-/// The findings `fix` left in place, one line each (stderr).
+/// The findings `fix` left in place, one line each (stderr): neither applied nor made moot.
 fn remaining_findings(report: &FileReport) -> String {
+    match &report.result {
+        Ok(outcome) if outcome.error.is_none() => findings_text(report, Style::default(), |f| {
+            !f.applied && f.resolved_by.is_empty()
+        }),
+        _ => String::new(),
+    }
+}
+
+/// The `path:line:col: transform: message` lines of a report's findings that `keep` keeps.
+fn findings_text(
+    report: &FileReport,
+    style: Style,
+    keep: impl Fn(&transforms::ReportedFinding) -> bool,
+) -> String {
     let mut text = String::new();
     if let (Ok(outcome), Some(source)) = (&report.result, &report.source) {
-        if outcome.error.is_none() {
-            let locator = render::Locator::new(source);
-            for finding in outcome.findings.iter().filter(|f| !f.applied) {
-                render::finding_text(
-                    &mut text,
-                    &report.display,
-                    &locator,
-                    finding,
-                    report.unsafe_enabled,
-                    false,
-                    Style::default(),
-                );
-            }
+        let locator = render::Locator::new(source);
+        for finding in outcome.findings.iter().filter(|f| keep(f)) {
+            render::finding_text(
+                &mut text,
+                &report.display,
+                &locator,
+                finding,
+                report.unsafe_enabled,
+                false,
+                style,
+            );
         }
     }
     text

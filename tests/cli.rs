@@ -1111,6 +1111,12 @@ fn a_finding_made_moot_by_another_fix_says_so() {
         .collect();
     assert!(!resolved.is_empty(), "{}", json.stdout);
     assert_eq!(v["summary"]["fixable"], v["summary"]["findings"].as_u64().unwrap() - 1, "{}", json.stdout);
+
+    // After `fix`, what other fixes made moot is gone: it is not listed as left.
+    let fix = sb.run(&["fix", "--select", "merge-runs,run-cleanup", "."]);
+    assert_eq!(fix.code, 0, "{}", fix.stderr);
+    assert!(!fix.stderr.contains("consecutive RUN"), "{}", fix.stderr);
+    assert!(fix.stderr.ends_with(", 1 finding remains (1 with --unsafe)\n"), "{}", fix.stderr);
 }
 
 // ---- exit codes ----
