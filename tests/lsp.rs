@@ -519,3 +519,79 @@ fn each_diagnostic_gets_its_own_quick_fix() {
     server.notify("exit", Value::Null);
     assert_eq!(wait(&mut server.child), Some(0));
 }
+
+/// A client that sends broken frames: each is answered (`-32700` / `-32600` when its request id
+/// can be read) or skipped, and the server keeps serving the request that follows.
+#[test]
+fn bad_frames_are_answered_or_skipped_and_the_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("dockopt.toml"), "select = [\"modernize\"]\n").unwrap();
+    let doc = dir.path().join("Dockerfile");
+    std::fs::write(&doc, DIRTY).unwrap();
+    let uri = file_uri(&doc);
+    let mut server = Server::start(dir.path());
+    let raw = |server: &mut Server, bytes: &[u8]| {
+        server.stdin.write_all(bytes).unwrap();
+        server.stdin.flush().unwrap();
+    };
+    let frame = |body: &str| format!("Content-Length: {}\r\n\r\n{body}", body.len());
+
+    // Before the handshake too.
+    raw(&mut server, frame("{oops").as_bytes());
+    server.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
+    server.notify("initialized", json!({}));
+    server.open(&uri, DIRTY);
+
+    let cases: Vec<(&str, Vec<u8>, Option<(Value, i64)>)> = vec![
+        ("invalid JSON, id readable", frame(r#"{"jsonrpc":"2.0","id":900,"method":"textDocument/formatting","params":{"#).into_bytes(), Some((json!(900), -32700))),
+        ("invalid JSON, string id", frame(r#"{"jsonrpc":"2.0","params":{"id":1,"x":[1]},"id":"a-7","method":"#).into_bytes(), Some((json!("a-7"), -32700))),
+        ("invalid JSON, no id", frame("{not json}").into_bytes(), None),
+        ("an empty array", frame("[]").into_bytes(), None),
+        ("a number", frame("42").into_bytes(), None),
+        ("an id but no method", frame(r#"{"jsonrpc":"2.0","id":901}"#).into_bytes(), Some((json!(901), -32600))),
+        ("no Content-Length", b"Content-Type: application/json\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":902,\"method\":\"shutdown\"}".to_vec(), None),
+        ("a negative Content-Length", b"Content-Length: -5\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":903,\"method\":\"shutdown\"}".to_vec(), None),
+        ("a Content-Length that is not a number", b"Content-Length: ten\r\n\r\n{}".to_vec(), None),
+        // The request inside must not run: it is cut, and its tail is not a frame.
+        ("too short a Content-Length", b"Content-Length: 10\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":904,\"method\":\"shutdown\"}".to_vec(), None),
+        // Far above the limit: refused, not allocated (lsp-server would try, and abort).
+        ("a huge Content-Length", b"Content-Length: 1000000000000\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":905,\"method\":\"shutdown\"}".to_vec(), None),
+        ("a line that is no header", b"hello there\r\n".to_vec(), None),
+        ("garbage, then a header on the same line", b"}}garbage".to_vec(), None),
+    ];
+    for (what, bytes, reply) in cases {
+        raw(&mut server, &bytes);
+        if let Some((id, code)) = reply {
+            let response = server.receive(|m| m["id"] == id);
+            assert_eq!(response["error"]["code"], code, "{what}: {response}");
+        }
+        // The next ordinary request is served, and nothing before it was taken for a message.
+        let edits = server.request("textDocument/formatting", json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 4, "insertSpaces": true } }));
+        assert_eq!(apply(DIRTY, &edits), FIXED, "{what}");
+    }
+    assert_eq!(server.request("shutdown", Value::Null), Value::Null);
+    server.notify("exit", Value::Null);
+    assert_eq!(wait(&mut server.child), Some(0));
+}
+
+/// The framing layer alone, on byte streams no editor would send.
+#[test]
+fn the_frame_reader_resynchronises_on_the_next_header() {
+    use dockopt::lsp::transport::read_all;
+    let ok = r#"{"jsonrpc":"2.0","id":1,"method":"m"}"#;
+    let frame = |body: &str| format!("Content-Length: {}\r\n\r\n{body}", body.len());
+    for (what, stream) in [
+        ("header split over reads", format!("xx{}", frame(ok))),
+        ("blank lines before a header", format!("\r\n\r\n{}", frame(ok))),
+        ("lower-case header and a Content-Type", format!("content-length: {}\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{ok}", ok.len())),
+        ("a body of noise without newline before", format!("Content-Length: 3\r\n\r\n{{{{{{{}", frame(ok))),
+    ] {
+        // A one-byte buffer: every header straddles reads.
+        let mut input = std::io::BufReader::with_capacity(1, stream.as_bytes());
+        let (messages, received) = crossbeam_channel::unbounded();
+        let (replies, _) = crossbeam_channel::unbounded();
+        read_all(&mut input, &messages, &replies, &mut std::io::sink()).unwrap();
+        let got: Vec<_> = received.try_iter().collect();
+        assert_eq!(got.len(), 1, "{what}: {got:?}");
+    }
+}

@@ -12,6 +12,7 @@
 //! build context is the document's directory. Positions are UTF-16, as the protocol requires.
 
 mod text;
+pub mod transport;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -46,7 +47,8 @@ const SOURCE: &str = "dockopt";
 
 /// Serve on stdin/stdout until the client says `exit`; the exit code of the process.
 pub fn run() -> i32 {
-    let (connection, io_threads) = Connection::stdio();
+    // Not lsp-server's stdio threads: their reader ends the server on the first bad frame.
+    let (connection, io_threads) = transport::stdio();
     let result = serve(&connection);
     // Close our side so the writer thread ends, then wait for the I/O threads.
     drop(connection);
