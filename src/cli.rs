@@ -33,11 +33,16 @@ pub enum Command {
         mut_arg("no_unsafe", |a| a.help("Count only Safe fixes as fixable, even when the config says `unsafe = true`"))
     )]
     Check(CheckArgs),
-    /// List the transforms
-    Transforms,
-    /// Print a transform's documentation
+    /// List the transforms (with --checks: every check, its transform and related hadolint and BuildKit codes)
+    Transforms {
+        /// List the checks (`transform/check` ids) instead of the transforms
+        #[arg(long)]
+        checks: bool,
+    },
+    /// Print the documentation of a transform or a check
     Explain {
-        /// A transform name, as listed by `dockopt transforms`
+        /// A transform (`dockopt transforms`), a check id (`dockopt transforms --checks`), or a
+        /// hadolint or BuildKit code (the checks that fix it)
         name: String,
     },
     /// The base images in use, how many Dockerfiles use each, and what the policy makes of them
@@ -68,11 +73,12 @@ pub struct Common {
     #[arg(long = "no-unsafe")]
     pub no_unsafe: bool,
 
-    /// Run only these transforms (comma-separated; `all` = every transform)
+    /// Run only these transforms or checks (comma-separated: transform names, check ids such as
+    /// `run-cleanup/apt-lists`, hadolint codes such as `DL3009`; `all` = everything)
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub select: Option<Vec<String>>,
 
-    /// Never run these transforms (comma-separated)
+    /// Never run these transforms or checks (comma-separated; names as for --select)
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub ignore: Option<Vec<String>>,
 

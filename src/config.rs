@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use transforms::{Config, LineIndex, Settings};
+use transforms::{check_selector, Config, LineIndex, Selector, Settings};
 
 use crate::cli::Common;
 use crate::error::render_at;
@@ -60,20 +60,18 @@ struct Checked {
     exclude: Vec<toml::Spanned<String>>,
 }
 
-/// Every name in `select`/`ignore` must be a transform, every `exclude` pattern must be a glob
+/// Every name in `select`/`ignore` must name transforms or checks, every `exclude` pattern must be a glob
 /// (checked when the config is read, not once a walk needs it); the error points at the value,
 /// like any other config error.
 fn check_values(display: &str, text: &str) -> Result<(), String> {
     let Ok(values) = toml::from_str::<Checked>(text) else {
         return Ok(());
     };
-    let names = values.select.iter().chain(&values.ignore).map(|name| {
-        let alone = Settings {
-            select: Some(vec![name.get_ref().clone()]),
-            ..Settings::default()
-        };
-        (name, alone.validate())
-    });
+    let select = values.select.iter().map(|name| (name, Selector::Select));
+    let ignore = values.ignore.iter().map(|name| (name, Selector::Ignore));
+    let names = select
+        .chain(ignore)
+        .map(|(name, role)| (name, check_selector(name.get_ref(), role)));
     let patterns = values.exclude.iter().map(|p| (p, check_exclude(p.get_ref())));
     for (value, result) in names.chain(patterns) {
         if let Err(message) = result {

@@ -52,8 +52,12 @@ where
         }
     };
     match cli.command {
-        Command::Transforms => {
-            out(&render::transforms_table());
+        Command::Transforms { checks } => {
+            out(&if checks {
+                render::checks_table()
+            } else {
+                render::transforms_table()
+            });
             EXIT_OK
         }
         Command::Explain { name } => explain(&name),
@@ -127,19 +131,16 @@ impl Mode {
 }
 
 fn explain(name: &str) -> i32 {
-    match transforms::find_transform(name) {
-        Some(info) => {
-            let doc = info.doc.trim();
-            if doc.starts_with("# ") {
-                out(&format!("{doc}\n"));
-            } else {
-                out(&format!("# {}\n\n{doc}\n", info.name));
-            }
+    match transforms::catalog::explain(name) {
+        Some(doc) => {
+            out(&doc);
             EXIT_OK
         }
         None => {
-            let known: Vec<&str> = transforms::catalog().iter().map(|t| t.name).collect();
-            eprintln!("unknown transform `{name}` (known: {})", known.join(", "));
+            let error = transforms::check_selector(name, transforms::Selector::Select)
+                .err()
+                .unwrap_or_else(|| format!("nothing to explain for `{name}`"));
+            eprintln!("{error}");
             EXIT_ERROR
         }
     }

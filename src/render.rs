@@ -166,7 +166,8 @@ pub enum FixStatus {
     NoFix,
 }
 
-/// `path:line:col: transform: message [*]`, then `  why: …` when the finding says why.
+/// `path:line:col: check: message [*]` (the check id, `transform/check`), then `  why: …` when the
+/// finding says why.
 /// `[*]` marks a fix that `fix` applies with the current flags. With `detail`, a `  fix: …` line
 /// gives the fix's title, applicability and whether it was applied (for the fixture snapshots).
 pub fn finding_text(
@@ -181,7 +182,7 @@ pub fn finding_text(
     let f = &finding.finding;
     let start = locator.position(f.range.start);
     let location = style.paint("1", &format!("{display}:{}:{}:", start.line, start.column));
-    let transform = style.paint("33", f.transform);
+    let check = style.paint("33", f.check.id);
     let marker = match fix_status(finding, unsafe_enabled) {
         FixStatus::Applied => format!(" {}", style.paint("32", "[*]")),
         FixStatus::Resolved => format!(
@@ -192,7 +193,7 @@ pub fn finding_text(
         FixStatus::NeedsUnsafe => " (unsafe fix available, use --unsafe)".to_string(),
         FixStatus::NotApplied | FixStatus::NoFix => String::new(),
     };
-    let _ = writeln!(out, "{location} {transform}: {}{marker}", f.message);
+    let _ = writeln!(out, "{location} {check}: {}{marker}", f.message);
     if let Some(why) = &f.why {
         let _ = writeln!(out, "  why: {}", indent_rest(why));
     }
@@ -282,7 +283,7 @@ pub fn applicability_name(applicability: Applicability) -> &'static str {
     }
 }
 
-/// `::warning file=…,line=…,col=…,endLine=…,endColumn=…,title=dockopt/<transform>::message`
+/// `::warning file=…,line=…,col=…,endLine=…,endColumn=…,title=dockopt/<check id>::message`
 pub fn github_annotations(report: &FileReport) -> String {
     let mut out = String::new();
     let file = escape_property(&report.display);
@@ -305,7 +306,7 @@ pub fn github_annotations(report: &FileReport) -> String {
                     start.column,
                     end.line,
                     end.column,
-                    escape_property(&format!("dockopt/{}", f.transform)),
+                    escape_property(&format!("dockopt/{}", f.check.id)),
                     escape_data(&message)
                 );
             }
@@ -381,6 +382,12 @@ pub struct JsonFinding {
     /// The file's path again, so that a finding stands on its own.
     pub path: String,
     pub transform: &'static str,
+    /// The check id (`transform/check`).
+    pub check: &'static str,
+    /// The hadolint rules whose findings this check's fix resolves.
+    pub hadolint: &'static [&'static str],
+    /// The BuildKit build checks whose findings this check's fix resolves.
+    pub buildkit: &'static [&'static str],
     pub message: String,
     pub why: Option<String>,
     /// The fix's applicability; `None` when there is no fix.
@@ -445,6 +452,9 @@ pub fn json_file(report: &FileReport, artifacts: Vec<&Planned>) -> JsonFile {
                 .map(|r| JsonFinding {
                     path: report.display.clone(),
                     transform: r.finding.transform,
+                    check: r.finding.check.id,
+                    hadolint: r.finding.check.hadolint,
+                    buildkit: r.finding.check.buildkit,
                     message: r.finding.message.clone(),
                     why: r.finding.why.clone(),
                     applicability: r.finding.fix.as_ref().map(|fix| fix.applicability),
@@ -594,6 +604,26 @@ pub fn transform_breakdown(
 
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A table of the checks: id, related hadolint and BuildKit codes, summary.
+pub fn checks_table() -> String {
+    let all = transforms::checks::ALL;
+    let codes = |c: &transforms::Check| {
+        let list: Vec<&str> = c.hadolint.iter().chain(c.buildkit).copied().collect();
+        if list.is_empty() {
+            "-".to_string()
+        } else {
+            list.join(",")
+        }
+    };
+    let id_width = all.iter().map(|c| c.id.len()).max().unwrap_or(0).max("CHECK".len());
+    let code_width = all.iter().map(|c| codes(c).len()).max().unwrap_or(0).max("CODES".len());
+    let mut out = format!("{:id_width$}  {:code_width$}  SUMMARY\n", "CHECK", "CODES");
+    for check in all {
+        let _ = writeln!(out, "{:id_width$}  {:code_width$}  {}", check.id, codes(check), check.summary);
+    }
+    out
 }
 
 /// A table of the catalog: name, safety, summary.

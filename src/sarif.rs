@@ -1,8 +1,9 @@
 //! SARIF 2.1.0 output (`--format sarif`), for code-scanning uploads such as GitHub's.
 //!
-//! One run; its rules are the whole catalog (each rule's description and help are the transform's
-//! documentation); one result per finding with its region, and the fix as SARIF `fixes` when its
-//! edits are known. Errors of the run are tool execution notifications. Columns count Unicode code
+//! One run; its rules are every check (`transform/check`: the check's summary as its short
+//! description, its transform's documentation as full description and help, the transform and the
+//! related hadolint and BuildKit codes as properties); one result per finding with its region, and
+//! the fix as SARIF `fixes` when its edits are known. Errors of the run are tool execution notifications. Columns count Unicode code
 //! points (`columnKind: unicodeCodePoints`), like the text and JSON outputs.
 
 use std::path::Path;
@@ -20,8 +21,8 @@ const SRCROOT: &str = "%SRCROOT%";
 
 /// The SARIF log of one `check`/`diff` run.
 pub fn log(reports: &[FileReport], plan: &Plan) -> Value {
-    let catalog = transforms::catalog();
-    let rules: Vec<Value> = catalog.iter().map(rule).collect();
+    let checks = transforms::checks::ALL;
+    let rules: Vec<Value> = checks.iter().map(|c| rule(c)).collect();
     let mut results = Vec::new();
     let mut notifications = Vec::new();
     for report in reports {
@@ -30,14 +31,14 @@ pub fn log(reports: &[FileReport], plan: &Plan) -> Value {
             let locator = Locator::new(source);
             for finding in &outcome.findings {
                 let f = &finding.finding;
-                let rule_index = catalog.iter().position(|t| t.name == f.transform);
+                let rule_index = checks.iter().position(|c| c.id == f.check.id);
                 let mut text = f.message.clone();
                 if let Some(why) = &f.why {
                     text.push('\n');
                     text.push_str(why.trim_end());
                 }
                 let mut result = json!({
-                    "ruleId": f.transform,
+                    "ruleId": f.check.id,
                     "ruleIndex": rule_index,
                     "level": "warning",
                     "message": { "text": text },
@@ -137,16 +138,28 @@ pub fn log(reports: &[FileReport], plan: &Plan) -> Value {
     })
 }
 
-fn rule(info: &transforms::TransformInfo) -> Value {
-    let doc = info.doc.trim();
-    let summary = info.summary.trim_end_matches('.');
+/// A check as a SARIF rule; its transform (the parent) is a property.
+fn rule(check: &transforms::Check) -> Value {
+    let transform = check.transform();
+    let info = transforms::find_transform(transform);
+    let doc = info.map_or(check.summary, |t| t.doc.trim());
+    let mut properties = json!({ "transform": transform, "tags": ["dockerfile", transform] });
+    if let Some(info) = info {
+        properties["safety"] = json!(info.safety);
+    }
+    if !check.hadolint.is_empty() {
+        properties["hadolint"] = json!(check.hadolint);
+    }
+    if !check.buildkit.is_empty() {
+        properties["buildkit"] = json!(check.buildkit);
+    }
     json!({
-        "id": info.name,
-        "shortDescription": { "text": format!("{summary}.") },
+        "id": check.id,
+        "shortDescription": { "text": format!("{}.", check.summary) },
         "fullDescription": { "text": doc, "markdown": doc },
         "help": { "text": doc, "markdown": doc },
         "defaultConfiguration": { "level": "warning" },
-        "properties": { "safety": info.safety, "tags": ["dockerfile"] },
+        "properties": properties,
     })
 }
 

@@ -124,7 +124,7 @@ fn check_runs_dockopt_once_for_the_log_the_sarif_and_the_summary() {
     assert_eq!(step.runs, 1, "one run of dockopt");
     assert_eq!(step.outputs["exit-code"], "1");
     assert_eq!(step.outputs["sarif-file"], "dockopt.sarif");
-    assert!(step.stdout.contains("Dockerfile:2:1: modernize: MAINTAINER is deprecated"), "{}", step.stdout);
+    assert!(step.stdout.contains("Dockerfile:2:1: modernize/maintainer: MAINTAINER is deprecated"), "{}", step.stdout);
     assert!(step.summary.starts_with("## dockopt\n"), "{}", step.summary);
     let sarif: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(runner.path("work/dockopt.sarif")).unwrap()).unwrap();

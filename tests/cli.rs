@@ -119,7 +119,7 @@ fn check_stdin() {
     let run = sb.run_stdin(&["check", "-"], DIRTY);
     assert_eq!(run.code, 1);
     assert!(
-        run.stdout.starts_with("<stdin>:2:1: modernize: "),
+        run.stdout.starts_with("<stdin>:2:1: modernize/maintainer: "),
         "{}",
         run.stdout
     );
@@ -482,7 +482,7 @@ fn unknown_transform_in_config_is_an_error() {
     // Like every other error: path:line:col, the line and a caret under the name.
     assert!(
         run.stderr
-            .starts_with("dockopt.toml:2:25: unknown transform `modernise`"),
+            .starts_with("dockopt.toml:2:25: unknown check or transform `modernise` (did you mean `modernize`?)"),
         "{}",
         run.stderr
     );
@@ -495,7 +495,14 @@ fn unknown_transform_in_config_is_an_error() {
     );
     sb.write("dockopt.toml", "select = [\"all\", \"run-cleanup\"]\nignore = [\"x\"]\n");
     let run = sb.run(&["check"]);
-    assert!(run.stderr.starts_with("dockopt.toml:2:11: unknown transform `x`"), "{}", run.stderr);
+    assert!(run.stderr.starts_with("dockopt.toml:2:11: unknown check or transform `x` (a transform ("), "{}", run.stderr);
+    // A hadolint code no check relates to is fine to ignore (a `.hadolint.yaml` list), not to select.
+    sb.write("dockopt.toml", "ignore = [\"DL3008\", \"SC2086\", \"DL3009\"]\n");
+    assert_eq!(sb.run(&["check"]).code, 1);
+    sb.write("dockopt.toml", "select = [\"DL3008\"]\n");
+    let run = sb.run(&["check"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.starts_with("dockopt.toml:1:11: no dockopt check fixes what hadolint's `DL3008` reports"), "{}", run.stderr);
 }
 
 #[test]
@@ -626,13 +633,72 @@ fn unknown_transform_in_flags_is_an_error() {
         assert_eq!(run.code, 2, "{flag}");
         assert!(
             run.stderr
-                .starts_with(&format!("{flag}: unknown transform `nope` (known: ")),
+                .starts_with(&format!("{flag}: unknown check or transform `nope` (a transform (run-cleanup, ")),
             "{}",
             run.stderr
+        );
+        let run = sb.run(&["check", flag, "modernize/maintaner"]);
+        assert_eq!(run.code, 2, "{flag}");
+        assert_eq!(
+            run.stderr,
+            format!("{flag}: unknown check or transform `modernize/maintaner` (did you mean `modernize/maintainer`?)\n")
         );
     }
     assert_eq!(sb.run(&["check", "--select", "modernize"]).code, 1);
     assert_eq!(sb.run(&["check", "--ignore", "modernize"]).code, 0);
+}
+
+#[test]
+fn checks_are_selected_and_ignored_by_id_transform_and_related_code() {
+    let sb = Sandbox::new();
+    sb.write("Dockerfile", "FROM debian:bookworm-slim\nMAINTAINER Jane <j@x.org>\nENV A 1\nADD app.py /app/\n");
+    sb.write("app.py", "print(1)\n");
+    let checks = |args: &[&str]| {
+        let mut argv = vec!["check", "--format", "json"];
+        argv.extend_from_slice(args);
+        let run = sb.run(&argv);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
+        let mut ids: Vec<String> = doc["files"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["check"].as_str().unwrap().to_string())
+            .collect();
+        ids.dedup();
+        ids
+    };
+    let all = checks(&["--select", "modernize"]);
+    assert_eq!(all, ["modernize/maintainer", "modernize/legacy-env", "modernize/add-to-copy"]);
+    assert_eq!(checks(&["--select", "modernize/legacy-env"]), ["modernize/legacy-env"]);
+    // A hadolint code stands for the checks that fix what it reports; so does a BuildKit check.
+    assert_eq!(checks(&["--select", "DL3020,MaintainerDeprecated"]), ["modernize/maintainer", "modernize/add-to-copy"]);
+    assert_eq!(checks(&["--select", "modernize", "--ignore", "DL4000,modernize/add-to-copy"]), ["modernize/legacy-env"]);
+}
+
+#[test]
+fn transforms_checks_lists_every_check_and_explain_takes_a_check_or_a_code() {
+    let sb = Sandbox::new();
+    let run = sb.run(&["transforms", "--checks"]);
+    assert_eq!(run.code, 0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines[0].starts_with("CHECK") && lines[0].contains("CODES") && lines[0].ends_with("SUMMARY"), "{}", run.stdout);
+    assert_eq!(lines.len(), transforms::checks::ALL.len() + 1);
+    for check in transforms::checks::ALL {
+        assert!(lines.iter().any(|l| l.starts_with(check.id) && l.contains(check.summary)), "{}: {}", check.id, run.stdout);
+    }
+    assert!(lines.iter().any(|l| l.starts_with("run-cleanup/apt-lists ") && l.contains(" DL3009 ")), "{}", run.stdout);
+
+    let run = sb.run(&["explain", "run-cleanup/no-install-recommends"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("# run-cleanup/no-install-recommends\n\n`apt-get install` carries"), "{}", run.stdout);
+    assert!(run.stdout.contains("Fixes what hadolint's DL3015 reports."), "{}", run.stdout);
+    assert!(run.stdout.contains("`dockopt explain run-cleanup`"), "{}", run.stdout);
+    let run = sb.run(&["explain", "DL3019"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("- `run-cleanup/apk-no-cache`") && run.stdout.contains("- `run-cleanup/apk-index`"), "{}", run.stdout);
+    let run = sb.run(&["explain", "run-cleanup/apt-list"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("did you mean `run-cleanup/apt-lists`?"), "{}", run.stderr);
 }
 
 // ---- discovery ----
@@ -731,8 +797,7 @@ fn explain_prints_the_documentation() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
-            .contains("unknown transform `modernise` (known: ")
-            && run.stderr.contains("modernize"),
+            .contains("unknown check or transform `modernise` (did you mean `modernize`?)"),
         "{}",
         run.stderr
     );
@@ -892,8 +957,9 @@ fn format_markdown_marks_unsafe_and_unfixable_findings() {
     );
 }
 
-/// SARIF, with the catalog's rules reduced to their ids (their text is the transforms' docs,
-/// which change with the transforms; checked here instead of snapshotted).
+/// SARIF, with the rules reduced to their ids (their text is the transforms' docs, which change
+/// with the transforms; checked here instead of snapshotted). A rule is a check; its transform is
+/// its `transform` property.
 #[test]
 fn format_sarif() {
     let sb = formats_sandbox();
@@ -901,18 +967,27 @@ fn format_sarif() {
     let mut log: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(log["version"], "2.1.0");
     let rules = log["runs"][0]["tool"]["driver"]["rules"].take();
-    let catalog = transforms::catalog();
-    assert_eq!(rules.as_array().unwrap().len(), catalog.len());
-    for (rule, info) in rules.as_array().unwrap().iter().zip(catalog) {
-        assert_eq!(rule["id"], info.name);
+    let checks = transforms::checks::ALL;
+    assert_eq!(rules.as_array().unwrap().len(), checks.len());
+    for (rule, check) in rules.as_array().unwrap().iter().zip(checks) {
+        let info = transforms::find_transform(check.transform()).unwrap();
+        assert_eq!(rule["id"], check.id);
+        assert_eq!(rule["shortDescription"]["text"], format!("{}.", check.summary));
+        assert_eq!(rule["properties"]["transform"], info.name);
+        let hadolint = &rule["properties"]["hadolint"];
+        if check.hadolint.is_empty() {
+            assert!(hadolint.is_null(), "{}", check.id);
+        } else {
+            assert_eq!(hadolint, &serde_json::json!(check.hadolint));
+        }
         assert_eq!(rule["fullDescription"]["text"], info.doc.trim());
         assert_eq!(rule["help"]["markdown"], info.doc.trim());
     }
-    log["runs"][0]["tool"]["driver"]["rules"] = "[the catalog, checked above]".into();
+    log["runs"][0]["tool"]["driver"]["rules"] = "[the checks, checked above]".into();
     log["runs"][0]["tool"]["driver"]["semanticVersion"] = "[VERSION]".into();
     for result in log["runs"][0]["results"].as_array_mut().unwrap() {
         let index = result["ruleIndex"].as_u64().unwrap() as usize;
-        assert_eq!(result["ruleId"], catalog[index].name);
+        assert_eq!(result["ruleId"], checks[index].id);
         result["ruleIndex"] = "[index of the rule]".into();
     }
     snap!("format_sarif", serde_json::to_string_pretty(&log).unwrap());
@@ -1045,7 +1120,7 @@ fn go_sandbox() -> Sandbox {
 }
 
 fn lines_of<'a>(run: &'a Run, transform: &str) -> Vec<&'a str> {
-    let tag = format!(": {transform}: ");
+    let tag = format!(": {transform}/");
     run.stdout.lines().filter(|l| l.contains(&tag)).collect()
 }
 
@@ -1134,7 +1209,7 @@ fn check_exits_1_on_any_finding_and_fail_on_fixable_only_when_fix_would_change_s
     assert_eq!(sb.run(&["check", "--select", "modernize", "--fail-on", "any", "."]).code, 1);
     let run = sb.run(&["check", "--select", "modernize", "--fail-on", "fixable", "."]);
     assert_eq!(run.code, 0, "nothing `fix` would change: {}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("modernize: ADD of local files"), "the finding is still shown: {}", run.stdout);
+    assert!(run.stdout.contains("modernize/add-to-copy: ADD of local files"), "the finding is still shown: {}", run.stdout);
 
     // Fixable only with --unsafe: `fix` (Safe) changes nothing, `fix --unsafe` would.
     sb.write("Dockerfile", "FROM python:3.12\nCMD [\"python\", \"-c\", \"print(1)\"]\n");
@@ -1228,7 +1303,7 @@ fn the_dockerignore_finding_reports_its_applicability_and_counts_agree() {
     let sb = Sandbox::new();
     node_context(&sb, "app");
     let safe = sb.run(&["check", "app"]);
-    let line = safe.stdout.lines().find(|l| l.contains(": dockerignore: ")).expect("a dockerignore finding");
+    let line = safe.stdout.lines().find(|l| l.contains(": dockerignore/missing: ")).expect("a dockerignore finding");
     assert!(line.ends_with("(unsafe fix available, use --unsafe)"), "{}", safe.stdout);
     let json = sb.run(&["check", "--format", "json", "app"]);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
@@ -1311,7 +1386,7 @@ fn fix_stdin_prints_findings_on_stderr_only_with_verbose() {
     assert_eq!((quiet.code, quiet.stdout.as_str(), quiet.stderr.as_str()), (0, FIXED, ""));
     let loud = sb.run_stdin(&["fix", "-", "--verbose", "--select", "modernize"], UNFIXABLE);
     assert_eq!(loud.stdout, UNFIXABLE);
-    assert!(loud.stderr.contains("<stdin>:2:1: modernize: ADD of local files"), "{}", loud.stderr);
+    assert!(loud.stderr.contains("<stdin>:2:1: modernize/add-to-copy: ADD of local files"), "{}", loud.stderr);
     assert!(loud.stderr.ends_with("nothing to fix, 1 finding remains\n"), "{}", loud.stderr);
     let error = sb.run_stdin(&["fix", "-"], MALFORMED);
     assert_eq!(error.code, 2);

@@ -81,8 +81,8 @@ fn context_for(case: &Path) -> Context {
     context
 }
 
-/// One case: the report to snapshot, after checking idempotence.
-fn run_case(transform: &str, case: &Path) -> String {
+/// One case: the report to snapshot (after checking idempotence), and the ids of the checks it reported.
+fn run_case(transform: &str, case: &Path) -> (String, Vec<&'static str>) {
     let dockerfile = case.join("Dockerfile");
     let source = std::fs::read_to_string(&dockerfile).unwrap_or_else(|e| {
         panic!(
@@ -107,7 +107,9 @@ fn run_case(transform: &str, case: &Path) -> String {
         "{}: not idempotent, a second run changed the output",
         dockerfile.display()
     );
-    dockopt::render::spec_report("Dockerfile", &source, &outcome, settings.unsafe_fixes)
+    let checks = outcome.findings.iter().map(|r| r.finding.check.id).collect();
+    let report = dockopt::render::spec_report("Dockerfile", &source, &outcome, settings.unsafe_fixes);
+    (report, checks)
 }
 
 #[test]
@@ -115,6 +117,7 @@ fn fixtures() {
     let known: Vec<&str> = transforms::catalog().iter().map(|t| t.name).collect();
     let mut failures = Vec::new();
     let mut cases = 0;
+    let mut reported: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for transform_dir in subdirs(&fixtures_dir()) {
         let transform = name(&transform_dir);
         if !known.contains(&transform.as_str()) {
@@ -128,7 +131,8 @@ fn fixtures() {
             cases += 1;
             let snapshot = format!("{transform}__{}", name(&case));
             let result = catch_unwind(AssertUnwindSafe(|| {
-                let report = run_case(&transform, &case);
+                let (report, checks) = run_case(&transform, &case);
+                reported.extend(checks);
                 insta::with_settings!({
                     snapshot_path => "../snapshots",
                     prepend_module_to_snapshot => false,
@@ -159,6 +163,13 @@ fn fixtures() {
         failures.len(),
         failures.join("\n")
     );
+    // The registry and the fixtures agree: every check reported is registered, and every
+    // registered check has a fixture that reports it.
+    for id in &reported {
+        assert!(transforms::checks::find(id).is_some(), "`{id}` is reported but not registered in transforms/src/checks.rs");
+    }
+    let missing: Vec<&str> = transforms::checks::ALL.iter().map(|c| c.id).filter(|id| !reported.contains(id)).collect();
+    assert!(missing.is_empty(), "no fixture under tests/fixtures reports these registered checks: {}", missing.join(", "));
 }
 
 #[test]

@@ -220,9 +220,11 @@ fn an_editor_session() {
     assert_eq!(published["version"], 1);
     let diagnostics = published["diagnostics"].as_array().unwrap();
     assert_eq!(diagnostics.len(), 3, "{published}");
+    // The code is the check id, what `# dockopt ignore=` and `--ignore` take.
+    let codes: Vec<&str> = diagnostics.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["modernize/maintainer", "modernize/legacy-env", "modernize/add-to-copy"]);
     for d in diagnostics {
         assert_eq!(d["source"], "dockopt");
-        assert_eq!(d["code"], "modernize");
         assert_eq!(d["severity"], 2);
     }
     assert_eq!(diagnostics[0]["range"], range((1, 0), (1, 10)));
@@ -418,7 +420,7 @@ fn cli_edits(dir: &Path) -> Vec<((String, String), Value)> {
                 .iter()
                 .map(|e| json!({ "range": { "start": position(&e["start"]), "end": position(&e["end"]) }, "newText": e["content"] }))
                 .collect();
-            let key = (f["transform"].as_str().unwrap().to_string(), f["message"].as_str().unwrap().to_string());
+            let key = (f["check"].as_str().unwrap().to_string(), f["message"].as_str().unwrap().to_string());
             (key, Value::from(edits))
         })
         .collect()

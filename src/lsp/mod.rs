@@ -519,7 +519,7 @@ fn diagnostic(map: &LineMap, reported: &transforms::ReportedFinding) -> Diagnost
     Diagnostic {
         range: map.range(finding.range.clone()),
         severity: Some(DiagnosticSeverity::WARNING),
-        code: Some(NumberOrString::String(finding.transform.to_string())),
+        code: Some(NumberOrString::String(finding.check.id.to_string())),
         source: Some(SOURCE.to_string()),
         message,
         ..Diagnostic::default()

@@ -1,5 +1,6 @@
 //! The transform catalog: every transform registered once, by its stable kebab-case name.
 
+use crate::checks;
 use crate::fix::{Artifact, Finding};
 use crate::model::Input;
 use crate::settings::Settings;
@@ -84,17 +85,82 @@ pub fn find_transform(name: &str) -> Option<&'static TransformInfo> {
     CATALOG.iter().find(|t| t.name == name)
 }
 
+/// Where a name of checks is used: `--select` must select something; `--ignore` also takes a
+/// hadolint or BuildKit code that no dockopt check relates to (a `.hadolint.yaml` list has many).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selector {
+    Select,
+    Ignore,
+}
+
+/// Check one name of `--select`/`--ignore`/config: `all`, a transform, a check id (`run-cleanup/apt-lists`),
+/// a hadolint code (`DL3009`) or a BuildKit check (`LegacyKeyValueFormat`). A typo must not
+/// silently select or ignore nothing: the error suggests the closest name.
+pub fn check_selector(name: &str, role: Selector) -> Result<(), String> {
+    if name == "all" || find_transform(name).is_some() || checks::ALL.iter().any(|c| c.matches(name)) {
+        return Ok(());
+    }
+    let hadolint = checks::is_hadolint_code(name);
+    let buildkit = checks::BUILDKIT_CHECKS.contains(&name);
+    if hadolint || buildkit {
+        if role == Selector::Ignore {
+            return Ok(());
+        }
+        let whose = if hadolint { "hadolint's" } else { "BuildKit's" };
+        return Err(format!("no dockopt check fixes what {whose} `{name}` reports (`dockopt transforms --checks` lists the checks and their codes)"));
+    }
+    let known = catalog().iter().map(|t| t.name).chain(checks::ALL.iter().map(|c| c.id)).chain(checks::BUILDKIT_CHECKS.iter().copied());
+    let hint = match checks::suggest(name, known) {
+        Some(close) => format!("did you mean `{close}`?"),
+        None => format!(
+            "a transform ({}), a check id (`dockopt transforms --checks`) or a hadolint code",
+            catalog().iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    Err(format!("unknown check or transform `{name}` ({hint})"))
+}
+
+/// The documentation `dockopt explain NAME` prints for a transform, a check id or a hadolint or
+/// BuildKit code; `None` when NAME is none of those.
+pub fn explain(name: &str) -> Option<String> {
+    if let Some(info) = find_transform(name) {
+        let doc = info.doc.trim();
+        return Some(if doc.starts_with("# ") { format!("{doc}\n") } else { format!("# {}\n\n{doc}\n", info.name) });
+    }
+    let related: Vec<&checks::Check> = checks::ALL.iter().copied().filter(|c| c.matches(name)).collect();
+    if related.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    if let [check] = related.as_slice() {
+        if check.id == name {
+            out.push_str(&format!("# {}\n\n{}.\n\n", check.id, check.summary));
+            let codes = [("hadolint", check.hadolint), ("BuildKit", check.buildkit)];
+            for (tool, list) in codes.iter().filter(|(_, list)| !list.is_empty()) {
+                out.push_str(&format!("Fixes what {tool}'s {} reports.\n", list.join(", ")));
+            }
+            let transform = check.transform();
+            out.push_str(&format!("Part of `{transform}`: `dockopt explain {transform}` documents it.\n"));
+            return Some(out);
+        }
+    }
+    out.push_str(&format!("# {name}\n\nThe dockopt checks that fix what `{name}` reports:\n\n"));
+    for check in related {
+        out.push_str(&format!("- `{}`: {}\n", check.id, check.summary));
+    }
+    Some(out)
+}
+
 // Defined here rather than beside `Settings`: checking names needs the catalog, which sits above
 // the settings in the layers (docs/architecture.md).
 impl Settings {
-    /// Every name in select/ignore must be a transform: a typo must not silently select nothing.
+    /// Every name in select/ignore must name something (see `check_selector`).
     pub fn validate(&self) -> Result<(), String> {
-        let names = self.select.iter().flatten().chain(self.ignore.iter());
-        for name in names {
-            if name != "all" && find_transform(name).is_none() {
-                let known: Vec<&str> = catalog().iter().map(|t| t.name).collect();
-                return Err(format!("unknown transform `{name}` (known: {})", known.join(", ")));
-            }
+        for name in self.select.iter().flatten() {
+            check_selector(name, Selector::Select)?;
+        }
+        for name in &self.ignore {
+            check_selector(name, Selector::Ignore)?;
         }
         Ok(())
     }

@@ -84,6 +84,7 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
             .iter()
             .filter(|t| settings.enabled(t.name))
             .flat_map(|t| (t.run)(&input))
+            .filter(|f| settings.check_enabled(f.check))
             .collect();
         findings.sort_by_key(|f| (f.fix.as_ref().map_or(f.range.start, |x| x.range().start), f.range.end));
 

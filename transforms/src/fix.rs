@@ -2,6 +2,8 @@
 
 use std::ops::Range;
 
+use crate::checks::Check;
+
 /// Replace `range` of the text the fix was computed on by `replacement`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Edit {
@@ -65,7 +67,10 @@ impl Fix {
 /// What a transform reports: a problem at `range`, optionally with a fix.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
+    /// The check's transform (`check.transform()`).
     pub transform: &'static str,
+    /// The kind of finding (`run-cleanup/apt-lists`), registered in `checks.rs`.
+    pub check: &'static Check,
     pub message: String,
     /// Why it matters or why no fix is offered; shown under the message.
     pub why: Option<String>,
@@ -74,8 +79,8 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(transform: &'static str, range: Range<usize>, message: impl Into<String>) -> Self {
-        Finding { transform, message: message.into(), why: None, range, fix: None }
+    pub fn new(check: &'static Check, range: Range<usize>, message: impl Into<String>) -> Self {
+        Finding { transform: check.transform(), check, message: message.into(), why: None, range, fix: None }
     }
     pub fn with_why(mut self, why: impl Into<String>) -> Self {
         self.why = Some(why.into());

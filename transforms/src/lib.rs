@@ -5,6 +5,7 @@
 
 pub mod approved_base;
 pub mod catalog;
+pub mod checks;
 pub mod config;
 pub mod dockerignore;
 pub mod engine;
@@ -22,7 +23,8 @@ mod multi_stage;
 mod run_cleanup;
 
 pub use approved_base::{inventory, BaseStatus, BaseUse, Inventory, InventoryEntry, ReplacedBy, UnresolvedBase};
-pub use catalog::{catalog, find_transform, TransformInfo};
+pub use catalog::{catalog, check_selector, find_transform, Selector, TransformInfo};
+pub use checks::Check;
 pub use config::Config;
 pub use engine::{optimize, Outcome, ReportedFinding};
 pub use fix::{Applicability, Artifact, Edit, Finding, Fix};

@@ -1,11 +1,11 @@
 #![doc = include_str!("../docs/modernize.md")]
 
+use crate::checks;
 use crate::fix::{Edit, Finding, Fix};
 use crate::model::Input;
 use crate::syntax::{split_words, Dockerfile, Instruction, Keyword, LineKind};
 
 pub(crate) const DOC: &str = include_str!("../docs/modernize.md");
-const NAME: &str = "modernize";
 
 /// Names BuildKit may unpack when ADDed (it sniffs the content; these are the names that say so).
 const ARCHIVE_SUFFIXES: &[&str] =
@@ -55,7 +55,7 @@ fn double_quoted(value: &str, escape: char) -> String {
 }
 
 fn maintainer(file: &Dockerfile, inst: &Instruction) -> Option<Finding> {
-    let finding = Finding::new(NAME, inst.keyword_span.clone(), "MAINTAINER is deprecated: use `LABEL maintainer=...`")
+    let finding = Finding::new(&checks::MODERNIZE_MAINTAINER, inst.keyword_span.clone(), "MAINTAINER is deprecated: use `LABEL maintainer=...`")
         .with_why("registries and `docker inspect` show the label; MAINTAINER is deprecated since Docker 1.13");
     let value = inst.args_text();
     if value.is_empty() || !inst.flags.is_empty() || has_comment_lines(inst) {
@@ -78,7 +78,7 @@ fn legacy_env(file: &Dockerfile, inst: &Instruction) -> Option<Finding> {
     let key_end = args.find([' ', '\t', '\x0b', '\x0c', '\r'])?;
     let key = &args[..key_end];
     let value = args[key_end..].trim_start_matches([' ', '\t', '\x0b', '\x0c', '\r']);
-    let finding = Finding::new(NAME, inst.keyword_span.start..inst.args_source_range().end, format!("legacy `ENV {key} value` form: use `ENV {key}=...`"))
+    let finding = Finding::new(&checks::MODERNIZE_LEGACY_ENV, inst.keyword_span.start..inst.args_source_range().end, format!("legacy `ENV {key} value` form: use `ENV {key}=...`"))
         .with_why("the space-separated form is deprecated (BuildKit's LegacyKeyValueFormat check)");
     if has_comment_lines(inst) {
         return Some(finding);
@@ -139,7 +139,7 @@ fn add_to_copy(file: &Dockerfile, inst: &Instruction, workdir_set: bool) -> Opti
     if sources.is_empty() || sources.iter().any(|s| is_remote(s)) {
         return None;
     }
-    let finding = Finding::new(NAME, inst.keyword_span.clone(), "ADD of local files: use COPY")
+    let finding = Finding::new(&checks::MODERNIZE_ADD_TO_COPY, inst.keyword_span.clone(), "ADD of local files: use COPY")
         .with_why("ADD also unpacks archives and downloads URLs; COPY says exactly what happens (hadolint DL3020)");
     if let Some(reason) = sources.iter().find_map(|s| why_not_plain(s)) {
         return Some(finding.with_why(reason));

@@ -1,6 +1,7 @@
 //! What the caller gives the engine: the world around the Dockerfile (`Context`) and how to run
 //! (`Settings`). Filled in by the CLI.
 
+use crate::checks::{self, Check};
 use crate::config::Config;
 
 /// What the transforms may know of the world around the Dockerfile. Filled in by the CLI.
@@ -53,12 +54,16 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Whether the transform `name` runs under these settings.
+    /// Whether `check` is reported (and fixed) under these settings: selected by `all`, its
+    /// transform, its id or a related hadolint or BuildKit code (or no `select` at all), and not
+    /// ignored by any of those.
+    pub fn check_enabled(&self, check: &Check) -> bool {
+        let selected = self.select.as_ref().is_none_or(|list| list.iter().any(|s| check.matches(s)));
+        selected && !self.ignore.iter().any(|s| check.matches(s))
+    }
+
+    /// Whether the transform `name` runs under these settings: some check of it is enabled.
     pub fn enabled(&self, name: &str) -> bool {
-        let selected = match &self.select {
-            Some(list) => list.iter().any(|s| s == name || s == "all"),
-            None => true,
-        };
-        selected && !self.ignore.iter().any(|s| s == name)
+        checks::of_transform(name).any(|c| self.check_enabled(c))
     }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// From the bottom up. A module may import its own layer and the ones below, except that the
 /// transforms (layer 3) never import each other.
 const LAYERS: &[&[&str]] = &[
-    &["syntax", "fix", "config", "settings"],
+    &["syntax", "fix", "checks", "config", "settings"],
     &["shell"],
     &["model", "knowledge"],
     &["approved_base", "dockerignore", "manifest_first", "merge_runs", "modernize", "multi_stage", "run_cleanup"],

@@ -7,6 +7,7 @@ mod needs;
 use std::collections::HashMap;
 use std::ops::Range;
 
+use crate::checks;
 use crate::config::{BaseConfig, PinPolicy};
 use crate::fix::{Applicability, Edit, Finding, Fix};
 use crate::model::Input;
@@ -17,7 +18,6 @@ use crate::model::reference::{self, glob_matches, ImageRef};
 pub use inventory::{inventory, BaseStatus, BaseUse, Inventory, InventoryEntry, ReplacedBy, UnresolvedBase};
 
 pub(crate) const DOC: &str = include_str!("../../docs/approved-base.md");
-const NAME: &str = "approved-base";
 
 pub(crate) fn run(input: &Input) -> Vec<Finding> {
     analyse(input).iter().flat_map(|site| findings(input, site)).collect()
@@ -714,13 +714,13 @@ fn findings(input: &Input, site: &Site) -> Vec<Finding> {
     match &site.base {
         Base::Unresolved { variable } if !config.allow.is_empty() && !windows_left_alone(&site.written, config) => {
             out.push(
-                Finding::new(NAME, range, format!("base image `{}` cannot be checked against the approved list", site.written))
+                Finding::new(&checks::APPROVED_BASE_UNVERIFIABLE, range, format!("base image `{}` cannot be checked against the approved list", site.written))
                     .with_why(format!("`{variable}` has no default before the first FROM: the image is whatever `--build-arg {variable}=…` says")),
             );
         }
         Base::Invalid { resolved } if !config.allow.is_empty() && resolved != &site.written => {
             out.push(
-                Finding::new(NAME, range, format!("base image `{}` resolves to `{resolved}`, which is not an image reference", site.written))
+                Finding::new(&checks::APPROVED_BASE_UNVERIFIABLE, range, format!("base image `{}` resolves to `{resolved}`, which is not an image reference", site.written))
                     .with_why("it cannot be checked against the approved list"),
             );
         }
@@ -733,7 +733,7 @@ fn findings(input: &Input, site: &Site) -> Vec<Finding> {
                 out.push(finding);
             }
             if let Some((message, why)) = &decision.pin {
-                out.push(Finding::new(NAME, range, message.clone()).with_why(why.clone()));
+                out.push(Finding::new(&checks::APPROVED_BASE_UNPINNED, range, message.clone()).with_why(why.clone()));
             }
         }
         _ => {}
@@ -752,7 +752,7 @@ fn policy_names_windows(config: &BaseConfig) -> bool {
 fn policy_finding(site: &Site, image: &ImageRef, decision: &Decision, config: &BaseConfig) -> Option<Finding> {
     let range = site.range.clone();
     let shown = if site.written == image.text { format!("`{}`", image.text) } else { format!("`{}` (`{}`)", image.text, site.written) };
-    let (message, mut why) = match (&decision.proposal, decision.allowed) {
+    let (check, message, mut why) = match (&decision.proposal, decision.allowed) {
         (Some(p @ Proposal { by: By::Rule { from }, .. }), _) => {
             let message = match &p.plan {
                 Ok(_) => format!("base image {shown} is replaced by policy: use `{}`", p.to),
@@ -764,7 +764,7 @@ fn policy_finding(site: &Site, image: &ImageRef, decision: &Decision, config: &B
             if !target_allowed {
                 why.push(format!("`{}` itself is not in the approved list: check dockopt.toml", p.to));
             }
-            (message, why)
+            (&checks::APPROVED_BASE_REPLACE, message, why)
         }
         (proposal, false) => {
             let mut why = vec![format!("approved: {}", config.allow.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", "))];
@@ -774,7 +774,7 @@ fn policy_finding(site: &Site, image: &ImageRef, decision: &Decision, config: &B
                 why.push("no [[base.replace]] rule names it: add one, or change the base by hand".to_string());
                 why.extend(approved_variants_note(image, config));
             }
-            (format!("base image {shown} is not in the approved list"), why)
+            (&checks::APPROVED_BASE_NOT_ALLOWED, format!("base image {shown} is not in the approved list"), why)
         }
         (Some(p), true) => {
             let message = match &p.plan {
@@ -782,11 +782,11 @@ fn policy_finding(site: &Site, image: &ImageRef, decision: &Decision, config: &B
                 Err(_) if p.stage_needs_more => format!("base image {shown} has a slim variant `{}`, but the stage needs what it lacks", p.to),
                 Err(_) => format!("base image {shown} has a slim variant `{}` (to change by hand)", p.to),
             };
-            (message, Vec::new())
+            (&checks::APPROVED_BASE_SLIM, message, Vec::new())
         }
         (None, true) => return None,
     };
-    let mut finding = Finding::new(NAME, range, message);
+    let mut finding = Finding::new(check, range, message);
     match decision.proposal.as_ref().map(|p| (p, &p.plan)) {
         Some((p, Ok(plan))) => {
             why.extend(plan.notes.iter().cloned());

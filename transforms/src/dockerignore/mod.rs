@@ -6,6 +6,7 @@ mod propose;
 mod templates;
 mod usage;
 
+use crate::checks;
 use crate::fix::{Applicability, Artifact, Finding, Fix};
 use crate::model::Input;
 use crate::syntax::Keyword;
@@ -129,7 +130,8 @@ impl Analysis {
             None => "write a .dockerignore",
             Some(_) => "append the missing patterns to .dockerignore",
         };
-        Finding::new(NAME, range, message).with_why(why).with_fix(Fix::new(title, Vec::new(), self.applicability()))
+        let check = if self.existing.is_none() { &checks::DOCKERIGNORE_MISSING } else { &checks::DOCKERIGNORE_INCOMPLETE };
+        Finding::new(check, range, message).with_why(why).with_fix(Fix::new(title, Vec::new(), self.applicability()))
     }
 
     /// Where the paths end up, for the message: the image, a build stage, or only the builder.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::checks::Check;
 use crate::fix::Applicability;
 use crate::shell::{Command, CommandView, ShellWord};
 
@@ -61,6 +62,9 @@ impl Safety {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct FlagRule {
+    /// The check its findings report (`checks.rs`).
+    #[serde(deserialize_with = "crate::checks::deserialize")]
+    pub check: &'static Check,
     pub subcommands: Vec<String>,
     pub add: String,
     pub present: Vec<String>,
@@ -93,6 +97,9 @@ fn yes() -> bool {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct Cleanup {
+    /// The check its findings report (`checks.rs`).
+    #[serde(deserialize_with = "crate::checks::deserialize")]
+    pub check: &'static Check,
     pub after: Vec<String>,
     pub leaves: String,
     pub commands: Vec<CleanupCommand>,
@@ -123,6 +130,9 @@ pub(crate) struct CleanupCommand {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct Index {
+    /// The check its findings report (`checks.rs`).
+    #[serde(deserialize_with = "crate::checks::deserialize")]
+    pub check: &'static Check,
     pub update: Vec<String>,
     #[serde(default)]
     pub update_flags: Vec<String>,
@@ -137,6 +147,9 @@ pub(crate) struct Index {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct Rename {
+    /// The check its findings report (`checks.rs`).
+    #[serde(deserialize_with = "crate::checks::deserialize")]
+    pub check: &'static Check,
     pub from: String,
     pub to: String,
     pub subcommands: Vec<String>,

@@ -15,12 +15,12 @@ use self::paths::{glob_match, Dir, Listing};
 use self::plan::{analyse, Plan, PlanKind, RunKind};
 use self::reads::{reads, Reading};
 use self::rewrite::{copy_lines, plain_path, same_case};
+use crate::checks;
 use crate::fix::{Applicability, Edit, Finding, Fix};
 use crate::model::Input;
 use crate::syntax::{assignments, expand, split_words, unquote, Dockerfile, Instruction, ItemKind, Keyword, Stage};
 
 pub(crate) const DOC: &str = include_str!("../../docs/manifest-first.md");
-const NAME: &str = "manifest-first";
 
 pub(crate) fn run(input: &Input) -> Vec<Finding> {
     let file = input.file;
@@ -257,7 +257,7 @@ fn examine(input: &Input, stage: &Stage, copy: &WholeCopy, scope: &Scope, listin
         if already_first(input, stage, copy.index, None, Some(&lead)) {
             return None;
         }
-        return Some(Finding::new(NAME, range, message(&copy_text, &lead, build)).with_why(reason));
+        return Some(Finding::new(&checks::MANIFEST_FIRST_COPY_BEFORE_INSTALL, range, message(&copy_text, &lead, build)).with_why(reason));
     }
     let lead_index = moved.iter().position(|m| !m.reading.files.is_empty()).unwrap_or(0);
     let lead_move = moved.get(lead_index)?;
@@ -267,7 +267,7 @@ fn examine(input: &Input, stage: &Stage, copy: &WholeCopy, scope: &Scope, listin
         return None;
     }
     let warm = matches!(lead_move.plan.kind, PlanKind::WarmUp { .. });
-    let finding = Finding::new(NAME, range, message(&copy_text, &lead_move.lead, warm));
+    let finding = Finding::new(&checks::MANIFEST_FIRST_COPY_BEFORE_INSTALL, range, message(&copy_text, &lead_move.lead, warm));
     match rewrite_fix(input, copy, &moved) {
         Ok(fix) => {
             let why = explain(&moved, &fix);

@@ -5,7 +5,8 @@ use std::ops::Range;
 
 use super::edits::{self, Layout};
 use super::script::{shell_errexit, Facts, Wrap};
-use super::{stage_note, NAME};
+use super::stage_note;
+use crate::checks;
 use crate::fix::{Applicability, Edit, Finding, Fix};
 use crate::knowledge::package_managers::{in_cache_dir, managers, Manager};
 use crate::model::Input;
@@ -166,7 +167,7 @@ fn move_finding(input: &Input, stage: &Stage, index: usize, family: &Family, is_
         // Only the RUN goes: a comment above it stays (dockopt never drops a comment).
         let fix = Fix::new(title, vec![Edit::delete(cleanup.span.clone())], Applicability::Safe);
         let range = cleanup.keyword_span.start..cleanup.head_range().end;
-        return Some(Finding::new(NAME, range, message(cleanup)).with_why(why).with_fix(fix));
+        return Some(Finding::new(&checks::MERGE_RUNS_STANDALONE_CLEANUP, range, message(cleanup)).with_why(why).with_fix(fix));
     }
     let mut env_between = false;
     for j in creator + 1..index {
@@ -254,7 +255,7 @@ fn move_finding(input: &Input, stage: &Stage, index: usize, family: &Family, is_
         why.push_str(&format!(". Unsafe: {}", reasons.join("; ")));
     }
     let range = cleanup.keyword_span.start..cleanup.head_range().end;
-    Some(Finding::new(NAME, range, message).with_why(why).with_fix(Fix::new(title, edits, applicability)))
+    Some(Finding::new(&checks::MERGE_RUNS_STANDALONE_CLEANUP, range, message).with_why(why).with_fix(Fix::new(title, edits, applicability)))
 }
 
 fn message(cleanup: &Instruction) -> String {
@@ -264,7 +265,7 @@ fn message(cleanup: &Instruction) -> String {
 fn refused(cleanup: &Instruction, is_final: bool, reason: String) -> Finding {
     let mut why = format!("not moved into the RUN that creates the files: {reason}");
     why.push_str(&stage_note(is_final));
-    Finding::new(NAME, cleanup.keyword_span.clone(), message(cleanup)).with_why(why)
+    Finding::new(&checks::MERGE_RUNS_STANDALONE_CLEANUP, cleanup.keyword_span.clone(), message(cleanup)).with_why(why)
 }
 
 /// Whether every cleanup command of `second` already runs, the same, in `first`.

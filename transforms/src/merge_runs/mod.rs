@@ -9,11 +9,13 @@ mod tests;
 
 use self::edits::Layout;
 use self::script::{shell_errexit, Facts, Wrap};
+use crate::checks;
 use crate::fix::{Applicability, Finding, Fix};
 use crate::model::Input;
 use crate::syntax::{Dockerfile, Instruction, ItemKind, Keyword, Stage};
 
 pub(crate) const DOC: &str = include_str!("../../docs/merge-runs.md");
+#[cfg(test)]
 const NAME: &str = "merge-runs";
 
 /// A RUN's script is one argument of `sh -c`: Linux refuses an argument over 128 KiB
@@ -141,7 +143,7 @@ fn flag_texts(inst: &Instruction) -> Vec<&str> {
 /// A RUN that follows another but is left alone, and why. (Its range is the keyword, which no
 /// fix of this transform touches, so a later pass reports it at the same place.)
 fn refusal(inst: &Instruction, why: &str) -> Finding {
-    Finding::new(NAME, inst.keyword_span.clone(), "RUN follows a RUN it is not merged with")
+    Finding::new(&checks::MERGE_RUNS_CONSECUTIVE, inst.keyword_span.clone(), "RUN follows a RUN it is not merged with")
         .with_why(format!("{why}; each RUN adds a layer (hadolint DL3059)"))
 }
 
@@ -277,5 +279,5 @@ fn merge_finding(input: &Input, members: &[&Facts], errexit: bool, is_final: boo
         title.push_str(&format!("; a subshell keeps the effect of `{}` local", kept_local.join("`, `")));
     }
     let range = first.keyword_span.start..last.head_range().end;
-    Some(Finding::new(NAME, range, message).with_why(why).with_fix(Fix::new(title, edits, applicability)))
+    Some(Finding::new(&checks::MERGE_RUNS_CONSECUTIVE, range, message).with_why(why).with_fix(Fix::new(title, edits, applicability)))
 }

@@ -14,7 +14,8 @@ use crate::fix::{Edit, Finding, Fix};
 use crate::model::Input;
 use crate::syntax::{Dockerfile, Instruction, ItemKind, Keyword, Stage};
 
-use super::{stage_note, NAME};
+use super::stage_note;
+use crate::checks;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Interpreter {
@@ -244,7 +245,7 @@ fn merge(file: &Dockerfile, group: &[&Instruction], shell: Interpreter, is_final
         stage_note(is_final)
     );
     Some(
-        Finding::new(NAME, first.keyword_span.start..last.head_range().end, format!("{} consecutive RUN instructions can be one", group.len()))
+        Finding::new(&checks::MERGE_RUNS_CONSECUTIVE, first.keyword_span.start..last.head_range().end, format!("{} consecutive RUN instructions can be one", group.len()))
             .with_why(why)
             .with_fix(Fix::unsafe_(format!("Merge them into one RUN with {join}"), edits)),
     )

@@ -12,11 +12,11 @@ use self::knowledge::knowledge;
 use self::plan::{bare_name, decide, Plan};
 use self::scan::{join, run_commands, scan, Scan};
 use crate::fix::{Edit, Finding, Fix};
+use crate::checks;
 use crate::model::Input;
 use crate::syntax::{assignments, split_words, Dockerfile, Instruction, ItemKind, Keyword};
 
 pub(crate) const DOC: &str = include_str!("../../docs/multi-stage.md");
-const NAME: &str = "multi-stage";
 
 pub(crate) fn run(input: &Input) -> Vec<Finding> {
     let file = input.file;
@@ -27,7 +27,7 @@ pub(crate) fn run(input: &Input) -> Vec<Finding> {
             let Some(verdict) = decide(input, &scan) else { return Vec::new() };
             let message = format!("single-stage build ships {}", verdict.ecosystem.describe);
             let range = scan.from.head_range();
-            let finding = Finding::new(NAME, range, message);
+            let finding = Finding::new(&checks::MULTI_STAGE_SINGLE_STAGE, range, message);
             match verdict.plan {
                 Err(reason) => vec![finding.with_why(format!("no fix: {reason}"))],
                 Ok(plan) => {
@@ -50,7 +50,7 @@ pub(crate) fn run(input: &Input) -> Vec<Finding> {
             if toolchain.is_empty() {
                 return Vec::new();
             }
-            vec![Finding::new(NAME, scan.from.head_range(), format!("the final stage installs a compiler toolchain ({})", toolchain.join(", ")))
+            vec![Finding::new(&checks::MULTI_STAGE_TOOLCHAIN_IN_FINAL, scan.from.head_range(), format!("the final stage installs a compiler toolchain ({})", toolchain.join(", ")))
                 .with_why("the shipped image carries what only the build needs: build in an earlier stage and COPY --from it only the artifacts (dockopt does not rewrite files that are already multi-stage)")]
         }
     }

@@ -11,7 +11,8 @@ use crate::syntax::Keyword;
 
 use crate::knowledge::package_managers::{managers, Index, Invocation, Manager};
 use super::layout::{append_point, has_comment_lines, instruction_deletion, Layout};
-use super::{explain, mounts_instead, privilege_prefix, runs_pattern, Run, Scope, NAME};
+use super::{explain, mounts_instead, privilege_prefix, runs_pattern, Run, Scope};
+use crate::checks;
 
 /// Source start of the chain item after `command`'s, when no comment line lies in between.
 fn following_item(scope: &Scope, run: &Run, command: &crate::shell::Command) -> Option<usize> {
@@ -107,7 +108,7 @@ fn refetch(scope: &Scope, run: &Run, manager: &Manager, index: &Index) -> Option
         };
         let range = run.source(scope.file, rm.range.start..update.range.end);
         return Some(
-            Finding::new(NAME, range, "the package lists are deleted and downloaded again in the same RUN")
+            Finding::new(&checks::RUN_CLEANUP_LISTS_FETCHED_TWICE, range, "the package lists are deleted and downloaded again in the same RUN")
                 .with_why("only the package manager ran since the lists were downloaded, so the same lists are fetched twice: drop the `rm` and the second update")
                 .with_fix(Fix::safe("Remove the second download of the package lists", edits)),
         );
@@ -323,7 +324,7 @@ fn reader_finding(scope: &Scope, manager: &Manager, index: &Index, reader: &Read
         Some(applicability),
         note.as_deref(),
     );
-    let finding = Finding::new(NAME, range, message);
+    let finding = Finding::new(&checks::RUN_CLEANUP_INSTALL_WITHOUT_UPDATE, range, message);
     match update_insertion(scope, manager, index, reader) {
         Ok(edit) => finding.with_why(why).with_fix(Fix::new(
             format!("Run `{update}` first"),
@@ -400,7 +401,7 @@ fn updater_finding(
     } else {
         format!("`{update_text}` leaves the package lists in the layer")
     };
-    let finding = Finding::new(NAME, range, message);
+    let finding = Finding::new(index.check, range, message);
     let note = scope.stage_note(at);
     let deletes_run = only_updates && run.inst.flags.is_empty() && !has_comment_lines(run.inst);
     let mount = !deletes_run && mounts_instead(scope, &run, manager);

@@ -8,6 +8,7 @@ mod tests;
 
 use std::ops::Range;
 
+use crate::checks;
 use crate::config::CacheMode;
 use crate::fix::{Applicability, Edit, Finding, Fix};
 use crate::model::{Input, RunShell};
@@ -18,6 +19,7 @@ use crate::knowledge::package_managers::{self as knowledge, managers, Invocation
 use layout::{append_point, item_deletion, Layout};
 
 pub(crate) const DOC: &str = include_str!("../../docs/run-cleanup.md");
+#[cfg(test)]
 const NAME: &str = "run-cleanup";
 
 pub(crate) fn run(input: &Input) -> Vec<Finding> {
@@ -393,7 +395,7 @@ fn renames(scope: &Scope, run: &Run, manager: &'static Manager) -> Vec<Finding> 
             "`{} {subcommand}` in a script: use `{} {renamed}`",
             rename.from, rename.to
         );
-        let finding = Finding::new(NAME, range, message);
+        let finding = Finding::new(rename.check, range, message);
         if blocked {
             let why = format!(
                 "{}. No fix: {}",
@@ -466,7 +468,7 @@ fn missing_flags(scope: &Scope, run: &Run, invocation: &Invocation) -> Vec<Findi
         };
         let command = invocation.describe(subcommand);
         let finding = Finding::new(
-            NAME,
+            rule.check,
             run.head(scope.file, invocation.command, last_word),
             format!("`{command}` without `{}`", rule.add),
         );
@@ -572,7 +574,7 @@ fn leftovers(scope: &Scope, run: &Run, manager: &'static Manager) -> Option<Find
         last.command,
         last.runs(subcommand).unwrap_or(last.program()),
     );
-    let finding = |message: String| Finding::new(NAME, head.clone(), message);
+    let finding = |message: String| Finding::new(cleanup.check, head.clone(), message);
     if let Some(fix) = drop_redundant(scope, run, manager, &triggers) {
         let message = format!(
             "`{}` is unnecessary: the commands after it fetch what they need themselves",
@@ -854,7 +856,7 @@ fn cache_mount(scope: &Scope, run: &Run, manager: &'static Manager) -> Option<Fi
     let note = scope.stage_note(run.index);
     let range = run.source(scope.file, run.commands()[messy.command].range.clone());
     let finding = Finding::new(
-        NAME,
+        &checks::RUN_CLEANUP_CACHE_MOUNT,
         range,
         format!("`{}` writes its cache into the layer", messy.program_name()),
     );
