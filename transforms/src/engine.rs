@@ -204,7 +204,7 @@ fn note_applied_later(
     // same problem where a fix of the first pass could not go (another fix moved that text),
     // that original finding is the one this fix resolves.
     if written_by_fixes(source, history, f.range.clone()) {
-        if let Some(o) = original.iter_mut().find(|o| !o.applied && o.finding.transform == f.transform && o.finding.message == f.message) {
+        if let Some(o) = original.iter_mut().find(|o| !o.applied && o.finding.check.id == f.check.id && o.finding.message == f.message) {
             o.applied = true;
         }
         return;
@@ -220,12 +220,12 @@ fn note_applied_later(
     }
 }
 
-/// The original finding that `f` (at `range` over the original text) is: the same transform and
-/// message at an overlapping place, or else the same transform at the very same place (a message
-/// that names what the fixes changed). Only among the findings `open` allows.
+/// The original finding that `f` (at `range` over the original text) is: the same check and
+/// message at an overlapping place, or else the same check at the very same place (a message that
+/// names what the fixes changed). Only among the findings `open` allows.
 fn matching(original: &[ReportedFinding], f: &Finding, range: &Range<usize>, open: impl Fn(usize) -> bool) -> Option<usize> {
     let overlaps = |r: &Range<usize>| r.start <= range.end && range.start <= r.end;
-    let candidates = || (0..original.len()).filter(|&i| open(i) && original[i].finding.transform == f.transform);
+    let candidates = || (0..original.len()).filter(|&i| open(i) && original[i].finding.check.id == f.check.id);
     candidates()
         .find(|&i| original[i].finding.message == f.message && overlaps(&original[i].finding.range))
         .or_else(|| candidates().find(|&i| original[i].finding.range == *range))
@@ -267,7 +267,7 @@ fn failed(source: &str, mut reported: Vec<ReportedFinding>, error: String) -> Ou
 
 /// The same finding at the same place: a fix applied in one pass, the remaining one of the last.
 fn same(a: &ReportedFinding, b: &ReportedFinding) -> bool {
-    a.finding.transform == b.finding.transform && a.finding.message == b.finding.message && a.finding.range == b.finding.range
+    a.finding.check.id == b.finding.check.id && a.finding.message == b.finding.message && a.finding.range == b.finding.range
 }
 
 /// Whether every character of `range` (over the text after `history`) was written by the fixes of
