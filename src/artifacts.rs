@@ -156,6 +156,8 @@ mod tests {
             result: Ok(Outcome {
                 text: String::new(),
                 findings: Vec::new(),
+                suppressed: Vec::new(),
+                warnings: Vec::new(),
                 error: None,
                 artifacts,
             }),

@@ -125,6 +125,11 @@ pub struct CheckArgs {
     #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_output)]
     pub outputs: Vec<Output>,
 
+    /// Also list the findings that pragmas (`# dockopt ignore=`, `# hadolint ignore=`,
+    /// `# check=skip=`) suppress, with the pragma that suppresses each
+    #[arg(long)]
+    pub show_suppressed: bool,
+
     /// When to exit 1: on any finding (`any`, as linters do), or only when `fix` with the same
     /// flags would change something (`fixable`: a Dockerfile or an extra file)
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = FailOn::Any)]

@@ -75,6 +75,7 @@ where
             Options {
                 outputs: args.outputs,
                 fail_on: args.fail_on,
+                show_suppressed: args.show_suppressed,
                 ..Options::new(args.format)
             },
         ),
@@ -107,6 +108,8 @@ struct Options {
     outputs: Vec<cli::Output>,
     fail_on: FailOn,
     verbose: bool,
+    /// `check --show-suppressed`: also list the findings pragmas suppress.
+    show_suppressed: bool,
 }
 
 impl Options {
@@ -116,6 +119,7 @@ impl Options {
             outputs: Vec::new(),
             fail_on: FailOn::Any,
             verbose: false,
+            show_suppressed: false,
         }
     }
 }
@@ -210,13 +214,14 @@ fn run_files(mode: Mode, flags: &Common, options: Options) -> i32 {
         Mode::Fix if stdin => fix_stdin(&reports[0], options.verbose),
         Mode::Fix => fix_report(&reports, plan),
         Mode::Check | Mode::Diff => {
-            if let Err(e) = write_outputs(mode, &options.outputs, &reports, &plan) {
+            let shown = options.show_suppressed;
+            if let Err(e) = write_outputs(mode, &options.outputs, &reports, &plan, shown) {
                 eprintln!("{e}");
                 return EXIT_ERROR;
             }
             match options.format {
-                Format::Text => text_report(mode, &reports, &plan, options.fail_on, unsafe_flag),
-                format => match document(mode, format, &reports, &plan) {
+                Format::Text => text_report(mode, &reports, &plan, options.fail_on, unsafe_flag, shown),
+                format => match document(mode, format, &reports, &plan, shown) {
                     Ok(text) => document_report(mode, &reports, &plan, text, options.fail_on),
                     Err(e) => {
                         eprintln!("{e}");
@@ -474,16 +479,19 @@ fn text_report(
     plan: &Plan,
     fail_on: FailOn,
     unsafe_flag: bool,
+    show_suppressed: bool,
 ) -> i32 {
     let style = Style::for_stdout();
     let mut stdout = String::new();
     for (index, report) in reports.iter().enumerate() {
-        if let Some(error) = error_text(report) {
+        let error = error_text(report);
+        let warnings = warnings_text(report);
+        if error.is_some() || !warnings.is_empty() {
             // Flush what came before so messages keep the file order on a terminal.
             out(&std::mem::take(&mut stdout));
-            eprint!("{error}");
+            eprint!("{warnings}{}", error.unwrap_or_default());
         }
-        stdout.push_str(&report_text(mode, report, index, plan, style));
+        stdout.push_str(&report_text(mode, report, index, plan, style, show_suppressed));
     }
     out(&stdout);
     print_plan_errors(plan);
@@ -495,7 +503,7 @@ fn text_report(
                 let counts = render::by_transform(reports);
                 eprint!("{}", render::transform_breakdown(&counts, "fixable"));
             }
-            eprintln!("{}", check_summary(&summary, plan, unsafe_flag));
+            eprintln!("{}", check_summary(&summary, plan, unsafe_flag, show_suppressed));
         }
         _ => {
             let not_shown = summary.findings - summary.fixable;
@@ -528,14 +536,23 @@ fn fix_command(unsafe_flag: bool) -> &'static str {
     }
 }
 
-/// What `--format text` prints on stdout for one report: its findings (`check`) or its diffs.
-fn report_text(mode: Mode, report: &FileReport, index: usize, plan: &Plan, style: Style) -> String {
+/// What `--format text` prints on stdout for one report: its findings (`check`, and the
+/// suppressed ones with `--show-suppressed`) or its diffs.
+fn report_text(mode: Mode, report: &FileReport, index: usize, plan: &Plan, style: Style, show_suppressed: bool) -> String {
     let mut text = String::new();
     let (Ok(outcome), Some(source)) = (&report.result, &report.source) else {
         return text;
     };
     match mode {
-        Mode::Check => text = findings_text(report, style, |_| true),
+        Mode::Check => {
+            text = findings_text(report, style, |_| true);
+            if show_suppressed {
+                let locator = render::Locator::new(source);
+                for suppressed in &outcome.suppressed {
+                    render::suppressed_text(&mut text, &report.display, &locator, suppressed, style);
+                }
+            }
+        }
         _ => {
             text.push_str(&render::unified_diff(
                 &report.display,
@@ -558,16 +575,16 @@ fn report_text(mode: Mode, report: &FileReport, index: usize, plan: &Plan, style
 
 /// The stdout document of `format` for the whole run (no colour, no stderr): what
 /// `--output FORMAT=PATH` writes.
-fn document(mode: Mode, format: Format, reports: &[FileReport], plan: &Plan) -> Result<String, String> {
+fn document(mode: Mode, format: Format, reports: &[FileReport], plan: &Plan, show_suppressed: bool) -> Result<String, String> {
     match format {
         Format::Text => Ok(reports
             .iter()
             .enumerate()
-            .map(|(index, report)| report_text(mode, report, index, plan, Style::default()))
+            .map(|(index, report)| report_text(mode, report, index, plan, Style::default(), show_suppressed))
             .collect()),
         Format::Json => json_document(mode, reports, plan),
         Format::Github => Ok(github_document(reports, plan)),
-        Format::Sarif => serde_json::to_string_pretty(&sarif::log(reports, plan))
+        Format::Sarif => serde_json::to_string_pretty(&sarif::log(reports, plan, show_suppressed))
             .map(|json| json + "\n")
             .map_err(|e| format!("cannot render SARIF: {e}")),
         Format::Markdown => Ok(markdown::body(reports, plan)),
@@ -576,16 +593,16 @@ fn document(mode: Mode, format: Format, reports: &[FileReport], plan: &Plan) -> 
 
 /// `--output FORMAT=PATH`: the same run written again in other formats, so that one run feeds a
 /// log, code scanning and a job summary.
-fn write_outputs(mode: Mode, outputs: &[cli::Output], reports: &[FileReport], plan: &Plan) -> Result<(), String> {
+fn write_outputs(mode: Mode, outputs: &[cli::Output], reports: &[FileReport], plan: &Plan, show_suppressed: bool) -> Result<(), String> {
     for output in outputs {
-        let text = document(mode, output.format, reports, plan)?;
+        let text = document(mode, output.format, reports, plan, show_suppressed)?;
         std::fs::write(&output.path, text)
             .map_err(|e| format!("--output {}: {}", output.path.display(), discover::io_message(&e)))?;
     }
     Ok(())
 }
 
-fn check_summary(s: &Summary, plan: &Plan, unsafe_flag: bool) -> String {
+fn check_summary(s: &Summary, plan: &Plan, unsafe_flag: bool, show_suppressed: bool) -> String {
     let mut line = format!(
         "checked {}: ",
         plural(s.files, "Dockerfile", "Dockerfiles")
@@ -625,10 +642,25 @@ fn check_summary(s: &Summary, plan: &Plan, unsafe_flag: bool) -> String {
             would.join(" and ")
         ));
     }
+    if s.suppressed > 0 {
+        let hint = if show_suppressed { "" } else { " (--show-suppressed lists them)" };
+        line.push_str(&format!("; {} suppressed by pragmas{hint}", s.suppressed));
+    }
     if s.errors > 0 {
         line.push_str(&format!("; {}", plural(s.errors, "error", "errors")));
     }
     line
+}
+
+/// The `path:line:col: warning: …` lines of a report's pragmas that dockopt could not use.
+fn warnings_text(report: &FileReport) -> String {
+    match (&report.result, &report.source) {
+        (Ok(outcome), Some(source)) if !outcome.warnings.is_empty() => {
+            let locator = render::Locator::new(source);
+            outcome.warnings.iter().map(|w| render::warning_text(&report.display, &locator, w)).collect()
+        }
+        _ => String::new(),
+    }
 }
 
 /// `1 .dockerignore`, `3 .dockerignore files`, or `2 extra files (.dockerignore, x)`.
@@ -677,6 +709,7 @@ fn document_report(
     fail_on: FailOn,
 ) -> i32 {
     for report in reports {
+        eprint!("{}", warnings_text(report));
         if let Some(error) = error_text(report) {
             eprint!("{error}");
         }
@@ -712,6 +745,7 @@ fn fix_report(reports: &[FileReport], mut plan: Plan) -> i32 {
     }
     let mut remaining = String::new();
     for report in reports {
+        remaining.push_str(&warnings_text(report));
         if let Some(error) = error_text(report) {
             eprint!("{remaining}{error}");
             remaining.clear();
@@ -826,6 +860,9 @@ fn fix_summary(reports: &[FileReport], s: &Summary, written_extra: &Plan) -> Str
             line.push_str(&format!(" ({} with --unsafe)", s.unsafe_fixable));
         }
     }
+    if s.suppressed > 0 {
+        line.push_str(&format!(", {} suppressed by pragmas", s.suppressed));
+    }
     if s.errors > 0 {
         line.push_str(&format!("; {}", plural(s.errors, "error", "errors")));
     }
@@ -859,7 +896,7 @@ fn fix_stdin(report: &FileReport, verbose: bool) -> i32 {
     }
     // An editor reads stderr as a failure: it says something only when asked.
     if verbose {
-        eprint!("{}", remaining_findings(report));
+        eprint!("{}{}", warnings_text(report), remaining_findings(report));
         let reports = std::slice::from_ref(report);
         let summary = Summary::of(reports, &Plan::default());
         eprintln!("{}", fix_summary(reports, &summary, &Plan::default()));

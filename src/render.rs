@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 
 use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
-use transforms::{Applicability, LineIndex, Outcome, ReportedFinding};
+use transforms::{Applicability, LineIndex, Outcome, ReportedFinding, Suppressed, Warning};
 
 use crate::artifacts::{Plan, Planned};
 use crate::process::FileReport;
@@ -212,6 +212,28 @@ pub fn finding_text(
     }
 }
 
+/// `path:line:col: check: message (suppressed by `# hadolint ignore=DL3015` at line 3)`: a
+/// finding a pragma suppresses (`--show-suppressed`).
+pub fn suppressed_text(out: &mut String, display: &str, locator: &Locator, suppressed: &Suppressed, style: Style) {
+    let f = &suppressed.finding;
+    let start = locator.position(f.range.start);
+    let location = style.paint("1", &format!("{display}:{}:{}:", start.line, start.column));
+    let pragma_line = locator.position(suppressed.pragma.start).line;
+    let _ = writeln!(
+        out,
+        "{location} {}: {} (suppressed by `{}` at line {pragma_line})",
+        style.paint("2", f.check.id),
+        f.message,
+        suppressed.by
+    );
+}
+
+/// `path:line:col: warning: message`: a pragma dockopt could not use.
+pub fn warning_text(display: &str, locator: &Locator, warning: &Warning) -> String {
+    let start = locator.position(warning.range.start);
+    format!("{display}:{}:{}: warning: {}\n", start.line, start.column, warning.message)
+}
+
 /// `resolved by merge-runs's fix`, `resolved by the fixes of a, b`.
 pub fn resolved_by(names: &[&str]) -> String {
     match names {
@@ -243,6 +265,12 @@ pub fn spec_report(display: &str, source: &str, outcome: &Outcome, unsafe_enable
             true,
             Style::default(),
         );
+    }
+    for suppressed in &outcome.suppressed {
+        suppressed_text(&mut out, display, &locator, suppressed, Style::default());
+    }
+    for warning in &outcome.warnings {
+        out.push_str(&warning_text(display, &locator, warning));
     }
     if let Some(error) = &outcome.error {
         let _ = writeln!(out, "error: {error}");
@@ -310,6 +338,16 @@ pub fn github_annotations(report: &FileReport) -> String {
                     escape_data(&message)
                 );
             }
+            for warning in &outcome.warnings {
+                let start = locator.position(warning.range.start);
+                let _ = writeln!(
+                    out,
+                    "::warning file={file},line={},col={},title=dockopt pragma::{}",
+                    start.line,
+                    start.column,
+                    escape_data(&warning.message)
+                );
+            }
             if let Some(error) = &outcome.error {
                 let _ = writeln!(
                     out,
@@ -366,6 +404,30 @@ pub struct JsonFile {
     /// Extra files `fix` would create or replace for this Dockerfile (e.g. a `.dockerignore`).
     pub artifacts: Vec<JsonArtifact>,
     pub error: Option<JsonError>,
+    /// Findings a pragma suppresses: neither fixed nor counted as findings.
+    pub suppressed: Vec<JsonSuppressed>,
+    /// Pragmas dockopt could not use (an unknown code, one that holds for nothing).
+    pub warnings: Vec<JsonWarning>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonSuppressed {
+    pub check: &'static str,
+    pub transform: &'static str,
+    pub message: String,
+    pub start: Position,
+    pub end: Position,
+    /// The pragma, as written (`# hadolint ignore=DL3015`).
+    pub by: String,
+    /// Where the pragma is.
+    pub pragma: Position,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonWarning {
+    pub message: String,
+    pub start: Position,
+    pub end: Position,
 }
 
 #[derive(Debug, Serialize)]
@@ -442,10 +504,34 @@ pub fn json_file(report: &FileReport, artifacts: Vec<&Planned>) -> JsonFile {
             })
             .collect(),
         error: None,
+        suppressed: Vec::new(),
+        warnings: Vec::new(),
     };
     match (&report.result, &report.source) {
         (Ok(outcome), Some(source)) => {
             let locator = Locator::new(source);
+            file.suppressed = outcome
+                .suppressed
+                .iter()
+                .map(|s| JsonSuppressed {
+                    check: s.finding.check.id,
+                    transform: s.finding.transform,
+                    message: s.finding.message.clone(),
+                    start: locator.position(s.finding.range.start),
+                    end: locator.position(s.finding.range.end),
+                    by: s.by.clone(),
+                    pragma: locator.position(s.pragma.start),
+                })
+                .collect();
+            file.warnings = outcome
+                .warnings
+                .iter()
+                .map(|w| JsonWarning {
+                    message: w.message.clone(),
+                    start: locator.position(w.range.start),
+                    end: locator.position(w.range.end),
+                })
+                .collect();
             file.findings = outcome
                 .findings
                 .iter()
@@ -513,6 +599,8 @@ pub struct Summary {
     pub fixable: usize,
     /// Findings whose fix needs `--unsafe`.
     pub unsafe_fixable: usize,
+    /// Findings pragmas suppress (not counted in `findings`).
+    pub suppressed: usize,
     pub errors: usize,
 }
 
@@ -529,6 +617,7 @@ impl Summary {
                 Ok(outcome) => {
                     s.changed += usize::from(r.changed());
                     s.errors += usize::from(outcome.error.is_some() || r.write_error.is_some());
+                    s.suppressed += outcome.suppressed.len();
                     for f in &outcome.findings {
                         s.findings += 1;
                         match fix_status(f, r.unsafe_enabled) {

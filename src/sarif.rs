@@ -19,12 +19,14 @@ pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// Relative paths in the log are relative to this base (the directory dockopt ran in).
 const SRCROOT: &str = "%SRCROOT%";
 
-/// The SARIF log of one `check`/`diff` run.
-pub fn log(reports: &[FileReport], plan: &Plan) -> Value {
+/// The SARIF log of one `check`/`diff` run. With `show_suppressed`, the findings pragmas suppress
+/// are results too, with an `inSource` suppression naming the pragma.
+pub fn log(reports: &[FileReport], plan: &Plan, show_suppressed: bool) -> Value {
     let checks = transforms::checks::ALL;
     let rules: Vec<Value> = checks.iter().map(|c| rule(c)).collect();
     let mut results = Vec::new();
     let mut notifications = Vec::new();
+    let mut warnings = Vec::new();
     for report in reports {
         let location = artifact_location(&report.display);
         if let (Ok(outcome), Some(source)) = (&report.result, &report.source) {
@@ -93,6 +95,40 @@ pub fn log(reports: &[FileReport], plan: &Plan) -> Value {
                 }
                 results.push(result);
             }
+            for suppressed in outcome.suppressed.iter().filter(|_| show_suppressed) {
+                let f = &suppressed.finding;
+                let mut result = json!({
+                    "ruleId": f.check.id,
+                    "ruleIndex": checks.iter().position(|c| c.id == f.check.id),
+                    "level": "warning",
+                    "message": { "text": f.message },
+                    "locations": [{
+                        "physicalLocation": {
+                            "artifactLocation": location,
+                            "region": region(locator.position(f.range.start), locator.position(f.range.end)),
+                        }
+                    }],
+                    "suppressions": [{ "kind": "inSource", "justification": suppressed.by }],
+                });
+                if result["ruleIndex"].is_null() {
+                    if let Some(fields) = result.as_object_mut() {
+                        fields.shift_remove("ruleIndex");
+                    }
+                }
+                results.push(result);
+            }
+            // Pragmas dockopt could not use: warnings of the run, not results.
+            for warning in &outcome.warnings {
+                let start = locator.position(warning.range.start);
+                warnings.push(json!({
+                    "level": "warning",
+                    "message": { "text": warning.message },
+                    "locations": [{ "physicalLocation": {
+                        "artifactLocation": location,
+                        "region": { "startLine": start.line, "startColumn": start.column },
+                    } }],
+                }));
+            }
         }
         if let Some((message, position)) = report.error_message() {
             let mut notification = json!({
@@ -125,7 +161,7 @@ pub fn log(reports: &[FileReport], plan: &Plan) -> Value {
         "results": results,
         "invocations": [{
             "executionSuccessful": notifications.is_empty(),
-            "toolExecutionNotifications": notifications,
+            "toolExecutionNotifications": notifications.into_iter().chain(warnings).collect::<Vec<Value>>(),
         }],
     });
     if let Some(root) = srcroot() {

@@ -675,6 +675,45 @@ fn checks_are_selected_and_ignored_by_id_transform_and_related_code() {
     assert_eq!(checks(&["--select", "modernize", "--ignore", "DL4000,modernize/add-to-copy"]), ["modernize/legacy-env"]);
 }
 
+/// A pragma's finding is neither fixed nor reported: it is counted, `--show-suppressed` lists it,
+/// JSON carries it apart; a pragma naming an unknown code is a warning that changes no exit code.
+#[test]
+fn pragmas_suppress_findings_and_unknown_codes_are_warnings() {
+    let sb = Sandbox::new();
+    let source = "FROM debian:bookworm-slim\n# hadolint ignore=DL4000\nMAINTAINER Jane <j@x.org>\n# dockopt ignore=modernize/legacy-env,modernize/legacy-evn\nENV A 1\n";
+    sb.write("Dockerfile", source);
+    let run = sb.run(&["check", "--select", "modernize"]);
+    assert_eq!(run.code, 0, "only suppressed findings: {}{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "Dockerfile:4:1: warning: `modernize/legacy-evn` is not a dockopt check or transform (did you mean `modernize/legacy-env`?); the pragma ignores nothing for it\n\
+         checked 1 Dockerfile: no findings; 2 suppressed by pragmas (--show-suppressed lists them)\n"
+    );
+    let run = sb.run(&["check", "--select", "modernize", "--show-suppressed"]);
+    assert_eq!(
+        run.stdout,
+        "Dockerfile:3:1: modernize/maintainer: MAINTAINER is deprecated: use `LABEL maintainer=...` (suppressed by `# hadolint ignore=DL4000` at line 2)\n\
+         Dockerfile:5:1: modernize/legacy-env: legacy `ENV A value` form: use `ENV A=...` (suppressed by `# dockopt ignore=modernize/legacy-env,modernize/legacy-evn` at line 4)\n"
+    );
+    assert!(run.stderr.ends_with("; 2 suppressed by pragmas\n"), "{}", run.stderr);
+    // Nothing to fix: the file is left as it is.
+    let fix = sb.run(&["fix", "--select", "modernize"]);
+    assert_eq!((fix.code, sb.read("Dockerfile")), (0, source.to_string()));
+    assert!(fix.stderr.ends_with("nothing to fix, 2 suppressed by pragmas\n"), "{}", fix.stderr);
+
+    let json = sb.run(&["check", "--select", "modernize", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["summary"]["findings"], 0);
+    assert_eq!(doc["summary"]["suppressed"], 2);
+    let file = &doc["files"][0];
+    assert_eq!(file["suppressed"][0]["check"], "modernize/maintainer");
+    assert_eq!(file["suppressed"][0]["by"], "# hadolint ignore=DL4000");
+    assert_eq!(file["suppressed"][0]["pragma"]["line"], 2);
+    assert_eq!(file["warnings"].as_array().unwrap().len(), 1);
+    assert_eq!(file["warnings"][0]["start"]["line"], 4);
+}
+
 #[test]
 fn transforms_checks_lists_every_check_and_explain_takes_a_check_or_a_code() {
     let sb = Sandbox::new();

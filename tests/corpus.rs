@@ -346,3 +346,122 @@ fn truncate_for_report(text: &str) -> String {
     let tail: String = text.chars().rev().take(120).collect::<Vec<_>>().into_iter().rev().collect();
     format!("…{tail}")
 }
+
+/// One `# hadolint ignore=…` line as a reader sees it: its codes and the first line of the
+/// instruction right under its comment block (None when a blank line or the end comes first).
+struct Marked {
+    pragma: String,
+    codes: Vec<String>,
+    /// 1-based line of the instruction it is written for.
+    line: Option<usize>,
+    instruction: String,
+}
+
+/// The hadolint pragmas of a file, read line by line (not through dockopt's pragma code), and the
+/// codes of its `# hadolint global ignore=` lines.
+fn hadolint_pragmas(text: &str) -> (Vec<Marked>, Vec<String>) {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut marked = Vec::new();
+    let mut global = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(rest) = line.trim().strip_prefix('#').map(str::trim_start) else { continue };
+        let Some(rest) = rest.strip_prefix("hadolint") else { continue };
+        let Some((head, codes)) = rest.split_once('=') else { continue };
+        if !head.trim_end().ends_with("ignore") {
+            continue;
+        }
+        let codes: Vec<String> = codes.split('#').next().unwrap_or("").split(',').map(|c| c.trim().to_ascii_uppercase()).collect();
+        if head.contains("global") {
+            global.extend(codes);
+            continue;
+        }
+        let below = lines[i + 1..].iter().position(|l| !l.trim().starts_with('#')).map(|n| i + 1 + n);
+        let below = below.filter(|&j| !lines[j].trim().is_empty());
+        marked.push(Marked {
+            pragma: line.trim().to_string(),
+            codes,
+            line: below.map(|j| j + 1),
+            instruction: below.map_or(String::new(), |j| lines[j].trim().to_string()),
+        });
+    }
+    (marked, global)
+}
+
+/// The instruction line right under the comment block that holds the `nth` occurrence of the line
+/// `pragma` in `text`.
+fn instruction_under(text: &str, pragma: &str, nth: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines.iter().enumerate().filter(|(_, l)| l.trim() == pragma).nth(nth)?.0;
+    let below = lines[at + 1..].iter().find(|l| !l.trim().starts_with('#'))?;
+    (!below.trim().is_empty()).then(|| below.trim().to_string())
+}
+
+/// The same instruction, possibly edited by a fix: the same keyword, and most of its words kept.
+fn same_instruction(before: &str, after: &str) -> bool {
+    let words = |s: &str| s.split_whitespace().filter(|w| *w != "\\").map(str::to_string).collect::<Vec<String>>();
+    let (b, a) = (words(before), words(after));
+    let kept = b.iter().filter(|w| a.contains(w)).count();
+    b.first().map(|k| k.to_ascii_uppercase()) == a.first().map(|k| k.to_ascii_uppercase()) && kept * 10 >= b.len() * 6
+}
+
+/// For every corpus file with a hadolint pragma: `fix --unsafe` keeps each pragma right above the
+/// same instruction, and applies no fix whose check relates to a code the pragma (or a global one)
+/// ignores there. Prints the figures the README quotes (`-- --nocapture`).
+#[test]
+fn corpus_hadolint_pragmas_stay_with_their_instruction_and_hold() {
+    let mut failures = Vec::new();
+    let (mut files, mut pragmas, mut suppressed) = (0, 0, 0);
+    for (path, text) in corpus() {
+        let (marked, global) = hadolint_pragmas(&text);
+        if marked.is_empty() && global.is_empty() {
+            continue;
+        }
+        files += 1;
+        pragmas += marked.len() + usize::from(!global.is_empty());
+        let name = entry_id(&path);
+        let outcome = match optimize(&text, &context_of(&path), &all_unsafe()) {
+            Ok(outcome) if outcome.error.is_none() => outcome,
+            Ok(outcome) => {
+                failures.push(format!("{name}: {}", outcome.error.unwrap_or_default()));
+                continue;
+            }
+            Err(_) => continue,
+        };
+        suppressed += outcome.suppressed.len();
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        for m in marked.iter().filter(|m| m.line.is_some()) {
+            let nth = seen.entry(m.pragma.as_str()).or_default();
+            match instruction_under(&outcome.text, &m.pragma, *nth) {
+                Some(now) if same_instruction(&m.instruction, &now) => {}
+                now => failures.push(format!("{name}: `{}` was above `{}`, is now above {now:?}", m.pragma, m.instruction)),
+            }
+            *nth += 1;
+        }
+        let file = syntax::parse(&text).expect("the corpus file parsed for optimize");
+        for r in outcome.findings.iter().filter(|r| r.applied) {
+            let f = &r.finding;
+            let Some(inst) = file.instructions.iter().find(|i| i.span.start <= f.range.start && f.range.start < i.span.end) else { continue };
+            let codes = marked.iter().filter(|m| m.line == Some(inst.start_line)).flat_map(|m| m.codes.iter()).chain(&global);
+            if let Some(code) = codes.into_iter().find(|c| f.check.hadolint.contains(&c.as_str())) {
+                failures.push(format!("{name}:{}: `{}` was applied although `{code}` is ignored there", inst.start_line, f.check.id));
+            }
+        }
+    }
+    eprintln!("{files} corpus files with hadolint pragmas ({pragmas} pragmas); {suppressed} findings suppressed");
+    assert!(files > 0, "no corpus file has a hadolint pragma: the test checks nothing");
+    assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn the_pragma_reader_of_the_corpus_test_reads_what_it_should() {
+    let text = "# hadolint global ignore=DL3059\nFROM a\n# hadolint ignore=DL3008, DL3015 # why\n# note\nRUN x\n# hadolint ignore=DL3009\n\nRUN y\n";
+    let (marked, global) = hadolint_pragmas(text);
+    assert_eq!(global, ["DL3059"]);
+    assert_eq!(marked.len(), 2);
+    assert_eq!((marked[0].codes.clone(), marked[0].line, marked[0].instruction.as_str()), (vec!["DL3008".to_string(), "DL3015".to_string()], Some(5), "RUN x"));
+    assert_eq!(marked[1].line, None);
+    assert_eq!(instruction_under(text, "# hadolint ignore=DL3008, DL3015 # why", 0).as_deref(), Some("RUN x"));
+    assert!(same_instruction("RUN pip install -v torch", "RUN pip install -v --no-cache-dir torch"));
+    assert!(!same_instruction("RUN pip install -v torch", "COPY . ."));
+    assert!(!same_instruction("RUN a b c d e", "RUN x y z"));
+}

@@ -98,6 +98,19 @@ fn sarif_output_passes_the_sarif_multitool_validator() {
             None,
         ),
     ));
+    // Suppressed findings (`inSource` suppressions) and a pragma with an unknown code.
+    write(
+        "pragmas/Dockerfile",
+        "FROM debian:bookworm\n# hadolint ignore=DL4000,DL9999\nMAINTAINER Jane <j@x.org>\nENV A 1\n",
+    );
+    logs.push((
+        "suppressed.sarif",
+        dockopt(
+            &root.join("pragmas"),
+            &["check", "--select", "modernize", "--show-suppressed", "--format", "sarif"],
+            None,
+        ),
+    ));
     // Nothing found: an empty run.
     logs.push((
         "clean.sarif",

@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use crate::catalog::catalog;
 use crate::fix::{apply_edits, Applicability, Artifact, Edit, Finding};
+use crate::model::pragmas::Warning;
 use crate::model::Input;
 use crate::settings::{Context, Settings};
 use crate::syntax::{parse_strict, SyntaxError};
@@ -32,12 +33,27 @@ impl ReportedFinding {
     }
 }
 
+/// A finding of the original text that a pragma suppresses: neither fixed nor reported.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Suppressed {
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// The pragma's line as written (`# hadolint ignore=DL3015`), trimmed.
+    pub by: String,
+    /// Where that line is in the original text.
+    pub pragma: Range<usize>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// The rewritten text (the original when nothing applies or on `error`).
     pub text: String,
     /// Findings with ranges over the original text, in source order.
     pub findings: Vec<ReportedFinding>,
+    /// Findings of the original text that pragmas suppress, in source order.
+    pub suppressed: Vec<Suppressed>,
+    /// Pragmas naming codes nobody knows, and pragmas that hold for nothing (original text).
+    pub warnings: Vec<Warning>,
     /// Set when the fix loop failed; `text` is then the original.
     pub error: Option<String>,
     /// Extra files to write, computed on the final text (only those applicable under the settings).
@@ -70,13 +86,16 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
     // Beyond those: fixes of later passes, and what the settled text has that the original had not.
     let mut later: Vec<ReportedFinding> = Vec::new();
     let threshold = if settings.unsafe_fixes { Applicability::Unsafe } else { Applicability::Safe };
+    let mut suppressed: Vec<Suppressed> = Vec::new();
+    let mut warnings: Vec<Warning> = Vec::new();
 
     for pass in 0..MAX_PASSES {
         let file = match parse_strict(&text) {
             Ok(file) => file,
             Err(e) if pass == 0 => return Err(e),
             Err(e) => {
-                return Ok(failed(source, original, format!("a fix produced a Dockerfile that does not parse ({e}); nothing was changed")))
+                let error = format!("a fix produced a Dockerfile that does not parse ({e}); nothing was changed");
+                return Ok(failed(source, original, suppressed, warnings, error));
             }
         };
         let input = Input::new(&file, context, settings);
@@ -86,6 +105,37 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
             .flat_map(|t| (t.run)(&input))
             .filter(|f| settings.check_enabled(f.check))
             .collect();
+        // What a pragma names is neither fixed nor reported (those of the original text are listed).
+        let pragmas = input.pragmas();
+        findings.retain(|f| match pragmas.suppressing(&file, f) {
+            None => true,
+            Some(pragma) => {
+                if pass == 0 {
+                    let by = file.text(pragma.range.clone()).trim().to_string();
+                    suppressed.push(Suppressed { finding: f.clone(), by, pragma: pragma.range.clone() });
+                }
+                false
+            }
+        });
+        if pass == 0 {
+            warnings = pragmas.warnings.clone();
+        }
+        // Pragmas stay with their instruction: lines inserted before one go above its pragma, and
+        // a fix that would still part them is not offered.
+        for f in &mut findings {
+            let Some(fix) = f.fix.as_mut() else { continue };
+            pragmas.insert_above(&file, fix);
+            if let Some(pragma) = pragmas.displaced_by(&file, fix) {
+                let line = file.source[..pragma.range.start].matches('\n').count() + 1;
+                let text = file.text(pragma.range.clone()).trim();
+                let no_fix = format!("no fix: it would part `{text}` (line {line}) from the instruction it is written for");
+                f.why = Some(match f.why.take() {
+                    Some(why) => format!("{why}; {no_fix}"),
+                    None => no_fix,
+                });
+                f.fix = None;
+            }
+        }
         findings.sort_by_key(|f| (f.fix.as_ref().map_or(f.range.start, |x| x.range().start), f.range.end));
 
         let mut accepted: Vec<&Edit> = Vec::new();
@@ -131,7 +181,7 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
         }
 
         if settled {
-            let artifacts: Vec<Artifact> = if context.artifacts_allowed {
+            let mut artifacts: Vec<Artifact> = if context.artifacts_allowed {
                 catalog()
                     .iter()
                     .filter(|t| settings.enabled(t.name))
@@ -149,6 +199,10 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
                 }
             }
             reported.append(&mut later);
+            // An extra file is the remedy of a finding without edits: none reported (suppressed,
+            // or its check not enabled), no file.
+            let remedy = |r: &ReportedFinding| r.finding.fix.as_ref().is_some_and(|f| f.edits.is_empty());
+            artifacts.retain(|a| reported.iter().any(|r| r.finding.transform == a.transform && remedy(r)));
             // A finding whose remedy is an extra file (a fix without edits) is applied when that
             // file is proposed.
             for r in reported.iter_mut().filter(|r| r.finding.fix.as_ref().is_some_and(|f| f.edits.is_empty())) {
@@ -158,12 +212,14 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
                 }
             }
             reported.sort_by_key(|r| (r.finding.range.start, r.finding.range.end));
-            return Ok(Outcome { text, findings: reported, error: None, artifacts });
+            suppressed.sort_by_key(|s| (s.finding.range.start, s.finding.range.end));
+            return Ok(Outcome { text, findings: reported, suppressed, warnings, error: None, artifacts });
         }
         history.push(accepted.into_iter().cloned().collect());
         text = next.expect("checked above");
     }
-    Ok(failed(source, original, format!("fixes did not settle after {MAX_PASSES} passes; nothing was changed")))
+    let error = format!("fixes did not settle after {MAX_PASSES} passes; nothing was changed");
+    Ok(failed(source, original, suppressed, warnings, error))
 }
 
 /// A finding of the settled text (`f`, over the text after `history`): the original finding it
@@ -257,12 +313,12 @@ fn resolvers(finding: &Finding, applied_edits: &[(&'static str, Range<usize>)]) 
     names
 }
 
-fn failed(source: &str, mut reported: Vec<ReportedFinding>, error: String) -> Outcome {
+fn failed(source: &str, mut reported: Vec<ReportedFinding>, suppressed: Vec<Suppressed>, warnings: Vec<Warning>, error: String) -> Outcome {
     for r in &mut reported {
         r.applied = false;
         r.resolved_by.clear();
     }
-    Outcome { text: source.to_string(), findings: reported, error: Some(error), artifacts: Vec::new() }
+    Outcome { text: source.to_string(), findings: reported, suppressed, warnings, error: Some(error), artifacts: Vec::new() }
 }
 
 /// The same finding at the same place: a fix applied in one pass, the remaining one of the last.

@@ -26,7 +26,8 @@ pub use approved_base::{inventory, BaseStatus, BaseUse, Inventory, InventoryEntr
 pub use catalog::{catalog, check_selector, find_transform, Selector, TransformInfo};
 pub use checks::Check;
 pub use config::Config;
-pub use engine::{optimize, Outcome, ReportedFinding};
+pub use engine::{optimize, Outcome, ReportedFinding, Suppressed};
+pub use model::pragmas::Warning;
 pub use fix::{Applicability, Artifact, Edit, Finding, Fix};
 pub use model::matcher;
 pub use settings::{wants_content, Context, Settings, MAX_CONTENT_BYTES};

@@ -492,9 +492,11 @@ fn rewrite_fix(input: &Input, copy: &WholeCopy, moved: &[Moved]) -> Result<Fix, 
     let mut edits = Vec::new();
     let last = moved.last().ok_or("nothing to move")?;
     let last_inst = &file.instructions[last.run];
+    // The install's pragmas (`# hadolint ignore=…`) hold for a RUN split from it or made from it too.
+    let pragmas: String = input.pragmas().above(last.run).map(|p| format!("{}{newline}", file.text(p.range.clone()))).collect();
     match &last.plan.kind {
         PlanKind::WarmUp { script, .. } => {
-            let w_text = format!("{}{script}{newline}", run_prefix(file, last_inst));
+            let w_text = format!("{pragmas}{}{script}{newline}", run_prefix(file, last_inst));
             if between.is_empty() {
                 edits.push(Edit::insert(c_block.start, format!("{mfest}{w_text}")));
             } else if workdir_between {
@@ -520,7 +522,7 @@ fn rewrite_fix(input: &Input, copy: &WholeCopy, moved: &[Moved]) -> Result<Fix, 
                         return Err("a comment sits between the install and the rest of its RUN".into());
                     }
                     let c_line = if c_text.ends_with('\n') { c_text.to_string() } else { format!("{c_text}{newline}") };
-                    edits.push(Edit::replace(range, format!("{newline}{c_line}{}", run_prefix(file, last_inst))));
+                    edits.push(Edit::replace(range, format!("{newline}{c_line}{pragmas}{}", run_prefix(file, last_inst))));
                 }
                 _ => {
                     let end = last_inst.span.end;

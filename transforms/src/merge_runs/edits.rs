@@ -104,9 +104,10 @@ pub(super) fn blank_lines_between(file: &Dockerfile, a: usize, b: usize) -> Vec<
     between(file, a, b).filter(|(kind, _)| *kind == ItemKind::Blank).map(|(_, span)| span).collect()
 }
 
-/// Texts of the comment lines between instruction `a` and instruction `b`.
-pub(super) fn comments_between(file: &Dockerfile, a: usize, b: usize) -> Vec<&str> {
-    between(file, a, b).filter(|(kind, _)| *kind == ItemKind::Comment).map(|(_, span)| &file.source[span]).collect()
+/// `line` (a line without its terminator) with its terminator.
+pub(super) fn whole_line(file: &Dockerfile, line: Range<usize>) -> Range<usize> {
+    let end = file.source[line.end..].find('\n').map_or(file.source.len(), |n| line.end + n + 1);
+    line.start..end
 }
 
 fn between(file: &Dockerfile, a: usize, b: usize) -> impl Iterator<Item = (ItemKind, Range<usize>)> + '_ {

@@ -10,9 +10,9 @@ mod tests;
 use self::edits::Layout;
 use self::script::{shell_errexit, Facts, Wrap};
 use crate::checks;
-use crate::fix::{Applicability, Finding, Fix};
+use crate::fix::{Applicability, Edit, Finding, Fix};
 use crate::model::Input;
-use crate::syntax::{Dockerfile, Instruction, ItemKind, Keyword, Stage};
+use crate::syntax::{Dockerfile, Instruction, Keyword, Stage};
 
 pub(crate) const DOC: &str = include_str!("../../docs/merge-runs.md");
 #[cfg(test)]
@@ -151,10 +151,9 @@ fn refusal(inst: &Instruction, why: &str) -> Finding {
 fn can_join(input: &Input, group: &Group, next: &Facts) -> Result<(), String> {
     let file = input.file;
     let prev = group.members.last().ok_or_else(String::new)?;
-    let pragma = |text: &str| text.trim_start_matches('#').trim_start().starts_with("hadolint ignore");
-    let above_first = if group.members.len() == 1 { comments_above(file, prev.index) } else { Vec::new() };
-    if edits::comments_between(file, prev.index, next.index).into_iter().chain(above_first).any(pragma) {
-        return Err("a `# hadolint ignore` comment applies to one of them alone".into());
+    // Merged, the RUNs have the first one's pragmas: they must hold for every RUN alike.
+    if !input.pragmas().same_above(group.members[0].index, next.index) {
+        return Err("a pragma (`# hadolint ignore=…`, `# dockopt ignore=…`) is written for one of them alone".into());
     }
     if group.script_len + next.source().len() + CHAIN_OVERHEAD > MAX_SCRIPT_LEN {
         return Err(format!("the merged script would pass {} KiB, too close to the kernel's limit for one argument of `sh -c`", MAX_SCRIPT_LEN / 1024));
@@ -172,14 +171,6 @@ fn can_join(input: &Input, group: &Group, next: &Facts) -> Result<(), String> {
         return Err(format!("it reads `${name}`, which an earlier RUN sets: merged, that RUN needs a subshell, and ShellCheck flags a variable read after the subshell that set it (SC2031)"));
     }
     Ok(())
-}
-
-/// Texts of the comment lines right above instruction `index`.
-fn comments_above(file: &Dockerfile, index: usize) -> Vec<&str> {
-    let Some(inst) = file.instructions.get(index) else { return Vec::new() };
-    // Items are in source order.
-    let at = file.items.partition_point(|item| item.span.start < inst.span.start);
-    file.items[..at].iter().rev().take_while(|item| item.kind == ItemKind::Comment).map(|item| &file.source[item.span.clone()]).collect()
 }
 
 /// Findings for a finished group; empties it.
@@ -255,7 +246,10 @@ fn merge_finding(input: &Input, members: &[&Facts], errexit: bool, is_final: boo
     reasons.dedup();
     let instructions: Vec<&Instruction> = members.iter().map(|m| m.inst).collect();
     let layout = Layout::of(file, &instructions, leading);
-    let edits = edits::chain(file, &layout, members, &wraps)?;
+    let mut edits = edits::chain(file, &layout, members, &wraps)?;
+    // The later RUNs carry the first one's pragmas (`can_join`): the merged RUN keeps the first's.
+    let repeated: Vec<std::ops::Range<usize>> = members[1..].iter().flat_map(|m| input.pragmas().above(m.index)).map(|p| edits::whole_line(file, p.range.clone())).collect();
+    edits.extend(repeated.iter().cloned().map(Edit::delete));
 
     let first = members[0].inst;
     let last = members[count - 1].inst;
@@ -277,6 +271,9 @@ fn merge_finding(input: &Input, members: &[&Facts], errexit: bool, is_final: boo
     }
     if !kept_local.is_empty() {
         title.push_str(&format!("; a subshell keeps the effect of `{}` local", kept_local.join("`, `")));
+    }
+    if !repeated.is_empty() {
+        title.push_str("; the pragma above the first RUN holds for the merged one (the same pragma above the others is removed)");
     }
     let range = first.keyword_span.start..last.head_range().end;
     Some(Finding::new(&checks::MERGE_RUNS_CONSECUTIVE, range, message).with_why(why).with_fix(Fix::new(title, edits, applicability)))

@@ -4,12 +4,14 @@
 //! them from the syntax itself.
 
 pub mod matcher;
+pub mod pragmas;
 pub mod reference;
 
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use crate::settings::{Context, Settings};
+use pragmas::Pragmas;
 use crate::shell::{is_posix_shell, parse_script, Script};
 use crate::syntax::{Dockerfile, Keyword};
 
@@ -22,6 +24,8 @@ pub struct Input<'a> {
     shells: Vec<OnceLock<Option<RunShell>>>,
     /// Per instruction: whether the shell in effect there is POSIX (computed once per pass).
     posix: OnceLock<Vec<bool>>,
+    /// The suppression comments (computed once per pass).
+    pragmas: OnceLock<Pragmas>,
 }
 
 /// The shell script of a shell-form RUN under a POSIX shell, with the map back to the source.
@@ -63,7 +67,14 @@ impl RunShell {
 impl<'a> Input<'a> {
     pub fn new(file: &'a Dockerfile, context: &'a Context, settings: &'a Settings) -> Self {
         let shells = (0..file.instructions.len()).map(|_| OnceLock::new()).collect();
-        Input { file, context, settings, shells, posix: OnceLock::new() }
+        Input { file, context, settings, shells, posix: OnceLock::new(), pragmas: OnceLock::new() }
+    }
+
+    /// The suppression comments of the file (`# dockopt ignore=`, `# hadolint ignore=`,
+    /// `# check=skip=`): the engine leaves what they name alone; a transform that moves or joins
+    /// instructions keeps each pragma above its own instruction.
+    pub fn pragmas(&self) -> &Pragmas {
+        self.pragmas.get_or_init(|| Pragmas::parse(self.file))
     }
 
     pub fn source(&self) -> &str {
