@@ -1,6 +1,6 @@
 //! Questions asked of a command's words: its name, flags, option values, subcommand.
 
-use super::{wrappers, Command, ShellWord};
+use super::{Command, ShellWord};
 
 /// A command's words seen as `name args…`: either as written ([`Command::view`]) or after
 /// wrappers such as `sudo`/`env X=1` ([`Command::effective`]). Cheap to copy.
@@ -233,9 +233,8 @@ impl Command {
     /// the wrapper is not running a command (`command -v x`, `sudo -l`). For `xargs`, the
     /// arguments read from stdin are of course missing.
     pub fn effective(&self) -> CommandView<'_> {
-        let start = wrappers::effective_start(&self.words);
         CommandView {
-            words: self.words.get(start..).unwrap_or(&[]),
+            words: self.words.get(self.effective_start..).unwrap_or(&[]),
         }
     }
 

@@ -22,8 +22,9 @@ use std::ops::Range;
 use tree_sitter::{Node, Parser, Tree};
 
 use super::word::static_value;
+use super::wrappers;
 use super::{
-    ChainItem, Command, CommandKind, Heredoc, ItemKind, Op, Redirect, Script, ShellWord,
+    ChainItem, Command, CommandKind, Heredoc, ItemKind, Op, Parsed, Redirect, ShellWord,
     StateChange, StateKind, Step,
 };
 
@@ -58,9 +59,9 @@ fn new_parser() -> Option<Parser> {
     Some(parser)
 }
 
-pub(super) fn lower(source: &str) -> Script {
+pub(super) fn lower(source: &str) -> Parsed {
     let Some(tree) = parse_tree(source) else {
-        return Script {
+        return Parsed {
             source: source.to_owned(),
             commands: Vec::new(),
             steps: Vec::new(),
@@ -406,6 +407,7 @@ impl<'s> Lowerer<'s> {
         }
         self.commands.push(Command {
             range: elem.start..elem.end,
+            effective_start: wrappers::effective_start(&parts.words),
             words: parts.words,
             assignments: parts.assignments,
             redirects: parts.redirects,
@@ -726,7 +728,7 @@ impl<'s> Lowerer<'s> {
     }
 
     /// Puts commands in source order, then derives state changes from them.
-    fn finish(self) -> Script {
+    fn finish(self) -> Parsed {
         let mut indexed: Vec<(usize, Command)> = self.commands.into_iter().enumerate().collect();
         indexed.sort_by_key(|(index, command)| (command.range.start, *index));
         let mut new_index = vec![0; indexed.len()];
@@ -764,7 +766,7 @@ impl<'s> Lowerer<'s> {
         }
         state_changes.sort_by_key(|change| change.range.start);
 
-        Script {
+        Parsed {
             source: self.src.to_owned(),
             commands,
             steps,

@@ -17,13 +17,19 @@ mod wrappers;
 #[cfg(test)]
 mod tests;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 pub use command::CommandView;
 
-/// A parsed RUN body. Build it with [`parse_script`].
+/// A parsed RUN body. Build it with [`parse_script`]. Cheap to clone: clones share one parse.
 #[derive(Debug, Clone)]
-pub struct Script {
+pub struct Script(Arc<Parsed>);
+
+#[derive(Debug)]
+struct Parsed {
     source: String,
     commands: Vec<Command>,
     steps: Vec<Step>,
@@ -34,33 +40,82 @@ pub struct Script {
     has_pipeline: bool,
 }
 
-/// Parses `source` as a POSIX/bash script. Never panics; see [`Script::has_errors`].
+/// Parses `source` as a POSIX/bash script. Never panics; see [`Script::has_errors`]. While a
+/// [`ParseMemo`] is alive on this thread, a text parsed before is not parsed again.
 pub fn parse_script(source: &str) -> Script {
-    lower::lower(source)
+    let known = MEMO.with(|memo| memo.borrow().as_ref().and_then(|m| m.get(source).cloned()));
+    if let Some(script) = known {
+        return script;
+    }
+    let script = Script(Arc::new(lower::lower(source)));
+    MEMO.with(|memo| {
+        if let Some(m) = memo.borrow_mut().as_mut() {
+            m.insert(source.into(), script.clone());
+        }
+    });
+    script
+}
+
+thread_local! {
+    static MEMO: RefCell<Option<HashMap<Box<str>, Script>>> = const { RefCell::new(None) };
+}
+
+/// While it lives, [`parse_script`] on this thread remembers each text it parsed: the fix loop
+/// re-parses a Dockerfile after every pass, and most RUNs (and the heredocs and `sh -c` scripts
+/// several transforms read) come back unchanged. Dropping it forgets them. Nested memos share
+/// the outermost one.
+pub struct ParseMemo {
+    outermost: bool,
+}
+
+impl ParseMemo {
+    pub fn new() -> ParseMemo {
+        let outermost = MEMO.with(|memo| {
+            let mut memo = memo.borrow_mut();
+            let outermost = memo.is_none();
+            memo.get_or_insert_with(HashMap::new);
+            outermost
+        });
+        ParseMemo { outermost }
+    }
+}
+
+impl Default for ParseMemo {
+    fn default() -> Self {
+        ParseMemo::new()
+    }
+}
+
+impl Drop for ParseMemo {
+    fn drop(&mut self) {
+        if self.outermost {
+            MEMO.with(|memo| memo.borrow_mut().take());
+        }
+    }
 }
 
 impl Script {
     /// The text every range in this model points into.
     pub fn source(&self) -> &str {
-        &self.source
+        &self.0.source
     }
 
     /// The text of `range`, or `""` if it does not fit the source (ranges from this model always do).
     pub fn text(&self, range: &Range<usize>) -> &str {
-        self.source.get(range.clone()).unwrap_or("")
+        self.0.source.get(range.clone()).unwrap_or("")
     }
 
     /// True when tree-sitter had to recover from a syntax error (the model may then be partial),
     /// or when nesting was too deep to analyse completely.
     pub fn has_errors(&self) -> bool {
-        self.has_errors
+        self.0.has_errors
     }
 
     /// Every command in source order, nested ones included (inside `if`, loops, subshells,
     /// `$(…)`, functions). Bare assignments (`A=1`), `export`/`unset` and `[ … ]` tests are
     /// commands too; see [`Command::kind`].
     pub fn commands(&self) -> &[Command] {
-        &self.commands
+        &self.0.commands
     }
 
     /// Commands whose effective program (after `sudo`, `env`, … wrappers) is `basename`,
@@ -69,7 +124,7 @@ impl Script {
         &'a self,
         basename: &'a str,
     ) -> impl Iterator<Item = (usize, &'a Command)> + 'a {
-        self.commands
+        self.0.commands
             .iter()
             .enumerate()
             .filter(move |(_, command)| command.effective().basename() == Some(basename))
@@ -77,13 +132,13 @@ impl Script {
 
     /// The top-level sequence: one [`Step`] per and-or list separated by `;`, `&` or a newline.
     pub fn top_level(&self) -> &[Step] {
-        &self.steps
+        &self.0.steps
     }
 
     /// True when the whole script is one `a && b && c` list run in the foreground
     /// (items may be pipelines or compound commands). An empty script is not a chain.
     pub fn is_and_chain(&self) -> bool {
-        match self.steps.as_slice() {
+        match self.0.steps.as_slice() {
             [step] => {
                 !step.background
                     && !step.items.is_empty()
@@ -102,26 +157,26 @@ impl Script {
     /// function bodies are left out (they cannot leak); those in pipelines are kept, since
     /// zsh and ksh run the last pipeline element in the current shell.
     pub fn state_changes(&self) -> &[StateChange] {
-        &self.state_changes
+        &self.0.state_changes
     }
 
     /// Heredocs (`<<EOF … EOF`) in source order.
     pub fn heredocs(&self) -> &[Heredoc] {
-        &self.heredocs
+        &self.0.heredocs
     }
 
     pub fn has_heredoc(&self) -> bool {
-        !self.heredocs.is_empty()
+        !self.0.heredocs.is_empty()
     }
 
     /// True when any two commands are joined by `|` or `|&`, at any depth.
     pub fn has_pipeline(&self) -> bool {
-        self.has_pipeline
+        self.0.has_pipeline
     }
 
     /// Ranges of `# …` comments (heredoc bodies excluded).
     pub fn comments(&self) -> &[Range<usize>] {
-        &self.comments
+        &self.0.comments
     }
 }
 
@@ -201,6 +256,9 @@ pub struct Command {
     pub step: Option<usize>,
     /// Index into that step's `items` when `step` is `Some`.
     pub item: Option<usize>,
+    /// Where the command after wrappers starts in `words` (see [`Command::effective`]): found
+    /// once here, since transforms ask for it over and over.
+    effective_start: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
