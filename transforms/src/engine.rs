@@ -2,6 +2,7 @@
 //! until nothing changes. A result that does not parse, or a loop that does not settle, gives the
 //! original text back with an error: dockopt never writes a Dockerfile it cannot read.
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use crate::catalog::catalog;
@@ -9,7 +10,6 @@ use crate::fix::{apply_edits, Applicability, Artifact, Edit, Finding};
 use crate::model::pragmas::Warning;
 use crate::model::Input;
 use crate::settings::{Context, Settings};
-use crate::shell::ParseMemo;
 use crate::syntax::{parse_strict, SyntaxError};
 
 /// Enough for transforms that enable each other (one pass each) without hiding a livelock.
@@ -76,11 +76,9 @@ impl Outcome {
 /// made moot by other transforms' fixes (`resolved_by`, never dropped). Later passes add only
 /// fixes made to text the original had, and what the fixed text still has beyond the original's.
 pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<Outcome, SyntaxError> {
-    // Each pass re-parses the file; the shell of a RUN no fix touched is parsed once.
-    let _memo = ParseMemo::new();
     let mut text = source.to_string();
     // Edits applied by each pass, to map later findings back onto the original text.
-    let mut history: Vec<Vec<Edit>> = Vec::new();
+    let mut history: Vec<Layer> = Vec::new();
     // Every applied edit: the transform and its range over the original text.
     let mut applied_edits: Vec<(&'static str, Range<usize>)> = Vec::new();
     // The checks of the original text, and whether the settled text still has each.
@@ -88,6 +86,8 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
     let mut still_there: Vec<bool> = Vec::new();
     // Beyond those: fixes of later passes, and what the settled text has that the original had not.
     let mut later: Vec<ReportedFinding> = Vec::new();
+    // Lookups into `original` and `later`, so that matching a finding costs no scan of them.
+    let mut index = Originals::default();
     let threshold = if settings.unsafe_fixes { Applicability::Unsafe } else { Applicability::Safe };
     let mut suppressed: Vec<Suppressed> = Vec::new();
     let mut warnings: Vec<Warning> = Vec::new();
@@ -173,12 +173,13 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
         if pass == 0 {
             original = findings.iter().zip(&applied).map(|(f, a)| ReportedFinding::new(f.clone(), *a && !settled)).collect();
             still_there = vec![settled; original.len()];
+            index = Originals::new(&original);
         } else {
             for (f, was_applied) in findings.iter().zip(&applied) {
                 if settled {
-                    note_remaining(f, &history, &original, &mut still_there, &mut later);
+                    note_remaining(f, &history, &original, &mut index, &mut still_there, &mut later);
                 } else if *was_applied {
-                    note_applied_later(f, source, &history, &mut original, &mut later);
+                    note_applied_later(f, source, &history, &mut original, &mut index, &mut later);
                 }
             }
         }
@@ -196,9 +197,10 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
                 Vec::new()
             };
             let mut reported = original;
+            let applied_edits = AppliedEdits::new(applied_edits);
             for (r, there) in reported.iter_mut().zip(&still_there) {
                 if !r.applied && !there {
-                    r.resolved_by = resolvers(&r.finding, &applied_edits);
+                    r.resolved_by = applied_edits.resolvers(&r.finding);
                 }
             }
             reported.append(&mut later);
@@ -218,7 +220,7 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
             suppressed.sort_by_key(|s| (s.finding.range.start, s.finding.range.end));
             return Ok(Outcome { text, findings: reported, suppressed, warnings, error: None, artifacts });
         }
-        history.push(accepted.into_iter().cloned().collect());
+        history.push(Layer::new(accepted.into_iter().cloned().collect()));
         text = next.expect("checked above");
     }
     let error = format!("fixes did not settle after {MAX_PASSES} passes; nothing was changed");
@@ -229,22 +231,24 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
 /// still is, or else something the fixes left that the original had not.
 fn note_remaining(
     f: &Finding,
-    history: &[Vec<Edit>],
+    history: &[Layer],
     original: &[ReportedFinding],
+    index: &mut Originals,
     still_there: &mut [bool],
     later: &mut Vec<ReportedFinding>,
 ) {
     let range = map_back(history, f.range.clone());
     let open = |i: usize| !original[i].applied && !still_there[i];
-    if let Some(i) = matching(original, f, &range, open) {
+    if let Some(i) = index.matching(original, f, &range, open) {
         still_there[i] = true;
         return;
     }
     let report = ReportedFinding::new(over_original(f, range), false);
     // The same finding as one already applied: the fix is reported, not its echo.
-    if original.iter().chain(later.iter()).any(|r| same(r, &report)) {
+    if index.known(&report) {
         return;
     }
+    index.add_later(&report);
     later.push(report);
 }
 
@@ -253,8 +257,9 @@ fn note_remaining(
 fn note_applied_later(
     f: &Finding,
     source: &str,
-    history: &[Vec<Edit>],
+    history: &[Layer],
     original: &mut [ReportedFinding],
+    index: &mut Originals,
     later: &mut Vec<ReportedFinding>,
 ) {
     // A fix of dockopt's own text (a cleanup after an install that another fix added, two
@@ -263,31 +268,116 @@ fn note_applied_later(
     // same problem where a fix of the first pass could not go (another fix moved that text),
     // that original finding is the one this fix resolves.
     if written_by_fixes(source, history, f.range.clone()) {
-        if let Some(o) = original.iter_mut().find(|o| !o.applied && o.finding.check.id == f.check.id && o.finding.message == f.message) {
-            o.applied = true;
+        if let Some(i) = index.first_unapplied(original, f) {
+            original[i].applied = true;
         }
         return;
     }
     let range = map_back(history, f.range.clone());
-    if let Some(i) = matching(original, f, &range, |i| !original[i].applied) {
+    if let Some(i) = index.matching(original, f, &range, |i| !original[i].applied) {
         original[i].applied = true;
         return;
     }
     let report = ReportedFinding::new(over_original(f, range), true);
-    if !later.iter().any(|r| same(r, &report)) {
+    if !index.in_later(&report) {
+        index.add_later(&report);
         later.push(report);
     }
 }
 
-/// The original finding that `f` (at `range` over the original text) is: the same check and
-/// message at an overlapping place, or else the same check at the very same place (a message that
-/// names what the fixes changed). Only among the findings `open` allows.
-fn matching(original: &[ReportedFinding], f: &Finding, range: &Range<usize>, open: impl Fn(usize) -> bool) -> Option<usize> {
-    let overlaps = |r: &Range<usize>| r.start <= range.end && range.start <= r.end;
-    let candidates = || (0..original.len()).filter(|&i| open(i) && original[i].finding.check.id == f.check.id);
-    candidates()
-        .find(|&i| original[i].finding.message == f.message && overlaps(&original[i].finding.range))
-        .or_else(|| candidates().find(|&i| original[i].finding.range == *range))
+/// The original findings indexed by what they say and where, and what `later` holds: matching a
+/// finding of a later pass takes a lookup, not a scan (a file with thousands of findings would
+/// otherwise cost their square).
+#[derive(Default)]
+struct Originals {
+    /// Per check and message: the findings, in `original` order and by start.
+    by_message: HashMap<(&'static str, String), Group>,
+    /// Per check and range: the findings, in `original` order.
+    by_place: HashMap<(&'static str, Range<usize>), Vec<usize>>,
+    /// Every original and later finding, as `same` compares them.
+    original_keys: HashSet<Key>,
+    later_keys: HashSet<Key>,
+}
+
+type Key = (&'static str, String, Range<usize>);
+
+fn key(r: &ReportedFinding) -> Key {
+    (r.finding.check.id, r.finding.message.clone(), r.finding.range.clone())
+}
+
+#[derive(Default)]
+struct Group {
+    in_order: Vec<usize>,
+    /// `in_order` sorted by range start, and the largest range end up to each of them.
+    by_start: Vec<usize>,
+    max_end: Vec<usize>,
+    /// Every finding before this place of `in_order` is applied (applied is never undone).
+    unapplied_from: usize,
+}
+
+impl Originals {
+    fn new(original: &[ReportedFinding]) -> Originals {
+        let mut index = Originals::default();
+        for (i, r) in original.iter().enumerate() {
+            let f = &r.finding;
+            index.by_message.entry((f.check.id, f.message.clone())).or_default().in_order.push(i);
+            index.by_place.entry((f.check.id, f.range.clone())).or_default().push(i);
+            index.original_keys.insert(key(r));
+        }
+        for group in index.by_message.values_mut() {
+            group.by_start = group.in_order.clone();
+            group.by_start.sort_by_key(|&i| (original[i].finding.range.start, i));
+            let mut max = 0;
+            group.max_end = group.by_start.iter().map(|&i| { max = max.max(original[i].finding.range.end); max }).collect();
+        }
+        index
+    }
+
+    /// The original finding that `f` (at `range` over the original text) is: the first, in
+    /// `original` order, with the same check and message at an overlapping place, or else with
+    /// the same check at the very same place (a message that names what the fixes changed). Only
+    /// among the findings `open` allows.
+    fn matching(&self, original: &[ReportedFinding], f: &Finding, range: &Range<usize>, open: impl Fn(usize) -> bool) -> Option<usize> {
+        let overlapping = self.by_message.get(&(f.check.id, f.message.clone())).and_then(|group| {
+            let starts_before_end = group.by_start.partition_point(|&i| original[i].finding.range.start <= range.end);
+            let mut first: Option<usize> = None;
+            for at in (0..starts_before_end).rev() {
+                // No finding from here down ends at or after the range's start.
+                if group.max_end[at] < range.start {
+                    break;
+                }
+                let i = group.by_start[at];
+                if original[i].finding.range.end >= range.start && open(i) && first.is_none_or(|j| i < j) {
+                    first = Some(i);
+                }
+            }
+            first
+        });
+        overlapping.or_else(|| self.by_place.get(&(f.check.id, range.clone()))?.iter().copied().find(|&i| open(i)))
+    }
+
+    /// The first original finding with `f`'s check and message that is not applied.
+    fn first_unapplied(&mut self, original: &[ReportedFinding], f: &Finding) -> Option<usize> {
+        let group = self.by_message.get_mut(&(f.check.id, f.message.clone()))?;
+        while group.in_order.get(group.unapplied_from).is_some_and(|&i| original[i].applied) {
+            group.unapplied_from += 1;
+        }
+        group.in_order.get(group.unapplied_from).copied()
+    }
+
+    /// Whether the same finding at the same place is among the original findings or `later`.
+    fn known(&self, r: &ReportedFinding) -> bool {
+        let k = key(r);
+        self.original_keys.contains(&k) || self.later_keys.contains(&k)
+    }
+
+    fn in_later(&self, r: &ReportedFinding) -> bool {
+        self.later_keys.contains(&key(r))
+    }
+
+    fn add_later(&mut self, r: &ReportedFinding) {
+        self.later_keys.insert(key(r));
+    }
 }
 
 /// A finding of a later pass, placed on the original text. Its edits are over intermediate text:
@@ -301,19 +391,51 @@ fn over_original(f: &Finding, range: Range<usize>) -> Finding {
     f
 }
 
-/// The transforms whose applied edits touch the finding or its own fix; every transform that
-/// applied something when none does (a fix elsewhere changed what the check sees).
-fn resolvers(finding: &Finding, applied_edits: &[(&'static str, Range<usize>)]) -> Vec<&'static str> {
-    let mut spans = vec![finding.range.clone()];
-    spans.extend(finding.fix.iter().flat_map(|fix| fix.edits.iter().map(|e| e.range.clone())));
-    let touches = |edit: &Range<usize>| spans.iter().any(|s| edit.start <= s.end && s.start <= edit.end);
-    let mut names: Vec<&'static str> = applied_edits.iter().filter(|(_, r)| touches(r)).map(|(name, _)| *name).collect();
-    if names.is_empty() {
-        names = applied_edits.iter().map(|(name, _)| *name).collect();
+/// Every applied edit over the original text, with the transform that made it, sorted by start.
+struct AppliedEdits {
+    edits: Vec<(&'static str, Range<usize>)>,
+    /// The largest end among the edits up to each one.
+    max_end: Vec<usize>,
+    /// Every transform that applied something.
+    names: Vec<&'static str>,
+}
+
+impl AppliedEdits {
+    fn new(mut edits: Vec<(&'static str, Range<usize>)>) -> AppliedEdits {
+        edits.sort_by_key(|(_, r)| r.start);
+        let mut max = 0;
+        let max_end = edits.iter().map(|(_, r)| { max = max.max(r.end); max }).collect();
+        let mut names: Vec<&'static str> = edits.iter().map(|(name, _)| *name).collect();
+        names.sort_unstable();
+        names.dedup();
+        AppliedEdits { edits, max_end, names }
     }
-    names.sort_unstable();
-    names.dedup();
-    names
+
+    /// The transforms whose applied edits touch the finding or its own fix; every transform that
+    /// applied something when none does (a fix elsewhere changed what the check sees).
+    fn resolvers(&self, finding: &Finding) -> Vec<&'static str> {
+        let mut spans = vec![finding.range.clone()];
+        spans.extend(finding.fix.iter().flat_map(|fix| fix.edits.iter().map(|e| e.range.clone())));
+        let mut names = Vec::new();
+        for span in spans {
+            let starts_before_end = self.edits.partition_point(|(_, r)| r.start <= span.end);
+            for at in (0..starts_before_end).rev() {
+                if self.max_end[at] < span.start {
+                    break;
+                }
+                let (name, r) = &self.edits[at];
+                if r.end >= span.start {
+                    names.push(*name);
+                }
+            }
+        }
+        if names.is_empty() {
+            return self.names.clone();
+        }
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
 }
 
 fn failed(source: &str, mut reported: Vec<ReportedFinding>, suppressed: Vec<Suppressed>, warnings: Vec<Warning>, error: String) -> Outcome {
@@ -324,27 +446,67 @@ fn failed(source: &str, mut reported: Vec<ReportedFinding>, suppressed: Vec<Supp
     Outcome { text: source.to_string(), findings: reported, suppressed, warnings, error: Some(error), artifacts: Vec::new() }
 }
 
-/// The same finding at the same place: a fix applied in one pass, the remaining one of the last.
-fn same(a: &ReportedFinding, b: &ReportedFinding) -> bool {
-    a.finding.check.id == b.finding.check.id && a.finding.message == b.finding.message && a.finding.range == b.finding.range
+/// The edits one pass applied, with where each landed in the text after the pass: a position is
+/// mapped back with a binary search instead of a walk over every edit.
+struct Layer {
+    edits: Vec<Edit>,
+    /// Per edit: its start and end in the text after the pass (both never decrease), and the
+    /// change of length made by the edits before it.
+    new_start: Vec<usize>,
+    new_end: Vec<usize>,
+    delta_before: Vec<isize>,
+    delta_total: isize,
+}
+
+impl Layer {
+    fn new(edits: Vec<Edit>) -> Layer {
+        let (mut new_start, mut new_end, mut delta_before) = (Vec::new(), Vec::new(), Vec::new());
+        let mut delta: isize = 0;
+        for e in &edits {
+            let start = (e.range.start as isize + delta) as usize;
+            new_start.push(start);
+            new_end.push(start + e.replacement.len());
+            delta_before.push(delta);
+            delta += e.replacement.len() as isize - e.range.len() as isize;
+        }
+        Layer { edits, new_start, new_end, delta_before, delta_total: delta }
+    }
+
+    fn delta_before(&self, edit: usize) -> isize {
+        self.delta_before.get(edit).copied().unwrap_or(self.delta_total)
+    }
+
+    /// Position in the text before the edits of position `pos` in the text after them: inside
+    /// a replacement, where the replaced text started.
+    fn map_through(&self, pos: usize) -> usize {
+        // The last edit starting at or before `pos`; the ones before it end at or before `pos`.
+        let Some(last) = self.new_start.partition_point(|&s| s <= pos).checked_sub(1) else {
+            return pos;
+        };
+        if pos < self.new_end[last] {
+            return self.edits[last].range.start;
+        }
+        (pos as isize - self.delta_before(last + 1)) as usize
+    }
 }
 
 /// Whether every character of `range` (over the text after `history`) was written by the fixes of
 /// `history`, or is whitespace of the original.
-fn written_by_fixes(original: &str, history: &[Vec<Edit>], range: Range<usize>) -> bool {
+fn written_by_fixes(original: &str, history: &[Layer], range: Range<usize>) -> bool {
     if range.is_empty() {
         return false;
     }
     let mut segments = vec![range];
-    for edits in history.iter().rev() {
+    for layer in history.iter().rev() {
         let mut before = Vec::new();
         for segment in segments {
-            let mut delta: isize = 0;
+            // Edits that end before the segment only shift it.
+            let mut at = layer.new_end.partition_point(|&end| end <= segment.start);
+            let mut delta = layer.delta_before(at);
             let mut cursor = segment.start;
             let back = |pos: usize, delta: isize| (pos as isize - delta) as usize;
-            for e in edits {
-                let new_start = (e.range.start as isize + delta) as usize;
-                let new_end = new_start + e.replacement.len();
+            while let Some(e) = layer.edits.get(at) {
+                let (new_start, new_end) = (layer.new_start[at], layer.new_end[at]);
                 let kept_end = new_start.min(segment.end);
                 if cursor < kept_end {
                     before.push(back(cursor, delta)..back(kept_end, delta));
@@ -358,6 +520,7 @@ fn written_by_fixes(original: &str, history: &[Vec<Edit>], range: Range<usize>) 
                 if cursor >= segment.end {
                     break;
                 }
+                at += 1;
             }
             if cursor < segment.end {
                 before.push(back(cursor, delta)..back(segment.end, delta));
@@ -372,29 +535,12 @@ fn written_by_fixes(original: &str, history: &[Vec<Edit>], range: Range<usize>) 
 }
 
 /// Map a range over the text after `history` back onto the original text.
-fn map_back(history: &[Vec<Edit>], range: Range<usize>) -> Range<usize> {
+fn map_back(history: &[Layer], range: Range<usize>) -> Range<usize> {
     let mut r = range;
-    for edits in history.iter().rev() {
-        r = map_through(edits, r.start)..map_through(edits, r.end);
+    for layer in history.iter().rev() {
+        r = layer.map_through(r.start)..layer.map_through(r.end);
     }
     r
-}
-
-/// Position in the text before `edits` of position `pos` in the text after them.
-fn map_through(edits: &[Edit], pos: usize) -> usize {
-    let mut delta: isize = 0;
-    for e in edits {
-        let new_start = (e.range.start as isize + delta) as usize;
-        let new_end = new_start + e.replacement.len();
-        if pos < new_start {
-            break;
-        }
-        if pos < new_end {
-            return e.range.start;
-        }
-        delta += e.replacement.len() as isize - e.range.len() as isize;
-    }
-    (pos as isize - delta) as usize
 }
 
 #[cfg(test)]
@@ -406,8 +552,8 @@ mod tests {
         let original = "RUN a\nRUN b\n";
         // Pass 1 appends ` && c` to the first RUN; pass 2 joins the RUNs.
         let history = vec![
-            vec![Edit::insert(5, " && c")],
-            vec![Edit::replace(10..15, " \\\n    && ")],
+            Layer::new(vec![Edit::insert(5, " && c")]),
+            Layer::new(vec![Edit::replace(10..15, " \\\n    && ")]),
         ];
         let after = "RUN a && c \\\n    && b\n";
         let at = |needle: &str| after.find(needle).unwrap();
@@ -486,10 +632,10 @@ mod tests {
 
     #[test]
     fn map_through_shifts_positions_after_an_edit() {
-        let edits = vec![Edit::replace(2..4, "abcdef")];
-        assert_eq!(map_through(&edits, 1), 1);
-        assert_eq!(map_through(&edits, 3), 2);
-        assert_eq!(map_through(&edits, 8), 4);
-        assert_eq!(map_through(&edits, 10), 6);
+        let layer = Layer::new(vec![Edit::replace(2..4, "abcdef")]);
+        assert_eq!(layer.map_through(1), 1);
+        assert_eq!(layer.map_through(3), 2);
+        assert_eq!(layer.map_through(8), 4);
+        assert_eq!(layer.map_through(10), 6);
     }
 }

@@ -75,8 +75,20 @@ pub(super) fn refetches(scope: &Scope, run: &Run) -> Vec<Finding> {
 /// the pair installs the same packages from the same lists.
 fn refetch(scope: &Scope, run: &Run, manager: &Manager, index: &Index) -> Option<Finding> {
     let commands = run.commands();
-    let is_manager = |c: usize| run.of(manager).any(|i| i.command == c);
-    let is_update = |c: usize| run.of(manager).any(|i| i.command == c && updates(index, i));
+    // Per command, once: asking the invocations again for each command costs their square.
+    let (mut manager_at, mut update_at) = (vec![false; commands.len()], vec![false; commands.len()]);
+    for i in run.of(manager) {
+        if let Some(slot) = manager_at.get_mut(i.command) {
+            *slot = true;
+        }
+        if updates(index, i) {
+            if let Some(slot) = update_at.get_mut(i.command) {
+                *slot = true;
+            }
+        }
+    }
+    let is_manager = |c: usize| manager_at.get(c).copied().unwrap_or(false);
+    let is_update = |c: usize| update_at.get(c).copied().unwrap_or(false);
     // Whether the lists were downloaded and only the manager ran since.
     let mut fresh = false;
     for (c, rm) in commands.iter().enumerate() {

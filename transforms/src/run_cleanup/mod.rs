@@ -6,6 +6,8 @@ mod layout;
 #[cfg(test)]
 mod tests;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use crate::checks;
@@ -55,6 +57,17 @@ pub(super) struct Scope<'a> {
     /// it is built on.
     shipped: Vec<bool>,
     mode: CacheMode,
+    /// Where the texts `configured` and `mentions` look for occur, found once per text: asked at
+    /// every install, a fresh search would cost the square of the file.
+    found: RefCell<Found>,
+}
+
+#[derive(Default)]
+struct Found {
+    /// Per RUN and text: where the text's first occurrence in the RUN's script ends.
+    in_script: HashMap<(usize, String), Option<usize>>,
+    /// Per text: the instructions whose logical text holds it, in order.
+    in_instructions: HashMap<String, Vec<usize>>,
 }
 
 /// A RUN whose shell this transform can read, with the package-manager commands in it.
@@ -85,6 +98,7 @@ impl<'a> Scope<'a> {
             parents,
             shipped,
             mode: input.settings.config.run_cleanup.cache,
+            found: RefCell::default(),
         }
     }
 
@@ -195,27 +209,51 @@ impl<'a> Scope<'a> {
 
     /// Whether one of `texts` appears in an earlier RUN of the image or earlier in this one.
     fn configured(&self, run: &Run, command: usize, texts: &[String]) -> bool {
-        if texts.is_empty() {
-            return false;
-        }
         let before = run.shell.script.commands()[command].range.start;
-        let here = &run.shell.script.source()[..before];
-        let earlier_runs = self
-            .earlier(run.index)
-            .filter(|i| i.keyword == Keyword::Run)
-            .map(|i| i.logical.text.as_str());
-        std::iter::once(here)
-            .chain(earlier_runs)
-            .any(|text| texts.iter().any(|t| text.contains(t.as_str())))
+        texts.iter().any(|t| {
+            // Written in this script before the command: its first occurrence ends there.
+            let first_end = *self.found.borrow_mut().in_script.entry((run.index, t.clone())).or_insert_with(|| {
+                let source = run.shell.script.source();
+                source.find(t.as_str()).map(|at| at + t.len())
+            });
+            first_end.is_some_and(|end| end <= before)
+                || self.holding(t).iter().any(|&i| {
+                    self.file.instructions[i].keyword == Keyword::Run && self.is_earlier(i, run.index)
+                })
+        })
     }
 
     /// Whether one of `texts` appears in the RUN or an instruction before it in the image.
     fn mentions(&self, run: &Run, texts: &[String]) -> bool {
-        let instructions = self.earlier(run.index).chain([run.inst]);
-        !texts.is_empty()
-            && instructions
-                .map(|i| i.logical.text.as_str())
-                .any(|t| texts.iter().any(|m| t.contains(m.as_str())))
+        texts.iter().any(|t| self.holding(t).iter().any(|&i| i == run.index || self.is_earlier(i, run.index)))
+    }
+
+    /// The instructions whose logical text holds `text`.
+    fn holding(&self, text: &str) -> Vec<usize> {
+        let mut found = self.found.borrow_mut();
+        found
+            .in_instructions
+            .entry(text.to_string())
+            .or_insert_with(|| {
+                let instructions = self.file.instructions.iter().enumerate();
+                instructions.filter(|(_, inst)| inst.logical.text.contains(text)).map(|(i, _)| i).collect()
+            })
+            .clone()
+    }
+
+    /// Whether instruction `i` runs before instruction `index` in its image (see `earlier_indices`).
+    fn is_earlier(&self, i: usize, index: usize) -> bool {
+        let mut stage = self.file.stage_of(index).map(|s| s.index);
+        let mut end = index;
+        while let Some(s) = stage {
+            let range = self.file.stages[s].instructions.clone();
+            if range.start <= i && i < end.min(range.end) {
+                return true;
+            }
+            stage = self.parents[s];
+            end = stage.map_or(0, |parent| self.file.stages[parent].instructions.end);
+        }
+        false
     }
 
     /// Instructions after `index` in its image and in every stage built on its stage.
