@@ -173,10 +173,11 @@ fn run_files(mode: Mode, flags: &Common, options: Options) -> i32 {
             return EXIT_ERROR;
         }
     }
+    let mut discovery = Discovery::default();
     let jobs = if stdin {
-        stdin_job(flags).map(|jobs| (jobs, Vec::new()))
+        stdin_job(flags, &mut discovery).map(|jobs| (jobs, Vec::new()))
     } else {
-        file_jobs(flags)
+        file_jobs(flags, &mut discovery)
     };
     let (jobs, path_errors) = match jobs {
         Ok(jobs) => jobs,
@@ -188,6 +189,14 @@ fn run_files(mode: Mode, flags: &Common, options: Options) -> i32 {
         }
     };
 
+    // `check` says which config it read (a `dockopt.toml`, or hadolint's when there is none).
+    if mode == Mode::Check {
+        for loaded in discovery.used() {
+            if let Some(line) = loaded.describe() {
+                eprintln!("{line}");
+            }
+        }
+    }
     let write = mode == Mode::Fix && !stdin;
     if write {
         remove_stale_temps(&jobs);
@@ -253,8 +262,7 @@ impl SettingsCache {
     }
 }
 
-fn stdin_job(flags: &Common) -> Result<Vec<Job>, Vec<String>> {
-    let mut discovery = Discovery::default();
+fn stdin_job(flags: &Common, discovery: &mut Discovery) -> Result<Vec<Job>, Vec<String>> {
     let loaded = match &flags.config {
         Some(file) => discovery.explicit(file),
         None => {
@@ -295,10 +303,9 @@ fn stdin_job(flags: &Common) -> Result<Vec<Job>, Vec<String>> {
 
 /// The jobs of the Dockerfiles under the PATHs, and the PATHs that could not be used (errors of
 /// the run). A PATH with no Dockerfile under it gets a warning.
-fn file_jobs(flags: &Common) -> Result<(Vec<Job>, Vec<String>), Vec<String>> {
+fn file_jobs(flags: &Common, discovery: &mut Discovery) -> Result<(Vec<Job>, Vec<String>), Vec<String>> {
     let found = discover::find_dockerfiles(&flags.paths);
     let mut path_errors = Vec::new();
-    let mut discovery = Discovery::default();
     let explicit = match &flags.config {
         Some(file) => Some(discovery.explicit(file).map_err(|e| vec![e])?),
         None => None,

@@ -714,6 +714,94 @@ fn pragmas_suppress_findings_and_unknown_codes_are_warnings() {
     assert_eq!(file["warnings"][0]["start"]["line"], 4);
 }
 
+const HADOLINT_PROJECT: &str = "FROM python:3.12-slim\nRUN echo a\nRUN echo b\n";
+
+/// The checks a `check --format json` run reports, and its stderr.
+fn reported_checks(sb: &Sandbox, cwd: &str, args: &[&str]) -> (Vec<String>, String) {
+    let mut argv = vec!["check", "--format", "json"];
+    argv.extend_from_slice(args);
+    let run = sb.run_in(cwd, &argv, None);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stderr));
+    let checks = doc["files"].as_array().unwrap().iter().flat_map(|f| f["findings"].as_array().unwrap().iter()).map(|f| f["check"].as_str().unwrap().to_string()).collect();
+    (checks, run.stderr)
+}
+
+/// With no dockopt.toml, hadolint's config applies: `ignored` as `ignore` (through the registry),
+/// `trustedRegistries` as `[base] allow`; its other keys are skipped; `check` names it on stderr.
+#[test]
+fn a_hadolint_config_applies_when_there_is_no_dockopt_toml() {
+    let sb = Sandbox::new();
+    sb.write("svc/Dockerfile", HADOLINT_PROJECT);
+    let (checks, stderr) = reported_checks(&sb, ".", &["--select", "merge-runs,approved-base", "svc"]);
+    assert_eq!(checks, ["merge-runs/consecutive"]);
+    assert!(!stderr.contains("config:"), "{stderr}");
+
+    sb.write(
+        ".hadolint.yaml",
+        "# the team's hadolint settings\nfailure-threshold: warning\noverride:\n  error: [DL3001]\nignored:\n  - DL3059\n  - DL3008\n  - SC2086\ntrustedRegistries:\n  - registry.example.com\n  - docker.io\nlabel-schema:\n  owner: text\n",
+    );
+    // Found walking up from the Dockerfile, wherever dockopt runs from.
+    for cwd in [".", "svc"] {
+        let (checks, stderr) = reported_checks(&sb, cwd, &["--select", "merge-runs,approved-base", "."]);
+        assert_eq!(checks, Vec::<String>::new(), "{cwd}: {stderr}");
+        assert!(stderr.contains("config: ") && stderr.contains(".hadolint.yaml (hadolint's; no dockopt.toml found"), "{stderr}");
+    }
+    // trustedRegistries: an image from another registry is not in the approved list (DL3026).
+    sb.write("svc/Dockerfile", "FROM quay.io/org/app:1.0\nRUN echo a\n");
+    let (checks, _) = reported_checks(&sb, ".", &["--select", "approved-base", "svc"]);
+    assert_eq!(checks, ["approved-base/not-allowed"]);
+
+    // A dockopt.toml wins, wherever it is above.
+    sb.write("dockopt.toml", "select = [\"merge-runs\"]\n");
+    sb.write("svc/Dockerfile", HADOLINT_PROJECT);
+    let (checks, stderr) = reported_checks(&sb, ".", &["svc"]);
+    assert_eq!(checks, ["merge-runs/consecutive"]);
+    assert!(stderr.starts_with("config: dockopt.toml\n"), "{stderr}");
+    // --config takes either kind.
+    let (checks, stderr) = reported_checks(&sb, ".", &["--config", ".hadolint.yaml", "--select", "merge-runs", "svc"]);
+    assert_eq!(checks, Vec::<String>::new());
+    assert!(stderr.starts_with("config: .hadolint.yaml (hadolint's"), "{stderr}");
+
+    // A hadolint config that is not YAML of the right shape is an error, where it is.
+    sb.write(".hadolint.yaml", "ignored:\n  - DL3059\n  - [DL3008\n");
+    let run = sb.run(&["check", "--config", ".hadolint.yaml", "svc"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.starts_with(".hadolint.yaml:3:"), "{}", run.stderr);
+    sb.write(".hadolint.yaml", "trustedRegistries:\n  - \"bad registry\"\n");
+    let run = sb.run(&["check", "--config", ".hadolint.yaml", "svc"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.starts_with(".hadolint.yaml: trustedRegistries: `bad registry` is not a registry"), "{}", run.stderr);
+}
+
+/// hadolint's own places when the project has no config: the current directory,
+/// `$XDG_CONFIG_HOME/hadolint.yaml`, `~/.hadolint/…`, `~/.hadolint.yaml`.
+#[test]
+fn a_hadolint_config_is_found_where_hadolint_finds_it() {
+    let sb = Sandbox::new();
+    sb.write("project/Dockerfile", HADOLINT_PROJECT);
+    let project = sb.path().join("project");
+    let home = sb.path().join("home");
+    let xdg = sb.path().join("xdg");
+    std::fs::create_dir_all(&home).unwrap();
+    let run = |env: &[(&str, &Path)]| {
+        let output = common::run_dockopt_env(&project, &["check", "--select", "merge-runs", "."], None, env);
+        (output.status.code().unwrap(), sb.scrub(&String::from_utf8(output.stderr).unwrap()))
+    };
+    let env: [(&str, &Path); 2] = [("HOME", &home), ("XDG_CONFIG_HOME", &xdg)];
+    assert_eq!(run(&env).0, 1, "no config anywhere: the merge is reported");
+    sb.write("home/.hadolint.yaml", "ignored: [DL3059]\n");
+    let (code, stderr) = run(&env);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.starts_with("config: [TMP]/home/.hadolint.yaml (hadolint's"), "{stderr}");
+    sb.write("home/.hadolint/config.yml", "ignored: [DL3059]\n");
+    assert!(run(&env).1.starts_with("config: [TMP]/home/.hadolint/config.yml"));
+    sb.write("xdg/hadolint.yaml", "ignored: [DL3059]\n");
+    assert!(run(&env).1.starts_with("config: [TMP]/xdg/hadolint.yaml"));
+    // Without XDG_CONFIG_HOME, `~/.config`.
+    sb.write("home/.config/hadolint.yml", "ignored: [DL3059]\n");
+    assert!(run(&[("HOME", &home)]).1.starts_with("config: [TMP]/home/.config/hadolint.yml"));
+}
+
 #[test]
 fn transforms_checks_lists_every_check_and_explain_takes_a_check_or_a_code() {
     let sb = Sandbox::new();

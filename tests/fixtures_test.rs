@@ -3,7 +3,8 @@
 //! `snapshots/<transform>__<case>.snap`. The case folder is the build context.
 //!
 //! Per case, optional:
-//! - `dockopt.toml`: the config (as the CLI would read it);
+//! - `dockopt.toml`: the config (as the CLI would read it); without one, a `.hadolint.yaml` is read
+//!   as the CLI reads hadolint's config (it stays in the context listing: projects have it there);
 //! - `args`: flags as given to `dockopt check` (e.g. `--unsafe`, `--ignore x`). With an `args` file
 //!   the settings are exactly the CLI's; without one, `--unsafe` is on. `--select` defaults to the
 //!   folder's transform either way.
@@ -42,9 +43,13 @@ fn name(path: &Path) -> String {
 
 /// The settings of a case, built the way the CLI builds them.
 fn settings_for(case: &Path, transform: &str) -> Settings {
+    let hadolint = case.join(".hadolint.yaml");
     let config = match std::fs::read_to_string(case.join("dockopt.toml")) {
         Ok(text) => Config::from_toml(&text)
             .unwrap_or_else(|e| panic!("{}/dockopt.toml: {e}", case.display())),
+        Err(_) if hadolint.is_file() => dockopt::config::load_hadolint(&hadolint)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .config,
         Err(_) => Config::default(),
     };
     let args = std::fs::read_to_string(case.join("args")).ok();

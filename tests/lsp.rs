@@ -239,7 +239,7 @@ fn an_editor_session() {
     );
     assert_eq!(diagnostics[2]["range"], range((3, 0), (3, 3)));
 
-    // A quick fix for the finding under the cursor, and the fix-all action.
+    // A quick fix for the finding under the cursor, "ignore it here", and the fix-all action.
     let actions = server.request(
         "textDocument/codeAction",
         json!({
@@ -249,7 +249,7 @@ fn an_editor_session() {
         }),
     );
     let actions = actions.as_array().unwrap();
-    assert_eq!(actions.len(), 2, "{actions:?}");
+    assert_eq!(actions.len(), 3, "{actions:?}");
     let quickfix = &actions[0];
     assert_eq!(quickfix["kind"], "quickfix");
     assert_eq!(quickfix["title"], "dockopt: Write `A=\"🐳\"`");
@@ -264,7 +264,35 @@ fn an_editor_session() {
         apply(DIRTY, edits),
         DIRTY.replace("ENV A 🐳", "ENV A=\"🐳\"")
     );
-    assert_eq!(actions[1]["kind"], "source.fixAll.dockopt");
+    // Ignore it here: the pragma above the instruction; applied, the finding is gone (suppressed).
+    let ignore = &actions[1];
+    assert_eq!(ignore["kind"], "quickfix");
+    assert_eq!(ignore["title"], "dockopt: ignore modernize/legacy-env here (# dockopt ignore=)");
+    assert_eq!(ignore["isPreferred"], false);
+    let ignored = apply(DIRTY, &ignore["edit"]["changes"][&uri]);
+    assert_eq!(ignored, DIRTY.replace("ENV A 🐳", "# dockopt ignore=modernize/legacy-env\nENV A 🐳"));
+    assert_eq!(actions[2]["kind"], "source.fixAll.dockopt");
+    server.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": ignored }] }),
+    );
+    let codes: Vec<Value> = server.diagnostics(&uri)["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].clone()).collect();
+    assert_eq!(codes, [json!("modernize/maintainer"), json!("modernize/add-to-copy")]);
+    // A pragma naming an unknown check is a warning diagnostic.
+    let typo = DIRTY.replace("ENV A 🐳", "# dockopt ignore=modernize/legacy-evn\nENV A 🐳");
+    server.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": typo }] }),
+    );
+    let published = server.diagnostics(&uri);
+    let pragma = published["diagnostics"].as_array().unwrap().iter().find(|d| d["code"] == "pragma").expect("a pragma warning").clone();
+    assert_eq!((pragma["severity"].clone(), pragma["range"]["start"].clone()), (json!(2), json!({ "line": 2, "character": 0 })));
+    assert!(pragma["message"].as_str().unwrap().contains("did you mean `modernize/legacy-env`?"), "{pragma}");
+    server.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 4 }, "contentChanges": [{ "text": DIRTY }] }),
+    );
+    server.diagnostics(&uri);
 
     // Only what was asked for: `source.fixAll` covers `source.fixAll.dockopt`.
     let actions = server.request(
@@ -295,10 +323,10 @@ fn an_editor_session() {
     // After the edit: clean, and formatting again changes nothing.
     server.notify(
         "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": FIXED }] }),
+        json!({ "textDocument": { "uri": uri, "version": 5 }, "contentChanges": [{ "text": FIXED }] }),
     );
     let published = server.diagnostics(&uri);
-    assert_eq!(published["version"], 2);
+    assert_eq!(published["version"], 5);
     assert_eq!(published["diagnostics"], json!([]));
     let edits = server.request(
         "textDocument/formatting",
@@ -309,7 +337,7 @@ fn an_editor_session() {
     // A document that does not parse: the error is a diagnostic, formatting does nothing.
     server.notify(
         "textDocument/didChange",
-        json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": MALFORMED }] }),
+        json!({ "textDocument": { "uri": uri, "version": 6 }, "contentChanges": [{ "text": MALFORMED }] }),
     );
     let published = server.diagnostics(&uri);
     let diagnostics = published["diagnostics"].as_array().unwrap();
@@ -457,9 +485,12 @@ fn each_diagnostic_gets_its_own_quick_fix() {
                 "context": { "diagnostics": [d], "only": ["quickfix"] },
             }),
         );
-        let actions = actions.as_array().unwrap();
+        let (ignore, actions): (Vec<&Value>, Vec<&Value>) =
+            actions.as_array().unwrap().iter().partition(|a| a["title"].as_str().is_some_and(|t| t.starts_with("dockopt: ignore ")));
         assert_eq!(actions.len(), 1, "{key:?}: one quick fix, its own: {actions:?}");
-        let action = &actions[0];
+        assert_eq!(ignore.len(), 1, "{key:?}: one way to ignore it here: {ignore:?}");
+        assert_eq!(ignore[0]["title"], format!("dockopt: ignore {} here (# dockopt ignore=)", key.0));
+        let action = actions[0];
         assert_eq!(action["diagnostics"], json!([d]), "{key:?}");
         assert_eq!(&action["edit"]["changes"][&uri], own, "{key:?}: the finding's own edits");
         let title = action["title"].as_str().unwrap();

@@ -3,13 +3,16 @@
 //! - diagnostics: the findings of the open document, published on open, change and save
 //!   (full-text sync); a parse error or a broken `dockopt.toml` is an error diagnostic;
 //! - code actions: per diagnostic the client asks about (else per finding under the cursor), that
-//!   finding's own fix as a `quickfix` (Unsafe ones marked "(unsafe)"), and `source.fixAll.dockopt`,
-//!   every safe fix at once;
+//!   finding's own fix as a `quickfix` (Unsafe ones marked "(unsafe)"), an "ignore this check here"
+//!   `quickfix` that writes `# dockopt ignore=<check>` above the instruction (or adds the check to
+//!   the one there), and `source.fixAll.dockopt`, every safe fix at once;
 //! - formatting: the safe fixes (what `dockopt fix` does by default); none for a document that
 //!   does not parse.
 //!
-//! The config is the nearest `dockopt.toml` above the document (read again on open and save), the
-//! build context is the document's directory. Positions are UTF-16, as the protocol requires.
+//! A diagnostic's `code` is its check id (`run-cleanup/apt-lists`); a pragma dockopt cannot use
+//! is a warning diagnostic with code `pragma`. The config is the nearest `dockopt.toml` above the
+//! document, else hadolint's (read again on open and save); the build context is the document's
+//! directory. Positions are UTF-16, as the protocol requires.
 
 mod text;
 pub mod transport;
@@ -277,6 +280,8 @@ impl Server {
         let mut actions = Vec::new();
 
         if kind_requested(only, &CodeActionKind::QUICKFIX) {
+            let parsed = transforms::parse(&document.text).ok();
+            let pragmas = parsed.as_ref().map(transforms::model::pragmas::Pragmas::parse);
             if let Ok(outcome) = document.analyze() {
                 let asked: Vec<&Diagnostic> = params
                     .context
@@ -295,7 +300,10 @@ impl Server {
                         asked.iter().any(|d| same_diagnostic(d, &own))
                     };
                     if wanted_here {
-                        actions.extend(quick_fix(uri, &map, reported, own));
+                        actions.extend(quick_fix(uri, &map, reported, own.clone()));
+                        if let (Some(file), Some(pragmas)) = (&parsed, &pragmas) {
+                            actions.extend(ignore_here(uri, &map, file, pragmas, reported, own));
+                        }
                     }
                 }
             }
@@ -356,6 +364,28 @@ fn quick_fix(
         diagnostics: Some(vec![diagnostic]),
         edit: Some(workspace_edit(uri, edits)),
         is_preferred: Some(fix.applicability == Applicability::Safe),
+        ..CodeAction::default()
+    }))
+}
+
+/// "Ignore this check here": the pragma above the finding's instruction (`None` when no
+/// instruction holds it, or one of its pragmas names the check already).
+fn ignore_here(
+    uri: &Uri,
+    map: &LineMap,
+    file: &transforms::Dockerfile,
+    pragmas: &transforms::model::pragmas::Pragmas,
+    reported: &transforms::ReportedFinding,
+    diagnostic: Diagnostic,
+) -> Option<CodeActionOrCommand> {
+    let finding = &reported.finding;
+    let edit = pragmas.ignore_edit(file, finding.check, finding.range.start)?;
+    Some(CodeActionOrCommand::CodeAction(CodeAction {
+        title: format!("dockopt: ignore {} here (# dockopt ignore=)", finding.check.id),
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![diagnostic]),
+        edit: Some(workspace_edit(uri, vec![TextEdit::new(map.range(edit.range), edit.replacement)])),
+        is_preferred: Some(false),
         ..CodeAction::default()
     }))
 }
@@ -480,6 +510,14 @@ fn diagnostics(document: &Document) -> Vec<Diagnostic> {
                 .iter()
                 .map(|reported| diagnostic(&map, reported))
                 .collect();
+            list.extend(outcome.warnings.iter().map(|w| Diagnostic {
+                range: map.range(w.range.clone()),
+                severity: Some(DiagnosticSeverity::WARNING),
+                code: Some(NumberOrString::String("pragma".to_string())),
+                source: Some(SOURCE.to_string()),
+                message: w.message.clone(),
+                ..Diagnostic::default()
+            }));
             if let Some(error) = outcome.error {
                 list.push(error_diagnostic(
                     lsp_types::Range::default(),

@@ -86,7 +86,7 @@ pub fn run(args: &VerifyArgs) -> i32 {
             return crate::EXIT_ERROR;
         }
     }
-    let (jobs, path_errors) = match crate::file_jobs(&args.common) {
+    let (jobs, path_errors) = match crate::file_jobs(&args.common, &mut crate::config::Discovery::default()) {
         Ok(jobs) => jobs,
         Err(errors) => {
             for e in errors {

@@ -55,12 +55,22 @@ pub fn damaged(text: &str, count: usize, swaps: usize, seed: u64) -> Vec<String>
 /// Run the dockopt binary in `cwd` with `args`, `stdin` on its standard input (none: /dev/null),
 /// without NO_COLOR from the caller's environment.
 pub fn run_dockopt(cwd: &Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    run_dockopt_env(cwd, args, stdin, &[])
+}
+
+/// `run_dockopt` with environment variables set. hadolint's config is also looked for in `$HOME`
+/// and `$XDG_CONFIG_HOME`: unless `env` says otherwise, the run's home is `cwd` (not the
+/// developer's, whose `~/.hadolint.yaml` would change what the tests see).
+pub fn run_dockopt_env(cwd: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &Path)]) -> std::process::Output {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_dockopt"))
         .args(args)
         .current_dir(cwd)
         .env_remove("NO_COLOR")
+        .env("HOME", cwd)
+        .env_remove("XDG_CONFIG_HOME")
+        .envs(env.iter().copied())
         .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -285,6 +285,29 @@ impl Pragmas {
         })
     }
 
+    /// The edit that suppresses `check` at the instruction holding `offset` ("ignore this check
+    /// here"): the check added to a `# dockopt ignore=` line already right above the instruction,
+    /// else that line inserted right above it, with the instruction's indentation and the file's
+    /// line ending. `None` when no instruction holds `offset`.
+    pub fn ignore_edit(&self, file: &Dockerfile, check: &Check, offset: usize) -> Option<Edit> {
+        let index = at(file, offset)?;
+        let own = self.above(index).find(|p| p.tool == Tool::Dockopt);
+        if let Some(pragma) = own {
+            if pragma.suppresses(check) {
+                return None;
+            }
+            // After the last code, before blanks and a trailing `# comment`.
+            let text = file.text(pragma.range.clone());
+            let list_start = text.find('=').map_or(text.len(), |i| i + 1);
+            let list = text[list_start..].split('#').next().unwrap_or_default().trim_end();
+            let end = pragma.range.start + list_start + list.len();
+            return Some(Edit::insert(end, format!(",{}", check.id)));
+        }
+        let inst = &file.instructions[index];
+        let indent: String = file.source[inst.span.start..inst.keyword_span.start].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+        Some(Edit::insert(inst.span.start, format!("{indent}# dockopt ignore={}{}", check.id, file.newline())))
+    }
+
     /// Where the comment block above instruction `index` starts when it holds a pragma for it:
     /// what is inserted before the instruction goes before that, never between a pragma and its
     /// instruction.
@@ -486,6 +509,18 @@ mod tests {
         p.insert_above(&file, &mut fix);
         assert_eq!(fix.edits[0].range, at("# hadolint")..at("# hadolint"));
         assert!(p.displaced_by(&file, &fix).is_none());
+    }
+
+    #[test]
+    fn ignore_here_writes_or_extends_the_pragma_above_the_instruction() {
+        let source = "FROM a\r\n  RUN x \\\r\n    y\r\n# dockopt ignore=merge-runs # ok\r\nRUN z\r\n";
+        let (file, p) = pragmas(source);
+        let at = |s: &str| source.find(s).unwrap();
+        let edit = p.ignore_edit(&file, &checks::RUN_CLEANUP_APT_LISTS, at("y")).unwrap();
+        assert_eq!(edit, Edit::insert(at("  RUN x"), "  # dockopt ignore=run-cleanup/apt-lists\r\n"));
+        let edit = p.ignore_edit(&file, &checks::RUN_CLEANUP_APT_LISTS, at("RUN z")).unwrap();
+        assert_eq!(edit, Edit::insert(at(" # ok"), ",run-cleanup/apt-lists"));
+        assert_eq!(p.ignore_edit(&file, &checks::MERGE_RUNS_CONSECUTIVE, at("RUN z")), None);
     }
 
     #[test]
