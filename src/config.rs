@@ -299,6 +299,7 @@ pub fn settings(flags: &Common, config: &Config) -> Settings {
             .or_else(|| config.ignore.clone())
             .unwrap_or_default(),
         config: config.clone(),
+        editor: Default::default(),
     }
 }
 

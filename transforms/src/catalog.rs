@@ -16,6 +16,8 @@ pub struct TransformInfo {
     pub run: fn(&Input) -> Vec<Finding>,
     /// Extra files the transform proposes, computed once the Dockerfile is final.
     pub artifacts: Option<fn(&Input) -> Vec<Artifact>>,
+    /// Runs only on text the other transforms left alone (a formatter sees their final output).
+    pub runs_last: bool,
 }
 
 static CATALOG: &[TransformInfo] = &[
@@ -26,6 +28,7 @@ static CATALOG: &[TransformInfo] = &[
         doc: crate::run_cleanup::DOC,
         run: crate::run_cleanup::run,
         artifacts: None,
+        runs_last: false,
     },
     TransformInfo {
         name: "merge-runs",
@@ -34,6 +37,7 @@ static CATALOG: &[TransformInfo] = &[
         doc: crate::merge_runs::DOC,
         run: crate::merge_runs::run,
         artifacts: None,
+        runs_last: false,
     },
     TransformInfo {
         name: "manifest-first",
@@ -42,6 +46,7 @@ static CATALOG: &[TransformInfo] = &[
         doc: crate::manifest_first::DOC,
         run: crate::manifest_first::run,
         artifacts: None,
+        runs_last: false,
     },
     TransformInfo {
         name: "multi-stage",
@@ -50,6 +55,7 @@ static CATALOG: &[TransformInfo] = &[
         doc: crate::multi_stage::DOC,
         run: crate::multi_stage::run,
         artifacts: None,
+        runs_last: false,
     },
     TransformInfo {
         name: "approved-base",
@@ -58,6 +64,7 @@ static CATALOG: &[TransformInfo] = &[
         doc: crate::approved_base::DOC,
         run: crate::approved_base::run,
         artifacts: None,
+        runs_last: false,
     },
     TransformInfo {
         name: "dockerignore",
@@ -66,6 +73,7 @@ static CATALOG: &[TransformInfo] = &[
         doc: crate::dockerignore::DOC,
         run: crate::dockerignore::run,
         artifacts: Some(crate::dockerignore::artifacts),
+        runs_last: false,
     },
     TransformInfo {
         name: "modernize",
@@ -74,6 +82,16 @@ static CATALOG: &[TransformInfo] = &[
         doc: crate::modernize::DOC,
         run: crate::modernize::run,
         artifacts: None,
+        runs_last: false,
+    },
+    TransformInfo {
+        name: "format",
+        summary: "Format the Dockerfile without changing what BuildKit reads (not in the default set: `dockopt format`, `--select format`, `format = true`)",
+        safety: "Safe",
+        doc: crate::format::DOC,
+        run: crate::format::run,
+        artifacts: None,
+        runs_last: true,
     },
 ];
 

@@ -107,6 +107,8 @@ checks! {
     MODERNIZE_MAINTAINER: "modernize/maintainer", hadolint ["DL4000"], buildkit ["MaintainerDeprecated"], "MAINTAINER becomes `LABEL maintainer=`";
     MODERNIZE_LEGACY_ENV: "modernize/legacy-env", hadolint [], buildkit ["LegacyKeyValueFormat"], "`ENV key value` becomes `ENV key=value`";
     MODERNIZE_ADD_TO_COPY: "modernize/add-to-copy", hadolint ["DL3020"], buildkit [], "ADD of local files becomes COPY";
+    FORMAT_INSTRUCTION: "format/instruction", hadolint [], buildkit [], "Instructions are formatted: keyword case, spacing, continuation indentation and operators";
+    FORMAT_LINES: "format/lines", hadolint [], buildkit [], "Comment and blank lines are formatted, and the file ends with a line break";
 }
 
 /// The check of that id.

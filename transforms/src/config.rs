@@ -28,7 +28,137 @@ pub struct Config {
     /// The base-image policy (`approved-base`).
     #[serde(default)]
     pub base: BaseConfig,
+    /// `format = true`, or a `[format]` table: the style of `dockopt format` and whether `fix`
+    /// and `check` format too.
+    #[serde(default)]
+    pub format: FormatConfig,
 }
+
+
+/// The `format` transform's style. Written `format = true` (the default style, and `fix`/`check`
+/// format) or as a `[format]` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormatConfig {
+    /// `fix`, `check` and `diff` run `format` (it is not in the default set).
+    pub enabled: bool,
+    /// Continuation indentation; `None`: `.editorconfig`, then the file's own tabs, then 4 spaces.
+    pub indent: Option<Indent>,
+    pub operator: OperatorPlacement,
+    /// Blank lines kept in a row.
+    pub max_blank_lines: usize,
+    pub final_newline: FinalNewline,
+    /// Sort the package lists of apt-get/apk/dnf/yum/zypper installs.
+    pub sort_packages: bool,
+}
+
+impl Default for FormatConfig {
+    fn default() -> Self {
+        FormatConfig {
+            enabled: false,
+            indent: None,
+            operator: OperatorPlacement::First,
+            max_blank_lines: 1,
+            final_newline: FinalNewline::Always,
+            sort_packages: false,
+        }
+    }
+}
+
+/// One level of continuation indentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Indent {
+    Spaces(usize),
+    Tab,
+}
+
+/// Where `&&`, `||`, `|` and `;` go when a command list is continued on the next line.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OperatorPlacement {
+    /// At the start of the continued line: `a \` / `    && b`.
+    #[default]
+    First,
+    /// At the end of the line: `a && \` / `    b`.
+    Last,
+    /// As written.
+    Keep,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FinalNewline {
+    /// The file ends with a line break.
+    #[default]
+    Always,
+    /// A file without a final line break keeps none.
+    Keep,
+}
+
+/// The `[format]` table as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FormatTable {
+    #[serde(default)]
+    enabled: bool,
+    #[serde(default)]
+    indent: Option<IndentValue>,
+    #[serde(default)]
+    operator: OperatorPlacement,
+    #[serde(default = "one")]
+    max_blank_lines: usize,
+    #[serde(default)]
+    final_newline: FinalNewline,
+    #[serde(default)]
+    sort_packages: bool,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// `indent = 4` or `indent = "tab"`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum IndentValue {
+    Width(usize),
+    Name(String),
+}
+
+impl<'de> Deserialize<'de> for FormatConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = FormatConfig;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`format = true`/`false` or a `[format]` table")
+            }
+            fn visit_bool<E: serde::de::Error>(self, enabled: bool) -> Result<FormatConfig, E> {
+                Ok(FormatConfig { enabled, ..FormatConfig::default() })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<FormatConfig, A::Error> {
+                use serde::de::Error;
+                let table = FormatTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                let indent = match table.indent {
+                    None => None,
+                    Some(IndentValue::Width(n)) if (1..=16).contains(&n) => Some(Indent::Spaces(n)),
+                    Some(IndentValue::Name(name)) if name == "tab" => Some(Indent::Tab),
+                    Some(IndentValue::Width(n)) => return Err(A::Error::custom(format!("indent = {n}: use 1 to 16 spaces or \"tab\""))),
+                    Some(IndentValue::Name(name)) => return Err(A::Error::custom(format!("indent = {name:?}: use a number of spaces or \"tab\""))),
+                };
+                Ok(FormatConfig {
+                    enabled: table.enabled,
+                    indent,
+                    operator: table.operator,
+                    max_blank_lines: table.max_blank_lines,
+                    final_newline: table.final_newline,
+                    sort_packages: table.sort_packages,
+                })
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +213,12 @@ pub enum CacheMode {
 }
 
 impl Config {
+    /// For a transform outside the default set (`format`): whether the config turns it on.
+    /// `None` for the others (they run unless `select` leaves them out).
+    pub fn opt_in(&self, transform: &str) -> Option<bool> {
+        (transform == "format").then_some(self.format.enabled)
+    }
+
     pub fn from_toml(text: &str) -> Result<Config, String> {
         toml::from_str(text).map_err(|e| e.to_string())
     }
@@ -178,5 +314,21 @@ mod tests {
         }
         let ok = "[base]\nallow = [\"registry.example.com:5000/core/*\", \"python:3.1?-slim\"]\n[[base.replace]]\nfrom = \"python:*\"\nto = \"python:3.12-slim@sha256:abc\"\n";
         assert!(Config::from_toml(ok).is_ok());
+    }
+
+    #[test]
+    fn format_is_a_switch_or_a_table() {
+        assert!(Config::from_toml("format = true").unwrap().format.enabled);
+        let c = Config::from_toml("[format]\nindent = \"tab\"\noperator = \"keep\"\nmax-blank-lines = 2\nsort-packages = true\n").unwrap();
+        assert_eq!(c.format.indent, Some(Indent::Tab));
+        assert_eq!(c.format.operator, OperatorPlacement::Keep);
+        assert_eq!(c.format.max_blank_lines, 2);
+        assert!(c.format.sort_packages && !c.format.enabled);
+        assert_eq!(Config::from_toml("[format]\nindent = 2").unwrap().format.indent, Some(Indent::Spaces(2)));
+        assert_eq!(Config::from_toml("").unwrap().format, FormatConfig::default());
+        let e = Config::from_toml("[format]\nindnet = 2").unwrap_err();
+        assert!(e.contains("indnet"), "{e}");
+        assert!(Config::from_toml("[format]\nindent = 0").unwrap_err().contains("1 to 16"));
+        assert!(Config::from_toml("[format]\noperator = \"middle\"").is_err());
     }
 }

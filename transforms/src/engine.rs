@@ -104,7 +104,7 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
         let input = Input::new(&file, context, settings);
         let mut findings: Vec<Finding> = catalog()
             .iter()
-            .filter(|t| settings.enabled(t.name))
+            .filter(|t| settings.enabled(t.name) && !t.runs_last)
             .flat_map(|t| (t.run)(&input))
             .filter(|f| settings.check_enabled(f.check))
             .collect();
@@ -122,6 +122,23 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
         });
         if pass == 0 {
             warnings = pragmas.warnings.clone();
+        }
+        // A transform that runs last (the formatter) sees the text the others settled on.
+        let others_fix = findings
+            .iter()
+            .any(|f| f.fix.as_ref().is_some_and(|x| x.applicability >= threshold && !x.edits.is_empty()));
+        if !others_fix {
+            let last = catalog().iter().filter(|t| settings.enabled(t.name) && t.runs_last).flat_map(|t| (t.run)(&input));
+            for f in last.filter(|f| settings.check_enabled(f.check)) {
+                match pragmas.suppressing(&file, &f) {
+                    None => findings.push(f),
+                    Some(pragma) if pass == 0 => {
+                        let by = file.text(pragma.range.clone()).trim().to_string();
+                        suppressed.push(Suppressed { finding: f.clone(), by, pragma: pragma.range.clone() });
+                    }
+                    Some(_) => {}
+                }
+            }
         }
         // Pragmas stay with their instruction: lines inserted before one go above its pragma, and
         // a fix that would still part them is not offered.

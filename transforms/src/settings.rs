@@ -51,6 +51,8 @@ pub struct Settings {
     pub select: Option<Vec<String>>,
     pub ignore: Vec<String>,
     pub config: Config,
+    /// What the file's `.editorconfig` says (read by the CLI; the engine touches no files).
+    pub editor: EditorSettings,
 }
 
 impl Settings {
@@ -58,7 +60,11 @@ impl Settings {
     /// transform, its id or a related hadolint or BuildKit code (or no `select` at all), and not
     /// ignored by any of those.
     pub fn check_enabled(&self, check: &Check) -> bool {
-        let selected = self.select.as_ref().is_none_or(|list| list.iter().any(|s| check.matches(s)));
+        let selected = match &self.select {
+            Some(list) => list.iter().any(|s| check.matches(s)),
+            // Opt-in transforms (`format`) run only when selected or turned on by the config.
+            None => self.config.opt_in(check.transform()).unwrap_or(true),
+        };
         selected && !self.ignore.iter().any(|s| check.matches(s))
     }
 
@@ -66,4 +72,13 @@ impl Settings {
     pub fn enabled(&self, name: &str) -> bool {
         checks::of_transform(name).any(|c| self.check_enabled(c))
     }
+}
+
+/// The `.editorconfig` properties `format` honours, for the Dockerfile being formatted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EditorSettings {
+    /// `indent_style`: `Some(true)` for tab, `Some(false)` for space.
+    pub indent_with_tabs: Option<bool>,
+    /// `indent_size` (in columns).
+    pub indent_size: Option<usize>,
 }

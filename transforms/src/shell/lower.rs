@@ -37,7 +37,7 @@ thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-fn parse_tree(source: &str) -> Option<Tree> {
+pub(super) fn parse_tree(source: &str) -> Option<Tree> {
     let parse_with = |parser: &mut Parser| parser.parse(source, None);
     PARSER.with(|slot| match slot.try_borrow_mut() {
         Ok(mut slot) => {

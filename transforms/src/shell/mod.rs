@@ -10,6 +10,7 @@
 //! [`Script::has_errors`] is true, so a transform can decide to leave the RUN alone.
 
 mod command;
+mod layout;
 mod lower;
 mod word;
 mod wrappers;
@@ -23,6 +24,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 pub use command::CommandView;
+pub use layout::{layout, Layout};
 
 /// A parsed RUN body. Build it with [`parse_script`]. Cheap to clone: clones share one parse.
 #[derive(Debug, Clone)]

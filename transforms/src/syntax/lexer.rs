@@ -40,7 +40,7 @@ fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
 }
 
 /// Go's `unicode.IsSpace`, which is Unicode White_Space like Rust's.
-fn trim_left_space(s: &str) -> &str {
+pub(crate) fn trim_left_space(s: &str) -> &str {
     s.trim_start_matches(char::is_whitespace)
 }
 
@@ -52,7 +52,7 @@ fn is_token_space(b: u8) -> bool {
 /// BuildKit's continuation regex `([^E])E[ \t]*$|^E[ \t]*$` for escape token E: returns the
 /// line without the token (and its trailing blanks) and whether the line continues.
 /// Two escape tokens in a row at the end are an escaped escape, not a continuation.
-fn trim_continuation(line: &str, escape: char) -> (&str, bool) {
+pub(crate) fn trim_continuation(line: &str, escape: char) -> (&str, bool) {
     let trimmed = line.trim_end_matches([' ', '\t']);
     let Some(before) = trimmed.strip_suffix(escape) else { return (line, false) };
     if before.ends_with(escape) {
@@ -62,7 +62,7 @@ fn trim_continuation(line: &str, escape: char) -> (&str, bool) {
 }
 
 /// `^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$` with RE2's `\s` = `[\t\n\f\r ]`.
-fn match_directive(line: &str) -> Option<(&str, &str)> {
+pub(crate) fn match_directive(line: &str) -> Option<(&str, &str)> {
     let is_s = |c: char| matches!(c, '\t' | '\n' | '\x0c' | '\r' | ' ');
     let rest = line.strip_prefix('#')?.trim_start_matches(is_s);
     let name_len = rest.bytes().take_while(|b| b.is_ascii_alphanumeric()).count();

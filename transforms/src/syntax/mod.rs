@@ -12,6 +12,7 @@ mod words;
 use std::ops::Range;
 
 pub use line_index::LineIndex;
+pub(crate) use lexer::{match_directive, trim_continuation, trim_left_space};
 pub use words::{assignments, expand, split_words, unquote, Word};
 
 /// A parsed Dockerfile. All spans are byte ranges over `source`.

@@ -1,0 +1,124 @@
+//! The formatter's proof over every real-world Dockerfile in ../shared/corpus: `format` never
+//! changes what BuildKit reads (checked on BuildKit's own parser by tests/oracle/same_meaning.py:
+//! same instructions, flags, JSON arrays and heredoc bodies exactly; other arguments equal once
+//! whitespace outside quotes is collapsed), it is idempotent, its own check never has to leave an
+//! instruction as written, and it does format (files change).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+mod common;
+
+use transforms::{optimize, Config, Context, Settings};
+
+fn corpus() -> Vec<(PathBuf, String)> {
+    let dir = common::corpus_dir();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("the corpus must be at {}: {e}", dir.display()))
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("Dockerfile"))
+        .filter(|p| p.is_file())
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 691, "expected the whole corpus, found {} files", paths.len());
+    paths.into_iter().map(|p| (p.clone(), std::fs::read_to_string(&p).unwrap())).collect()
+}
+
+fn format_settings(config: &str) -> Settings {
+    Settings { select: Some(vec!["format".to_string()]), config: Config::from_toml(config).unwrap(), ..Settings::default() }
+}
+
+/// Ask the BuildKit oracle whether each (original, formatted) pair means the same; the problems.
+fn buildkit_differences(pairs: &[(PathBuf, PathBuf)], sorted_packages: bool) -> Vec<String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/same_meaning.py");
+    let mut command = Command::new("python3");
+    command.arg(&script);
+    if sorted_packages {
+        command.arg("--sorted-packages");
+    }
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("python3 runs the BuildKit oracle");
+    let mut stdin = child.stdin.take().unwrap();
+    let input: String = pairs.iter().map(|(a, b)| format!("{}\t{}\n", a.display(), b.display())).collect();
+    let feeder = std::thread::spawn(move || {
+        use std::io::Write;
+        stdin.write_all(input.as_bytes()).unwrap();
+    });
+    let output = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert!(output.status.success(), "the BuildKit oracle failed (pip install -r tests/requirements.txt)");
+    let answers: Vec<serde_json::Value> =
+        String::from_utf8(output.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(answers.len(), pairs.len(), "the oracle must answer for every file");
+    answers
+        .iter()
+        .filter(|a| !a["ok"].as_bool().unwrap())
+        .map(|a| format!("{}: {}", a["original"].as_str().unwrap(), a["problem"].as_str().unwrap_or_default()))
+        .collect()
+}
+
+/// Format every corpus file; the failures, and the (original, formatted) pairs of changed files.
+fn format_corpus(config: &str, outputs: &Path) -> (Vec<String>, Vec<(PathBuf, PathBuf)>, usize) {
+    let settings = format_settings(config);
+    let mut failures = Vec::new();
+    let mut pairs = Vec::new();
+    let mut refused = 0;
+    for (n, (path, text)) in corpus().into_iter().enumerate() {
+        let outcome = match std::panic::catch_unwind(|| optimize(&text, &Context::default(), &settings)) {
+            Err(_) => {
+                failures.push(format!("{}: panic", path.display()));
+                continue;
+            }
+            // The two parser test files without FROM: not Dockerfiles a build accepts.
+            Ok(Err(_)) => {
+                refused += 1;
+                continue;
+            }
+            Ok(Ok(outcome)) => outcome,
+        };
+        if let Some(e) = &outcome.error {
+            failures.push(format!("{}: {e}", path.display()));
+            continue;
+        }
+        for left in outcome.findings.iter().filter(|f| f.finding.fix.is_none()) {
+            failures.push(format!("{}: {}", path.display(), left.finding.message));
+        }
+        match optimize(&outcome.text, &Context::default(), &settings) {
+            Ok(again) if again.text == outcome.text => {}
+            Ok(_) => failures.push(format!("{}: format(format(x)) != format(x)", path.display())),
+            Err(e) => failures.push(format!("{}: the output does not parse: {e}", path.display())),
+        }
+        if outcome.text != text {
+            let out = outputs.join(format!("{n}.Dockerfile"));
+            std::fs::write(&out, &outcome.text).unwrap();
+            pairs.push((path, out));
+        }
+    }
+    (failures, pairs, refused)
+}
+
+#[test]
+fn corpus_format_keeps_buildkit_meaning_and_is_idempotent() {
+    let outputs = tempfile::tempdir().unwrap();
+    let (mut failures, pairs, refused) = format_corpus("", outputs.path());
+    failures.extend(buildkit_differences(&pairs, false));
+    eprintln!(
+        "format over the corpus: {} files, {} reformatted, {} refused (not Dockerfiles a build accepts), {} failures",
+        corpus().len(),
+        pairs.len(),
+        refused,
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(pairs.len() > 100, "only {} corpus files changed: the formatter did almost nothing", pairs.len());
+    assert!(refused <= 2, "{refused} corpus files were refused");
+}
+
+#[test]
+fn corpus_sort_packages_only_reorders_and_is_idempotent() {
+    let outputs = tempfile::tempdir().unwrap();
+    let (mut failures, pairs, _) = format_corpus("[format]\nsort-packages = true\noperator = \"keep\"", outputs.path());
+    failures.extend(buildkit_differences(&pairs, true));
+    eprintln!("sort-packages over the corpus: {} files changed, {} failures", pairs.len(), failures.len());
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(!pairs.is_empty());
+}

@@ -1,0 +1,209 @@
+//! Where a formatter may change the whitespace of a script without changing what the shell reads.
+//!
+//! Whitespace outside every token (quotes, words, expansions, comments, redirections) only
+//! separates tokens, so its amount is free; at a boundary between two tokens of a command list
+//! (`a&&b`, `$(x)`), whitespace may be added. Everything else is part of a token.
+
+use std::ops::Range;
+
+use tree_sitter::{Node, Tree};
+
+/// The layout facts of one script. Build it with [`layout`].
+pub struct Layout {
+    tree: Tree,
+    len: usize,
+    operators: Vec<Range<usize>>,
+}
+
+/// Parses `source`; `None` when tree-sitter had to recover from an error (the formatter then
+/// leaves the script as written).
+pub fn layout(source: &str) -> Option<Layout> {
+    let tree = super::lower::parse_tree(source)?;
+    let root = tree.root_node();
+    if root.has_error() {
+        return None;
+    }
+    let operators = control_operators(root);
+    Some(Layout { tree, len: source.len(), operators })
+}
+
+impl Layout {
+    /// The control operators `&&`, `||`, `|` and `;` between commands (not those of `case`
+    /// patterns, C-style `for` headers or `[[ … ]]` tests), in source order.
+    pub fn operators(&self) -> &[Range<usize>] {
+        &self.operators
+    }
+
+    /// Whether the byte at `at` is whitespace that only separates tokens.
+    pub fn is_free_space(&self, source: &str, at: usize) -> bool {
+        let Some(c) = source.as_bytes().get(at) else { return false };
+        if !matches!(c, b' ' | b'\t') {
+            return false;
+        }
+        self.smallest(at, at + 1).is_some_and(|n| is_container(n.kind()) && !quoted(n))
+    }
+
+    /// Whether whitespace may be added at `at` (between bytes `at - 1` and `at`): the two bytes
+    /// belong to different tokens of a command list, or one of them is free whitespace.
+    pub fn is_boundary(&self, source: &str, at: usize) -> bool {
+        if at == 0 || at >= self.len {
+            return true;
+        }
+        if self.is_free_space(source, at - 1) || self.is_free_space(source, at) {
+            return true;
+        }
+        self.smallest(at - 1, at + 1).is_some_and(|n| is_container(n.kind()) && !quoted(n))
+    }
+
+    /// Whether a statement (a command, pipeline, list, compound command…) starts at `at`.
+    pub fn starts_statement(&self, at: usize) -> bool {
+        let mut node = self.smallest(at, at + 1);
+        while let Some(n) = node {
+            if n.start_byte() != at {
+                return false;
+            }
+            if is_statement(n.kind()) {
+                return true;
+            }
+            node = n.parent();
+        }
+        false
+    }
+
+    /// Where the innermost statement around the byte at `at` starts.
+    pub fn statement_around(&self, at: usize) -> Option<usize> {
+        let mut node = self.smallest(at, at + 1);
+        while let Some(n) = node {
+            if is_statement(n.kind()) && n.start_byte() < at {
+                return Some(n.start_byte());
+            }
+            node = n.parent();
+        }
+        None
+    }
+
+    fn smallest(&self, start: usize, end: usize) -> Option<Node<'_>> {
+        self.tree.root_node().descendant_for_byte_range(start, end)
+    }
+}
+
+/// Whether `node` lies inside quotes (a `$(…)` inside `"…"` included: left as written) or a
+/// heredoc body.
+fn quoted(node: Node) -> bool {
+    let mut parent = node.parent();
+    while let Some(p) = parent {
+        if matches!(p.kind(), "string" | "raw_string" | "ansi_c_string" | "translated_string" | "heredoc_body" | "heredoc_redirect") {
+            return true;
+        }
+        parent = p.parent();
+    }
+    false
+}
+
+/// Nodes whose children are separated by whitespace that carries no meaning.
+fn is_container(kind: &str) -> bool {
+    matches!(
+        kind,
+        "program"
+            | "list"
+            | "pipeline"
+            | "command"
+            | "redirected_statement"
+            | "negated_command"
+            | "subshell"
+            | "compound_statement"
+            | "if_statement"
+            | "elif_clause"
+            | "else_clause"
+            | "while_statement"
+            | "for_statement"
+            | "do_group"
+            | "function_definition"
+            | "declaration_command"
+            | "unset_command"
+            | "variable_assignments"
+            | "command_substitution"
+    )
+}
+
+fn is_statement(kind: &str) -> bool {
+    matches!(
+        kind,
+        "command"
+            | "list"
+            | "pipeline"
+            | "redirected_statement"
+            | "negated_command"
+            | "subshell"
+            | "compound_statement"
+            | "if_statement"
+            | "while_statement"
+            | "for_statement"
+            | "c_style_for_statement"
+            | "case_statement"
+            | "function_definition"
+            | "test_command"
+            | "declaration_command"
+            | "unset_command"
+            | "variable_assignment"
+            | "variable_assignments"
+    )
+}
+
+fn control_operators(root: Node) -> Vec<Range<usize>> {
+    let mut found = Vec::new();
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if !node.is_named() && matches!(node.kind(), "&&" | "||" | "|" | ";") {
+            let parent = node.parent().map(|p| p.kind()).unwrap_or_default();
+            if is_container(parent) && parent != "command" {
+                found.push(node.start_byte()..node.end_byte());
+            }
+        }
+        if node.kind() != "heredoc_body" && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return found;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_space_is_outside_tokens() {
+        let s = r#"echo "a  b" c\ d &&e"#;
+        let l = layout(s).unwrap();
+        assert!(l.is_free_space(s, 4));
+        assert!(!l.is_free_space(s, 8), "inside quotes");
+        assert!(!l.is_free_space(s, 14), "an escaped space");
+        let and = s.find("&&").unwrap();
+        assert!(l.is_boundary(s, and + 2), "between && and e");
+        assert!(!l.is_boundary(s, and + 1), "inside &&");
+        assert!(!l.is_boundary(s, 2), "inside a word");
+        assert_eq!(l.operators().iter().map(|r| &s[r.clone()]).collect::<Vec<_>>(), vec!["&&"]);
+        let q = "x=\"$( a \\\n | b )\" && c";
+        let lq = layout(q).unwrap();
+        assert!(!lq.is_free_space(q, 5), "inside a substitution inside quotes");
+        assert!(l.starts_statement(0) && l.starts_statement(and + 2) && !l.starts_statement(5));
+        assert_eq!(l.statement_around(12), Some(0));
+    }
+
+    #[test]
+    fn operators_of_lists_pipelines_and_sequences_only() {
+        let s = "a; b | c || d && e; case x in a|b) f;; esac; [[ a && b ]]; for ((i=0; i<2; i++)); do g; done";
+        let l = layout(s).unwrap();
+        let ops: Vec<&str> = l.operators().iter().map(|r| &s[r.clone()]).collect();
+        assert_eq!(ops, vec![";", "|", "||", "&&", ";", ";", ";", ";"], "the `;` after `))` belongs to the C-style for");
+        assert!(layout("echo \"unterminated").is_none());
+    }
+}
