@@ -33,6 +33,8 @@ pub enum Command {
         mut_arg("no_unsafe", |a| a.help("Count only Safe fixes as fixable, even when the config says `unsafe = true`"))
     )]
     Check(CheckArgs),
+    /// Format Dockerfiles in place without changing what they mean; `-` reads stdin and writes stdout
+    Format(crate::format::FormatArgs),
     /// List the transforms (with --checks: every check, its transform and related hadolint and BuildKit codes)
     Transforms {
         /// List the checks (`transform/check` ids) instead of the transforms
@@ -49,7 +51,7 @@ pub enum Command {
     Bases(crate::bases::BasesArgs),
     /// Build each Dockerfile before and after `fix` and compare the images (size, packages, files, cache)
     Verify(crate::verify::VerifyArgs),
-    /// Run a Language Server on stdin/stdout (diagnostics, quick fixes, formatting = safe fixes)
+    /// Run a Language Server on stdin/stdout (diagnostics, quick fixes, formatting = safe fixes + format)
     Lsp {
         /// Accepted for editors that pass it; stdio is the only transport
         #[arg(long, hide = true)]

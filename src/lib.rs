@@ -6,7 +6,9 @@ pub mod bases;
 pub mod cli;
 pub mod config;
 pub mod discover;
+pub mod editorconfig;
 pub mod error;
+pub mod format;
 pub mod io;
 pub mod lsp;
 pub mod markdown;
@@ -87,6 +89,7 @@ where
                 ..Options::new(Format::Text)
             },
         ),
+        Command::Format(args) => format::run(&args),
         Command::Lsp { .. } => lsp::run(),
         Command::Verify(args) => verify::run(&args),
         Command::Bases(args) => bases::run(&args),
@@ -151,7 +154,7 @@ fn explain(name: &str) -> i32 {
 }
 
 /// Write to stdout; a closed pipe (`dockopt diff | head`) is not an error worth a panic.
-fn out(text: &str) {
+pub(crate) fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
@@ -179,7 +182,7 @@ fn run_files(mode: Mode, flags: &Common, options: Options) -> i32 {
     } else {
         file_jobs(flags, &mut discovery)
     };
-    let (jobs, path_errors) = match jobs {
+    let (mut jobs, path_errors) = match jobs {
         Ok(jobs) => jobs,
         Err(errors) => {
             for e in errors {
@@ -188,6 +191,7 @@ fn run_files(mode: Mode, flags: &Common, options: Options) -> i32 {
             return EXIT_ERROR;
         }
     };
+    editorconfig::apply(&mut jobs, flags.stdin_filename.as_deref());
 
     // `check` says which config it read (a `dockopt.toml`, or hadolint's when there is none).
     if mode == Mode::Check {
@@ -242,7 +246,7 @@ fn run_files(mode: Mode, flags: &Common, options: Options) -> i32 {
     }
 }
 
-fn ensure_newline(mut s: String) -> String {
+pub(crate) fn ensure_newline(mut s: String) -> String {
     if !s.ends_with('\n') {
         s.push('\n');
     }
@@ -262,7 +266,7 @@ impl SettingsCache {
     }
 }
 
-fn stdin_job(flags: &Common, discovery: &mut Discovery) -> Result<Vec<Job>, Vec<String>> {
+pub(crate) fn stdin_job(flags: &Common, discovery: &mut Discovery) -> Result<Vec<Job>, Vec<String>> {
     let loaded = match &flags.config {
         Some(file) => discovery.explicit(file),
         None => {
@@ -301,9 +305,18 @@ fn stdin_job(flags: &Common, discovery: &mut Discovery) -> Result<Vec<Job>, Vec<
     }])
 }
 
-/// The jobs of the Dockerfiles under the PATHs, and the PATHs that could not be used (errors of
-/// the run). A PATH with no Dockerfile under it gets a warning.
 fn file_jobs(flags: &Common, discovery: &mut Discovery) -> Result<(Vec<Job>, Vec<String>), Vec<String>> {
+    jobs_for_paths(flags, discovery, true)
+}
+
+/// The jobs of the Dockerfiles under the PATHs, and the PATHs that could not be used (errors of
+/// the run). A PATH with no Dockerfile under it gets a warning. With `list_contexts`, each job gets
+/// its build context listed (the formatter needs none).
+pub(crate) fn jobs_for_paths(
+    flags: &Common,
+    discovery: &mut Discovery,
+    list_contexts: bool,
+) -> Result<(Vec<Job>, Vec<String>), Vec<String>> {
     let found = discover::find_dockerfiles(&flags.paths);
     let mut path_errors = Vec::new();
     let explicit = match &flags.config {
@@ -393,6 +406,9 @@ fn file_jobs(flags: &Common, discovery: &mut Discovery) -> Result<(Vec<Job>, Vec
         return Err(config_errors);
     }
 
+    if !list_contexts {
+        return Ok((jobs, path_errors));
+    }
     // Each build context is listed once, the distinct ones in parallel.
     let mut dirs: Vec<PathBuf> = jobs.iter().filter_map(|j| j.context_dir.clone()).collect();
     dirs.sort();
@@ -419,7 +435,7 @@ fn parent_dir(path: &Path) -> PathBuf {
 }
 
 /// Remove the temporary files an interrupted dockopt run left where this run writes.
-fn remove_stale_temps(jobs: &[Job]) {
+pub(crate) fn remove_stale_temps(jobs: &[Job]) {
     let mut dirs: Vec<PathBuf> = Vec::new();
     for job in jobs {
         if let Input::File(path) = &job.input {
@@ -446,7 +462,7 @@ fn remove_stale_temps(jobs: &[Job]) {
 }
 
 /// The error of a report, rendered for stderr.
-fn error_text(report: &FileReport) -> Option<String> {
+pub(crate) fn error_text(report: &FileReport) -> Option<String> {
     if let Some(reason) = &report.write_error {
         return Some(format!("{}: {reason}; not written\n", report.display));
     }
@@ -782,7 +798,7 @@ fn fix_report(reports: &[FileReport], mut plan: Plan) -> i32 {
 }
 
 /// The findings `fix` left in place, one line each (stderr): neither applied nor made moot.
-fn remaining_findings(report: &FileReport) -> String {
+pub(crate) fn remaining_findings(report: &FileReport) -> String {
     match &report.result {
         Ok(outcome) if outcome.error.is_none() => findings_text(report, Style::default(), |f| {
             !f.applied && f.resolved_by.is_empty()

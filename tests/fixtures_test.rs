@@ -5,6 +5,7 @@
 //! Per case, optional:
 //! - `dockopt.toml`: the config (as the CLI would read it); without one, a `.hadolint.yaml` is read
 //!   as the CLI reads hadolint's config (it stays in the context listing: projects have it there);
+//! - `.editorconfig`: read as the CLI reads it (the formatter's indentation);
 //! - `args`: flags as given to `dockopt check` (e.g. `--unsafe`, `--ignore x`). With an `args` file
 //!   the settings are exactly the CLI's; without one, `--unsafe` is on. `--select` defaults to the
 //!   folder's transform either way.
@@ -69,6 +70,8 @@ fn settings_for(case: &Path, transform: &str) -> Settings {
     if settings.select.is_none() {
         settings.select = Some(vec![transform.to_string()]);
     }
+    // As the CLI does for files it formats.
+    settings.editor = dockopt::editorconfig::for_path(&case.join("Dockerfile"));
     settings
         .validate()
         .unwrap_or_else(|e| panic!("{}: {e}", case.display()));

@@ -122,3 +122,28 @@ fn corpus_sort_packages_only_reorders_and_is_idempotent() {
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
     assert!(!pairs.is_empty());
 }
+
+/// Damaged copies of every corpus file (cut anywhere, special characters swapped in): formatting
+/// never panics, and what it writes still parses and means the same to dockopt's own check.
+#[test]
+fn damaged_corpus_files_never_panic_in_format() {
+    let settings = format_settings("[format]\nsort-packages = true");
+    let mut failures = Vec::new();
+    for (n, (path, text)) in corpus().into_iter().enumerate() {
+        for (variant, damaged) in common::damaged(&text, 6, 3, 0x5eed_f0a7 ^ n as u64).into_iter().enumerate() {
+            match std::panic::catch_unwind(|| optimize(&damaged, &Context::default(), &settings)) {
+                Err(_) => failures.push(format!("{} (variant {variant}): panic", path.display())),
+                Ok(Ok(outcome)) => {
+                    if outcome.text != damaged && transforms::parse(&outcome.text).is_err() {
+                        failures.push(format!("{} (variant {variant}): the output does not parse", path.display()));
+                    }
+                    for left in outcome.findings.iter().filter(|f| f.finding.fix.is_none()) {
+                        failures.push(format!("{} (variant {variant}): {}", path.display(), left.finding.message));
+                    }
+                }
+                Ok(Err(_)) => {}
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}

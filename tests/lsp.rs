@@ -208,6 +208,7 @@ fn an_editor_session() {
     let capabilities = &init["capabilities"];
     assert_eq!(capabilities["positionEncoding"], "utf-16");
     assert_eq!(capabilities["documentFormattingProvider"], true);
+    assert_eq!(capabilities["documentRangeFormattingProvider"], true);
     assert_eq!(
         capabilities["codeActionProvider"]["codeActionKinds"],
         json!(["quickfix", "source.fixAll.dockopt"])
@@ -627,4 +628,41 @@ fn the_frame_reader_resynchronises_on_the_next_header() {
         let got: Vec<_> = received.try_iter().collect();
         assert_eq!(got.len(), 1, "{what}: {got:?}");
     }
+}
+
+/// `textDocument/formatting` = the safe fixes, then the formatter (with the document's
+/// `.editorconfig`); `textDocument/rangeFormatting` = the formatter on what the range touches.
+#[test]
+fn formatting_and_range_formatting() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("dockopt.toml"), "select = [\"modernize\"]\n").unwrap();
+    std::fs::write(root.join(".editorconfig"), "root = true\n[Dockerfile]\nindent_size = 2\n").unwrap();
+    let doc = root.join("Dockerfile");
+    let text = "from debian:bookworm\nmaintainer Jane\nrun a && \\\n      b\nrun c && \\\n      d\n";
+    std::fs::write(&doc, text).unwrap();
+    let uri = file_uri(&doc);
+
+    let mut server = Server::start(root);
+    let init = server.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
+    assert_eq!(init["capabilities"]["documentRangeFormattingProvider"], true);
+    server.notify("initialized", json!({}));
+    server.open(&uri, text);
+
+    let options = json!({ "tabSize": 4, "insertSpaces": true });
+    let edits = server.request("textDocument/formatting", json!({ "textDocument": { "uri": uri }, "options": options }));
+    assert_eq!(
+        apply(text, &edits),
+        "FROM debian:bookworm\nLABEL maintainer=\"Jane\"\nRUN a \\\n  && b\nRUN c \\\n  && d\n"
+    );
+    // Only the first RUN (lines 2-3) is in the range: the rest stays as written, fixes included.
+    let edits = server.request(
+        "textDocument/rangeFormatting",
+        json!({ "textDocument": { "uri": uri }, "range": range((2, 0), (3, 3)), "options": options }),
+    );
+    assert_eq!(apply(text, &edits), "from debian:bookworm\nmaintainer Jane\nRUN a \\\n  && b\nrun c && \\\n      d\n");
+
+    assert_eq!(server.request("shutdown", Value::Null), Value::Null);
+    server.notify("exit", Value::Null);
+    assert_eq!(wait(&mut server.child), Some(0));
 }

@@ -6,8 +6,10 @@
 //!   finding's own fix as a `quickfix` (Unsafe ones marked "(unsafe)"), an "ignore this check here"
 //!   `quickfix` that writes `# dockopt ignore=<check>` above the instruction (or adds the check to
 //!   the one there), and `source.fixAll.dockopt`, every safe fix at once;
-//! - formatting: the safe fixes (what `dockopt fix` does by default); none for a document that
-//!   does not parse.
+//! - formatting: the safe fixes (what `dockopt fix` does by default), then the formatter (what
+//!   `dockopt format` does); range formatting: the formatter alone, on the instructions, comment
+//!   and blank lines the range touches (safe fixes may move text across the file, so they are not
+//!   cut to a range). No edits for a document that does not parse.
 //!
 //! A diagnostic's `code` is its check id (`run-cleanup/apt-lists`); a pragma dockopt cannot use
 //! is a warning diagnostic with code `pragma`. The config is the nearest `dockopt.toml` above the
@@ -26,12 +28,12 @@ use lsp_types::notification::{
     DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument, DidSaveTextDocument,
     Notification as _, PublishDiagnostics,
 };
-use lsp_types::request::{CodeActionRequest, Formatting, Request as _};
+use lsp_types::request::{CodeActionRequest, Formatting, RangeFormatting, Request as _};
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOptions, CodeActionOrCommand, CodeActionParams,
     CodeActionProviderCapability, Diagnostic, DiagnosticSeverity, DidChangeTextDocumentParams,
     DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
-    DocumentFormattingParams, InitializeResult, NumberOrString, OneOf, PositionEncodingKind,
+    DocumentFormattingParams, DocumentRangeFormattingParams, InitializeResult, NumberOrString, OneOf, PositionEncodingKind,
     PublishDiagnosticsParams, SaveOptions, ServerCapabilities, ServerInfo,
     TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
     TextDocumentSyncSaveOptions, TextEdit, Uri, WorkspaceEdit,
@@ -138,6 +140,7 @@ fn capabilities() -> ServerCapabilities {
             ..CodeActionOptions::default()
         })),
         document_formatting_provider: Some(OneOf::Left(true)),
+        document_range_formatting_provider: Some(OneOf::Left(true)),
         ..ServerCapabilities::default()
     }
 }
@@ -172,6 +175,36 @@ impl Document {
             _ => None,
         }
     }
+
+    /// Formatted as the editor asks: `None` for the whole document (every safe fix, then the
+    /// formatter), or the formatter alone on what `range` touches. `None` when the document cannot
+    /// be formatted (parse error, broken config, a fix loop that failed).
+    fn formatted(&self, range: Option<std::ops::Range<usize>>) -> Option<String> {
+        if self.config_error.is_some() {
+            return None;
+        }
+        let mut settings = Settings { unsafe_fixes: false, ..(*self.settings).clone() };
+        settings.ignore.retain(|name| name != "format");
+        match (&range, &mut settings.select) {
+            (Some(_), _) => settings.select = Some(vec!["format".to_string()]),
+            (None, Some(list)) => list.push("format".to_string()),
+            (None, None) => settings.config.format.enabled = true,
+        }
+        let outcome = match optimize_contained(&self.text, &self.context, &settings) {
+            Ok(outcome) if outcome.error.is_none() => outcome,
+            _ => return None,
+        };
+        let Some(range) = range else { return Some(outcome.text) };
+        // The formatter alone settles in one pass: its findings carry their edits over this text.
+        let edits: Vec<&transforms::Edit> = outcome
+            .findings
+            .iter()
+            .filter(|r| r.applied && r.finding.range.start <= range.end && range.start <= r.finding.range.end)
+            .filter_map(|r| r.finding.fix.as_ref())
+            .flat_map(|fix| fix.edits.iter())
+            .collect();
+        Some(transforms::fix::apply_edits(&self.text, &edits))
+    }
 }
 
 #[derive(Default)]
@@ -187,6 +220,8 @@ impl Server {
                 .map(|params| serde_json::to_value(self.code_actions(&params))),
             Formatting::METHOD => parse::<DocumentFormattingParams>(request)
                 .map(|params| serde_json::to_value(self.format(&params))),
+            RangeFormatting::METHOD => parse::<DocumentRangeFormattingParams>(request)
+                .map(|params| serde_json::to_value(self.format_range(&params))),
             method => {
                 return Response::new_err(
                     id,
@@ -326,11 +361,22 @@ impl Server {
         Some(actions)
     }
 
-    /// Formatting = the safe fixes; no edits when the document does not parse.
+    /// Formatting = the safe fixes, then the formatter; no edits when the document does not parse.
     fn format(&self, params: &DocumentFormattingParams) -> Option<Vec<TextEdit>> {
         let document = self.documents.get(&key(&params.text_document.uri))?;
-        Some(match document.safely_fixed() {
-            Some(fixed) => minimal_edits(&document.text, &fixed),
+        Some(match document.formatted(None) {
+            Some(formatted) => minimal_edits(&document.text, &formatted),
+            None => Vec::new(),
+        })
+    }
+
+    /// Range formatting = the formatter, on what the range touches.
+    fn format_range(&self, params: &DocumentRangeFormattingParams) -> Option<Vec<TextEdit>> {
+        let document = self.documents.get(&key(&params.text_document.uri))?;
+        let map = LineMap::new(&document.text);
+        let range = map.offset(params.range.start)..map.offset(params.range.end);
+        Some(match document.formatted(Some(range)) {
+            Some(formatted) => minimal_edits(&document.text, &formatted),
             None => Vec::new(),
         })
     }
@@ -445,7 +491,11 @@ fn open_document(uri: &Uri, text: String, version: i32) -> Document {
     match Discovery::default().for_dir(&dir) {
         Ok(loaded) => {
             let flags = crate::cli::Common::default();
-            document.settings = Arc::new(crate::config::settings(&flags, &loaded.config));
+            let mut settings = crate::config::settings(&flags, &loaded.config);
+            if let Some(path) = file_path(uri) {
+                settings.editor = crate::editorconfig::for_path(&path);
+            }
+            document.settings = Arc::new(settings);
         }
         Err(e) => document.config_error = Some(e),
     }
