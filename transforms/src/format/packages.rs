@@ -3,13 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use crate::knowledge::parsed;
 use crate::shell::parse_script;
-
-const SOURCE: &str = include_str!("../../knowledge/package-lists.toml");
 
 /// Lists longer than this go one package per line.
 const ONE_LINE_MAX: usize = 3;
@@ -24,8 +22,7 @@ struct Manager {
 }
 
 fn managers() -> &'static BTreeMap<String, Manager> {
-    static MANAGERS: OnceLock<BTreeMap<String, Manager>> = OnceLock::new();
-    MANAGERS.get_or_init(|| toml::from_str(SOURCE).unwrap_or_else(|e| panic!("knowledge/package-lists.toml: {e}")))
+    parsed!("package-lists.toml", BTreeMap<String, Manager>)
 }
 
 /// A package list to write sorted.
