@@ -3,6 +3,7 @@
 (PyPI `dockerfile`, the Go parser wrapped) and compared instruction by instruction:
 
 - the same instructions (keyword, ONBUILD trigger), flags, JSON arrays and heredoc bodies, exactly;
+- ENV and LABEL values equal after BuildKit's quote removal (`"a b"` is `a\\ b`);
 - other arguments equal once whitespace outside quotes is collapsed (and, in shell-form scripts,
   removed next to an unquoted `;`, `&` or `|`: the shell reads `a;b` and `a ; b` alike); `AS` in
   `FROM … AS name` and HEALTHCHECK's `CMD`/`NONE` are compared without case (BuildKit does);
@@ -96,6 +97,41 @@ def sorted_words(text):
     return sorted(re.findall(r"""(?:[^\s'"\\]|\\.|'[^']*'|"(?:[^"\\]|\\.)*")+""", "".join(spaced)))
 
 
+def unquote(text, escape):
+    """BuildKit's quote removal for ENV/LABEL values (`"a b"`, `'a b'` and `a\\ b` are the same
+    value; variables are not expanded), so an equivalent requoting is not a change of meaning."""
+    out = []
+    quote = None
+    i = 0
+    while i < len(text):
+        c = text[i]
+        i += 1
+        if quote == "'":
+            if c == "'":
+                quote = None
+            else:
+                out.append(c)
+        elif quote == '"':
+            if c == '"':
+                quote = None
+            elif c == escape and i < len(text):
+                n = text[i]
+                i += 1
+                if n not in '"$`' and n != escape:
+                    out.append(c)
+                out.append(n)
+            else:
+                out.append(c)
+        elif c in "'\"":
+            quote = c
+        elif c == escape and i < len(text):
+            out.append(text[i])
+            i += 1
+        else:
+            out.append(c)
+    return "".join(out)
+
+
 def shell_value(text, sorted_packages):
     s = squeeze(text, "\\", True)
     return sorted_words(s) if sorted_packages else s
@@ -110,6 +146,8 @@ def shape(cmd, escape, sorted_packages):
         norm = [shell_value(v, sorted_packages) for v in value]
     elif kind == "HEALTHCHECK":
         norm = [v.upper() if n == 0 else shell_value(v, sorted_packages) for n, v in enumerate(value)]
+    elif kind in ("ENV", "LABEL"):
+        norm = [unquote(v, escape) for v in value]
     elif kind == "FROM" and len(value) == 3 and value[1].lower() == "as":
         norm = [value[0], "AS", value[2]]
     else:

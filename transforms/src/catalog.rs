@@ -16,7 +16,8 @@ pub struct TransformInfo {
     pub run: fn(&Input) -> Vec<Finding>,
     /// Extra files the transform proposes, computed once the Dockerfile is final.
     pub artifacts: Option<fn(&Input) -> Vec<Artifact>>,
-    /// Runs only on text the other transforms left alone (a formatter sees their final output).
+    /// Runs only on text the other transforms left alone (a formatter sees their final output),
+    /// and is not run again on its own output: it must be idempotent (the corpus tests check it).
     pub runs_last: bool,
 }
 

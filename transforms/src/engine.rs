@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use crate::catalog::catalog;
+use crate::catalog::{catalog, find_transform};
 use crate::fix::{apply_edits, Applicability, Artifact, Edit, Finding};
 use crate::model::pragmas::Warning;
 use crate::model::Input;
@@ -91,6 +91,9 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
     let threshold = if settings.unsafe_fixes { Applicability::Unsafe } else { Applicability::Safe };
     let mut suppressed: Vec<Suppressed> = Vec::new();
     let mut warnings: Vec<Warning> = Vec::new();
+    // The previous pass applied only fixes of transforms that run last: they are idempotent (the
+    // tests check it), so they are not run again on their own output.
+    let mut last_ran_alone = false;
 
     for pass in 0..MAX_PASSES {
         let file = match parse_strict(&text) {
@@ -127,7 +130,7 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
         let others_fix = findings
             .iter()
             .any(|f| f.fix.as_ref().is_some_and(|x| x.applicability >= threshold && !x.edits.is_empty()));
-        if !others_fix {
+        if !others_fix && !last_ran_alone {
             let last = catalog().iter().filter(|t| settings.enabled(t.name) && t.runs_last).flat_map(|t| (t.run)(&input));
             for f in last.filter(|f| settings.check_enabled(f.check)) {
                 match pragmas.suppressing(&file, &f) {
@@ -237,6 +240,11 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
             suppressed.sort_by_key(|s| (s.finding.range.start, s.finding.range.end));
             return Ok(Outcome { text, findings: reported, suppressed, warnings, error: None, artifacts });
         }
+        last_ran_alone = findings
+            .iter()
+            .zip(&applied)
+            .filter(|(_, was_applied)| **was_applied)
+            .all(|(f, _)| find_transform(f.transform).is_some_and(|t| t.runs_last));
         history.push(Layer::new(accepted.into_iter().cloned().collect()));
         text = next.expect("checked above");
     }

@@ -366,6 +366,12 @@ fn json_tokens(text: &str) -> Option<Vec<Range<usize>>> {
     (depth == 0 && tokens.first().is_some_and(|r| bytes[r.start] == b'[')).then_some(tokens)
 }
 
+/// Whether `at` lies in one of `ranges` (sorted, disjoint).
+fn inside(ranges: &[Range<usize>], at: usize) -> bool {
+    let i = ranges.partition_point(|r| r.end <= at);
+    ranges.get(i).is_some_and(|r| r.start <= at)
+}
+
 /// How the logical line of one instruction divides into tokens and gaps.
 struct View<'a> {
     logical: &'a str,
@@ -388,8 +394,8 @@ impl View<'_> {
         }
         match self.mode {
             Args::Verbatim => false,
-            Args::Words(words) => !words.iter().any(|w| w.start <= at && at < w.end),
-            Args::Json(tokens) => !tokens.iter().any(|t| t.start <= at && at < t.end),
+            Args::Words(words) => !inside(words, at),
+            Args::Json(tokens) => !inside(tokens, at),
             Args::Shell(layout, offset) => layout.is_free_space(&self.logical[*offset..self.args.end], at - offset),
         }
     }
@@ -477,26 +483,44 @@ impl View<'_> {
 }
 
 /// The indentation level of each content line: 0 for the first; 1 for a line that starts a
-/// command (or an operator, a flag, a word of a word list); one more than the line its command
-/// started on for a line that continues a command's arguments (a package list under its
-/// `apt-get install`).
+/// command (or a flag, a word of a word list), one more than the line that opened the compound
+/// command (`if`, a loop, `{`) it is in; one more than the line its command started on for a
+/// line that continues a command's arguments (a package list under its `apt-get install`); the
+/// level of that line for the word that closes a compound command (`fi`, `done`, `}`). A leading
+/// control operator does not count, so where operators are placed never changes a level.
 fn levels(view: &View, lines: &[ContentLine], gaps: &[Gap]) -> Vec<usize> {
     let mut levels = vec![0; lines.len()];
     let line_at = |at: usize| lines.iter().rposition(|l| l.logical_start <= at).unwrap_or(0);
     for j in 1..lines.len() {
         let start = lines[j].logical_start;
+        let end = lines.get(j + 1).map_or(view.args.end, |l| l.logical_start);
         // The line's first token: after the free whitespace of the gap it starts in.
-        let first = gaps.iter().find(|g| g.range.start <= start && start <= g.range.end).map_or(start, |g| g.range.end.max(start));
+        let skip = |at: usize| gaps.iter().find(|g| g.range.start <= at && at <= g.range.end).map_or(at, |g| g.range.end.max(at));
+        let mut first = skip(start);
         levels[j] = match view.mode {
             Args::Shell(layout, offset) if first >= *offset && first < view.args.end => {
+                if let Some(op) = layout.operators().iter().find(|o| o.start + offset == first) {
+                    first = skip(op.end + offset);
+                }
                 let local = first - offset;
-                if layout.operators().iter().any(|o| o.start == local) || layout.starts_statement(local) {
+                if first >= end {
                     1
+                } else if layout.starts_statement(local) {
+                    // Nested in a compound command opened on an earlier line: one deeper.
+                    match layout.block_around(local).map(|b| line_at(b + offset)) {
+                        Some(k) if k < j => levels[k] + 1,
+                        _ => 1,
+                    }
                 } else {
                     match layout.statement_around(local) {
-                        Some(s) => {
-                            let k = line_at(s + offset);
-                            if k < j { levels[k] + 1 } else { 1 }
+                        Some(statement) => {
+                            let k = line_at(statement.start + offset);
+                            let closes = statement.end == local + closing_len(&view.logical[first..]);
+                            match (k < j, closes) {
+                                (true, true) => levels[k].max(1),
+                                (true, false) => levels[k] + 1,
+                                _ => 1,
+                            }
                         }
                         None => 1,
                     }
@@ -506,6 +530,18 @@ fn levels(view: &View, lines: &[ContentLine], gaps: &[Gap]) -> Vec<usize> {
         };
     }
     levels
+}
+
+/// The length of the word that closes a compound command at the start of `text`, if one does.
+fn closing_len(text: &str) -> usize {
+    for word in ["fi", "done", "esac", "}", ")"] {
+        if let Some(rest) = text.strip_prefix(word) {
+            if rest.is_empty() || rest.starts_with([' ', '\t', ';', '&', '|', ')', '}', '>', '<']) {
+                return word.len();
+            }
+        }
+    }
+    usize::MAX / 2
 }
 
 struct Builder<'a> {
@@ -629,10 +665,8 @@ impl<'a> Builder<'a> {
         let written = &self.logical[gap.range.clone()];
         // The continuation points inside the gap (the ends count: a line that starts or ends with it).
         let inside: Vec<usize> = (line + 1..self.lines.len())
-            .filter(|&j| {
-                let at = self.lines[j].logical_start;
-                gap.range.start <= at && at <= gap.range.end
-            })
+            .take_while(|&j| self.lines[j].logical_start <= gap.range.end)
+            .filter(|&j| gap.range.start <= self.lines[j].logical_start)
             .collect();
         if let Some(&last) = inside.last() {
             let level = forced.unwrap_or(self.levels[last]);
@@ -701,7 +735,8 @@ impl<'a> Builder<'a> {
         loop {
             // A continuation inside a token: the line ends with the escape, the next is kept as written.
             let inside = range.start < pos && pos < range.end;
-            if let Some(next) = (line + 1..self.lines.len()).rfind(|&j| inside && self.lines[j].logical_start == pos) {
+            let at_pos = (line + 1..self.lines.len()).take_while(|&j| self.lines[j].logical_start <= pos);
+            if let Some(next) = at_pos.filter(|&j| inside && self.lines[j].logical_start == pos).last() {
                 self.current().cont = Cont::Kept;
                 self.close_line(self.lines[line].phys, self.lines[next].phys, next);
                 self.reasons.blank_lines |= next > line + 1;
@@ -711,9 +746,10 @@ impl<'a> Builder<'a> {
             if pos >= range.end {
                 return line;
             }
-            let join = (line + 1..self.lines.len()).map(|j| self.lines[j].logical_start).find(|&at| at > pos && at < range.end);
+            let join = (line + 1..self.lines.len()).map(|j| self.lines[j].logical_start).find(|&at| at > pos).filter(|&at| at < range.end);
             let mut end = join.unwrap_or(range.end);
-            match self.operators.iter().find(|o| o.end > pos && o.start < end) {
+            let first_op = self.operators.partition_point(|o| o.end <= pos);
+            match self.operators.get(first_op).filter(|o| o.start < end) {
                 Some(o) if o.start <= pos => {
                     end = o.end.min(end);
                     let text = self.logical[pos..end].to_string();

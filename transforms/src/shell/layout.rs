@@ -13,6 +13,9 @@ pub struct Layout {
     tree: Tree,
     len: usize,
     operators: Vec<Range<usize>>,
+    /// The tokens: maximal nodes that are not containers (words, strings with everything inside
+    /// them, expansions, comments, redirections, operators), sorted and disjoint.
+    tokens: Vec<Range<usize>>,
 }
 
 /// Parses `source`; `None` when tree-sitter had to recover from an error (the formatter then
@@ -24,7 +27,8 @@ pub fn layout(source: &str) -> Option<Layout> {
         return None;
     }
     let operators = control_operators(root);
-    Some(Layout { tree, len: source.len(), operators })
+    let tokens = tokens(root);
+    Some(Layout { tree, len: source.len(), operators, tokens })
 }
 
 impl Layout {
@@ -37,22 +41,22 @@ impl Layout {
     /// Whether the byte at `at` is whitespace that only separates tokens.
     pub fn is_free_space(&self, source: &str, at: usize) -> bool {
         let Some(c) = source.as_bytes().get(at) else { return false };
-        if !matches!(c, b' ' | b'\t') {
-            return false;
-        }
-        self.smallest(at, at + 1).is_some_and(|n| is_container(n.kind()) && !quoted(n))
+        matches!(c, b' ' | b'\t') && self.token_at(at).is_none()
     }
 
-    /// Whether whitespace may be added at `at` (between bytes `at - 1` and `at`): the two bytes
-    /// belong to different tokens of a command list, or one of them is free whitespace.
-    pub fn is_boundary(&self, source: &str, at: usize) -> bool {
+    /// Whether whitespace may be added at `at` (between bytes `at - 1` and `at`): they do not
+    /// belong to the same token.
+    pub fn is_boundary(&self, _source: &str, at: usize) -> bool {
         if at == 0 || at >= self.len {
             return true;
         }
-        if self.is_free_space(source, at - 1) || self.is_free_space(source, at) {
-            return true;
-        }
-        self.smallest(at - 1, at + 1).is_some_and(|n| is_container(n.kind()) && !quoted(n))
+        self.token_at(at).is_none_or(|t| t.start == at)
+    }
+
+    /// The token holding the byte at `at`.
+    fn token_at(&self, at: usize) -> Option<&Range<usize>> {
+        let i = self.tokens.partition_point(|t| t.end <= at);
+        self.tokens.get(i).filter(|t| t.start <= at)
     }
 
     /// Whether a statement (a command, pipeline, list, compound command…) starts at `at`.
@@ -70,11 +74,29 @@ impl Layout {
         false
     }
 
-    /// Where the innermost statement around the byte at `at` starts.
-    pub fn statement_around(&self, at: usize) -> Option<usize> {
+    /// The innermost statement around the byte at `at` that starts before it.
+    pub fn statement_around(&self, at: usize) -> Option<Range<usize>> {
         let mut node = self.smallest(at, at + 1);
         while let Some(n) = node {
             if is_statement(n.kind()) && n.start_byte() < at {
+                return Some(n.start_byte()..n.end_byte());
+            }
+            node = n.parent();
+        }
+        None
+    }
+
+    /// Where the innermost compound command (`if`, a loop, `case`, `{ }`, `( )`, `$( )`, a
+    /// function) around the byte at `at` starts, when it starts before it.
+    pub fn block_around(&self, at: usize) -> Option<usize> {
+        let mut node = self.smallest(at, at + 1);
+        while let Some(n) = node {
+            let block = matches!(
+                n.kind(),
+                "if_statement" | "while_statement" | "for_statement" | "c_style_for_statement" | "case_statement"
+                    | "compound_statement" | "subshell" | "function_definition" | "command_substitution"
+            );
+            if block && n.start_byte() < at {
                 return Some(n.start_byte());
             }
             node = n.parent();
@@ -85,19 +107,6 @@ impl Layout {
     fn smallest(&self, start: usize, end: usize) -> Option<Node<'_>> {
         self.tree.root_node().descendant_for_byte_range(start, end)
     }
-}
-
-/// Whether `node` lies inside quotes (a `$(…)` inside `"…"` included: left as written) or a
-/// heredoc body.
-fn quoted(node: Node) -> bool {
-    let mut parent = node.parent();
-    while let Some(p) = parent {
-        if matches!(p.kind(), "string" | "raw_string" | "ansi_c_string" | "translated_string" | "heredoc_body" | "heredoc_redirect") {
-            return true;
-        }
-        parent = p.parent();
-    }
-    false
 }
 
 /// Nodes whose children are separated by whitespace that carries no meaning.
@@ -150,6 +159,31 @@ fn is_statement(kind: &str) -> bool {
     )
 }
 
+/// The maximal non-container nodes, found with a cursor (no recursion). A quoted string is one
+/// token with everything inside it (a `$(…)` inside `"…"` included: left as written).
+fn tokens(root: Node) -> Vec<Range<usize>> {
+    let mut found: Vec<Range<usize>> = Vec::new();
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        let descend = is_container(node.kind()) && cursor.goto_first_child();
+        if !descend {
+            if !is_container(node.kind()) && node.end_byte() > node.start_byte() {
+                found.push(node.start_byte()..node.end_byte());
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    found.sort_by_key(|r| r.start);
+                    return found;
+                }
+            }
+        }
+    }
+}
+
 fn control_operators(root: Node) -> Vec<Range<usize>> {
     let mut found = Vec::new();
     let mut cursor = root.walk();
@@ -195,7 +229,7 @@ mod tests {
         let lq = layout(q).unwrap();
         assert!(!lq.is_free_space(q, 5), "inside a substitution inside quotes");
         assert!(l.starts_statement(0) && l.starts_statement(and + 2) && !l.starts_statement(5));
-        assert_eq!(l.statement_around(12), Some(0));
+        assert_eq!(l.statement_around(12).map(|r| r.start), Some(0));
     }
 
     #[test]
