@@ -104,7 +104,7 @@ fn fix_formats_only_when_selected_or_configured() {
     assert_eq!(text(&out.stdout), FORMATTED);
     let out = run_dockopt(dir.path(), &["check", "-", "--select", "format"], Some(UNFORMATTED));
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stdout).contains("format: RUN is not formatted"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("format/instruction: RUN is not formatted"), "{}", text(&out.stdout));
     write(dir.path(), "on/dockopt.toml", "format = true\n");
     let out = run_dockopt(dir.path(), &["fix", "-", "--stdin-filename", "on/Dockerfile"], Some(UNFORMATTED));
     assert_eq!(text(&out.stdout), FORMATTED);
