@@ -8,29 +8,10 @@ use std::process::{Command, Stdio};
 
 mod common;
 
-use common::corpus_dir;
+use common::corpus;
 use transforms::syntax::{self, Keyword};
 use transforms::{optimize, Context, Settings};
 
-/// Every corpus Dockerfile with its text. Fails (rather than passing vacuously) when the corpus is missing.
-fn corpus() -> Vec<(PathBuf, String)> {
-    let dir = corpus_dir();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("the corpus must be at {}: {e}", dir.display()))
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("Dockerfile"))
-        .filter(|p| p.is_file())
-        .collect();
-    entries.sort();
-    assert!(entries.len() >= 691, "expected the whole corpus, found {} files", entries.len());
-    entries
-        .into_iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            (p, text)
-        })
-        .collect()
-}
 
 /// The build context listing of a corpus entry.
 fn context_of(path: &Path) -> Context {

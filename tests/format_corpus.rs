@@ -9,20 +9,8 @@ use std::process::{Command, Stdio};
 
 mod common;
 
+use common::corpus;
 use transforms::{optimize, Config, Context, Settings};
-
-fn corpus() -> Vec<(PathBuf, String)> {
-    let dir = common::corpus_dir();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("the corpus must be at {}: {e}", dir.display()))
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("Dockerfile"))
-        .filter(|p| p.is_file())
-        .collect();
-    paths.sort();
-    assert!(paths.len() >= 691, "expected the whole corpus, found {} files", paths.len());
-    paths.into_iter().map(|p| (p.clone(), std::fs::read_to_string(&p).unwrap())).collect()
-}
 
 fn format_settings(config: &str) -> Settings {
     Settings { select: Some(vec!["format".to_string()]), config: Config::from_toml(config).unwrap(), ..Settings::default() }

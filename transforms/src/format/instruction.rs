@@ -182,7 +182,7 @@ pub(super) fn format(file: &Dockerfile, index: usize, posix: bool, options: &Opt
     if keyword_len > first_len {
         return None;
     }
-    let mut upper: Vec<Range<usize>> = vec![0..keyword_len];
+    let mut upper: Vec<Range<usize>> = std::iter::once(0..keyword_len).collect();
     let dispatch = match &inst.sub {
         Some((sub, range)) => {
             upper.push(range.clone());
@@ -191,7 +191,7 @@ pub(super) fn format(file: &Dockerfile, index: usize, posix: bool, options: &Opt
         None => inst.keyword,
     };
     // Words of the head (keyword, ONBUILD's trigger, flags): whitespace between them is free.
-    let mut head_words: Vec<Range<usize>> = vec![0..keyword_len];
+    let mut head_words: Vec<Range<usize>> = std::iter::once(0..keyword_len).collect();
     head_words.extend(inst.sub.iter().map(|(_, r)| r.clone()));
     head_words.extend(inst.flags.iter().map(|f| f.logical.clone()));
 

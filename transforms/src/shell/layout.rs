@@ -8,6 +8,8 @@ use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
 
+use super::lower::is_statement;
+
 /// The layout facts of one script. Build it with [`layout`].
 pub struct Layout {
     tree: Tree,
@@ -132,30 +134,6 @@ fn is_container(kind: &str) -> bool {
             | "unset_command"
             | "variable_assignments"
             | "command_substitution"
-    )
-}
-
-fn is_statement(kind: &str) -> bool {
-    matches!(
-        kind,
-        "command"
-            | "list"
-            | "pipeline"
-            | "redirected_statement"
-            | "negated_command"
-            | "subshell"
-            | "compound_statement"
-            | "if_statement"
-            | "while_statement"
-            | "for_statement"
-            | "c_style_for_statement"
-            | "case_statement"
-            | "function_definition"
-            | "test_command"
-            | "declaration_command"
-            | "unset_command"
-            | "variable_assignment"
-            | "variable_assignments"
     )
 }
 

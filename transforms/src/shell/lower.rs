@@ -968,7 +968,7 @@ fn is_backgrounded(siblings: &[Node], index: usize) -> bool {
         .is_some_and(|next| !next.is_named() && next.kind() == "&")
 }
 
-fn is_statement(kind: &str) -> bool {
+pub(super) fn is_statement(kind: &str) -> bool {
     matches!(
         kind,
         "command"
