@@ -222,6 +222,9 @@ impl Pragmas {
     /// pragma and its instruction) to before the pragma's comment block: the inserted instructions
     /// come first, the pragma stays on its own.
     pub fn insert_above(&self, file: &Dockerfile, fix: &mut Fix) {
+        if self.list.is_empty() {
+            return;
+        }
         let mut moved = false;
         for edit in &mut fix.edits {
             let whole_lines = edit.range.is_empty() && edit.replacement.ends_with('\n');
