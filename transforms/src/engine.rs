@@ -10,6 +10,7 @@ use crate::fix::{apply_edits, Applicability, Artifact, Edit, Finding};
 use crate::model::pragmas::Warning;
 use crate::model::Input;
 use crate::settings::{Context, Settings};
+use crate::shell::ParseMemo;
 use crate::syntax::{parse_strict, SyntaxError};
 
 /// Enough for transforms that enable each other (one pass each) without hiding a livelock.
@@ -76,6 +77,8 @@ impl Outcome {
 /// made moot by other transforms' fixes (`resolved_by`, never dropped). Later passes add only
 /// fixes made to text the original had, and what the fixed text still has beyond the original's.
 pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<Outcome, SyntaxError> {
+    // Each pass re-parses the file; the shell of a RUN no fix touched is parsed once.
+    let _memo = ParseMemo::new();
     let mut text = source.to_string();
     // Edits applied by each pass, to map later findings back onto the original text.
     let mut history: Vec<Layer> = Vec::new();

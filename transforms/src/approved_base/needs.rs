@@ -52,7 +52,8 @@ pub(crate) fn stage_needs(input: &Input, indices: &[usize], family: &Family) -> 
         let inst = &input.file.instructions[index];
         let line = inst.start_line;
         match inst.keyword {
-            Keyword::Run => match input.shell(index) {
+            // The model's view, shared with the other transforms (a `RUN <<EOF` body too).
+            Keyword::Run => match input.script(index) {
                 Some(shell) => read_script(&shell.script, line, family, &mut out),
                 None if inst.exec.is_some() => read_exec(inst.exec.as_deref().unwrap_or(&[]), line, family, &mut out),
                 None if !inst.heredocs.is_empty() && input.posix_shell_at(index) => {

@@ -228,8 +228,12 @@ impl Pragmas {
         let mut moved = false;
         for edit in &mut fix.edits {
             let whole_lines = edit.range.is_empty() && edit.replacement.ends_with('\n');
-            let below = file.instructions.iter().position(|i| i.span.start == edit.range.start);
-            if let (true, Some(start)) = (whole_lines, below.and_then(|i| self.block_start(i))) {
+            if !whole_lines {
+                continue;
+            }
+            // Instructions are in source order: a binary search, not a scan per edit.
+            let below = file.instructions.binary_search_by_key(&edit.range.start, |i| i.span.start).ok();
+            if let Some(start) = below.and_then(|i| self.block_start(i)) {
                 edit.range = start..start;
                 moved = true;
             }
@@ -360,7 +364,9 @@ fn starts_instruction(text: &str, escape: char, keyword: Keyword) -> bool {
 
 /// The instruction whose text holds `offset`.
 fn at(file: &Dockerfile, offset: usize) -> Option<usize> {
-    file.instructions.iter().position(|i| i.span.start <= offset && offset < i.span.end)
+    // Instructions are in source order and do not overlap.
+    let last_starting_before = file.instructions.partition_point(|i| i.span.start <= offset).checked_sub(1)?;
+    (offset < file.instructions[last_starting_before].span.end).then_some(last_starting_before)
 }
 
 /// Whether an edit over `edit` changes the instruction spanning `span`: it overlaps it, or inserts
