@@ -89,6 +89,11 @@ pub struct Common {
     #[arg(long, value_name = "PATTERNS", value_delimiter = ',')]
     pub exclude: Vec<String>,
 
+    /// The stage that is built and shipped, as `docker build --target` (overrides the config's
+    /// `target`; a Dockerfile without that stage ships its last)
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+
     /// Use this config file instead of the nearest `dockopt.toml`
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -298,7 +298,10 @@ pub fn settings(flags: &Common, config: &Config) -> Settings {
             .clone()
             .or_else(|| config.ignore.clone())
             .unwrap_or_default(),
-        config: config.clone(),
+        config: Config {
+            target: flags.target.clone().or_else(|| config.target.clone()),
+            ..config.clone()
+        },
         editor: Default::default(),
     }
 }

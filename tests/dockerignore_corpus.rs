@@ -77,7 +77,8 @@ fn named_paths(dockerfile: &str) -> Vec<Named> {
                     .collect::<Vec<_>>()
                     .join("/");
             }
-            let path = clean(&text).trim_start_matches('/').to_string();
+            // BuildKit resolves sources inside the context: `..` stops at its root.
+            let path = clean(&format!("/{text}")).trim_start_matches('/').to_string();
             let path = if path.is_empty() { ".".to_string() } else { path };
             if !variable && matches!(path.as_str(), "." | "*" | "**") {
                 continue;

@@ -19,6 +19,10 @@ pub struct Config {
     /// config file's folder (same as `--exclude`). A file named on the command line is still read.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// The stage that is built and shipped (same as `--target`, `docker build --target`): the
+    /// stages after it are not built. A Dockerfile without a stage of that name ships its last.
+    #[serde(default)]
+    pub target: Option<String>,
     /// Limit `run-cleanup`, `merge-runs`, `manifest-first` and the slim swaps of `approved-base`
     /// to the stages that reach the shipped image.
     #[serde(default, rename = "only-final-stage")]

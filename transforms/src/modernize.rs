@@ -14,11 +14,11 @@ const ARCHIVE_SUFFIXES: &[&str] =
 pub(crate) fn run(input: &Input) -> Vec<Finding> {
     let file = input.file;
     let mut findings = Vec::new();
-    for inst in &file.instructions {
+    for (index, inst) in file.instructions.iter().enumerate() {
         let finding = match inst.keyword {
             Keyword::Maintainer => maintainer(file, inst),
             Keyword::Env => legacy_env(file, inst),
-            Keyword::Add => add_to_copy(file, inst, has_workdir_before(file, inst)),
+            Keyword::Add => add_to_copy(file, inst, input.model().workdir_set(index)),
             _ => None,
         };
         findings.extend(finding);
@@ -116,14 +116,6 @@ fn is_one_quoted_word(value: &str, escape: char) -> bool {
             })
         }
     }
-}
-
-/// Whether a WORKDIR precedes `inst` in its stage (a relative destination is then well defined
-/// by the Dockerfile itself, not by whatever the base image set).
-fn has_workdir_before(file: &Dockerfile, inst: &Instruction) -> bool {
-    let Some(index) = file.instructions.iter().position(|i| std::ptr::eq(i, inst)) else { return false };
-    let Some(stage) = file.stage_of(index) else { return false };
-    file.instructions[stage.instructions.start..index].iter().any(|i| i.keyword == Keyword::Workdir)
 }
 
 fn add_to_copy(file: &Dockerfile, inst: &Instruction, workdir_set: bool) -> Option<Finding> {

@@ -11,7 +11,7 @@ use crate::checks;
 use crate::config::{BaseConfig, PinPolicy};
 use crate::fix::{Applicability, Edit, Finding, Fix};
 use crate::model::Input;
-use crate::syntax::{split_words, Instruction, Keyword, Stage};
+use crate::syntax::{self, split_words, variable_names, Instruction, Stage, Var};
 use knowledge::{knowledge, Libc, SlimSwap};
 use crate::model::reference::{self, glob_matches, ImageRef};
 
@@ -32,8 +32,8 @@ struct Site<'a> {
     /// The image word as written (may contain variables).
     written: String,
     base: Base,
-    /// Whether the stage ends up in the shipped image (the last stage or a stage it is built FROM).
-    shipped: bool,
+    /// What ships of the stage (`in_final_image`: its layers; `ships`: files copied from it too).
+    shipped: &'a crate::model::Stage,
     decision: Option<Decision>,
 }
 
@@ -96,71 +96,29 @@ struct Plan {
 }
 
 /// Classify every FROM and decide what the policy says of each.
-fn analyse<'a>(input: &Input<'a>) -> Vec<Site<'a>> {
+fn analyse<'a>(input: &'a Input<'a>) -> Vec<Site<'a>> {
     let file = input.file;
     let config = &input.settings.config.base;
-    let meta = meta_args(input);
-    let mut sites: Vec<Site<'a>> = file.stages.iter().map(|stage| classify(input, stage, &meta)).collect();
+    let mut sites: Vec<Site<'a>> = file.stages.iter().map(|stage| classify(input, stage)).collect();
 
-    // Stages built FROM another stage: the shipped chain and the stages that run on each image.
-    let parent: Vec<Option<usize>> = sites
-        .iter()
-        .map(|site| match &site.base {
-            Base::Stage => stage_by_name(&file.stages, site.stage.index, &resolved_text(site, &meta, file.escape)),
-            _ => None,
-        })
-        .collect();
-    let mut at = file.stages.len().checked_sub(1);
-    let mut guard = 0;
-    while let Some(i) = at {
-        if sites[i].shipped || guard > sites.len() {
-            break;
-        }
-        sites[i].shipped = true;
-        at = parent[i];
-        guard += 1;
-    }
-
+    let model = input.model();
     let names_windows = policy_names_windows(config);
     for (i, site) in sites.iter_mut().enumerate() {
-        let lineage = lineage_instructions(file, &parent, i);
+        // The instructions (FROM excluded) of the stages that run on this image: its own and those of
+        // every stage built FROM it.
+        let lineage: Vec<usize> = file
+            .stages
+            .iter()
+            .filter(|s| model.lineage(s.index).any(|l| l == i))
+            .flat_map(|s| s.instructions.start + 1..s.instructions.end)
+            .collect();
         site.decision = decide(input, site, config, names_windows, &lineage);
     }
     refuse_disagreeing_arg_rewrites(&mut sites);
     sites
 }
 
-fn resolved_text(site: &Site, meta: &MetaArgs, escape: char) -> String {
-    expand(&site.written, meta, escape).unwrap_or_else(|_| site.written.clone())
-}
-
-fn stage_by_name(stages: &[Stage], own: usize, name: &str) -> Option<usize> {
-    let name = name.to_ascii_lowercase();
-    stages.iter().find(|s| s.index != own && s.name.as_deref() == Some(name.as_str())).map(|s| s.index)
-}
-
-/// Instructions (FROM excluded) of stage `i` and of every stage built FROM it, in order.
-fn lineage_instructions(file: &crate::Dockerfile, parent: &[Option<usize>], i: usize) -> Vec<usize> {
-    let descends = |mut j: usize| {
-        for _ in 0..=parent.len() {
-            if j == i {
-                return true;
-            }
-            match parent[j] {
-                Some(p) => j = p,
-                None => return false,
-            }
-        }
-        false
-    };
-    file.stages
-        .iter()
-        .filter(|s| descends(s.index))
-        .flat_map(|s| s.instructions.start + 1..s.instructions.end)
-        .collect()
-}
-
-fn classify<'a>(input: &Input<'a>, stage: &'a Stage, meta: &MetaArgs) -> Site<'a> {
+fn classify<'a>(input: &'a Input<'a>, stage: &'a Stage) -> Site<'a> {
     let file = input.file;
     let inst = &file.instructions[stage.from];
     let words = split_words(inst.args_text(), file.escape);
@@ -170,11 +128,11 @@ fn classify<'a>(input: &Input<'a>, stage: &'a Stage, meta: &MetaArgs) -> Site<'a
     };
     let range = inst.logical.source_range(logical.clone());
     let editable = inst.logical.is_contiguous(logical.clone()).then(|| range.clone());
-    let mut site = Site { stage, inst, range, written: written.clone(), base: Base::Invalid { resolved: written.clone() }, shipped: false, decision: None };
-    let resolved = match expand(&written, meta, file.escape) {
+    let mut site = Site { stage, inst, range, written: written.clone(), base: Base::Invalid { resolved: written.clone() }, shipped: &input.model().stages()[stage.index], decision: None };
+    let resolved = match expand(input, &written, false) {
         Ok(resolved) => resolved,
         Err(variable) => {
-            site.base = if names_a_stage_per_platform(file, stage, &written, meta) { Base::Stage } else { Base::Unresolved { variable } };
+            site.base = if names_a_stage_per_platform(input, stage, &written) { Base::Stage } else { Base::Unresolved { variable } };
             return site;
         }
     };
@@ -182,7 +140,7 @@ fn classify<'a>(input: &Input<'a>, stage: &'a Stage, meta: &MetaArgs) -> Site<'a
         site.base = Base::Scratch;
         return site;
     }
-    if stage_by_name(&file.stages, stage.index, &resolved).is_some() {
+    if input.model().stages()[stage.index].parent.is_some() {
         site.base = Base::Stage;
         return site;
     }
@@ -190,7 +148,7 @@ fn classify<'a>(input: &Input<'a>, stage: &'a Stage, meta: &MetaArgs) -> Site<'a
         site.base = Base::Invalid { resolved };
         return site;
     };
-    let origin = origin_of(&written, editable, logical.start, inst, meta, file.escape);
+    let origin = origin_of(input, &written, editable, logical.start, inst);
     site.base = Base::Image { image, origin };
     site
 }
@@ -199,33 +157,23 @@ fn classify<'a>(input: &Input<'a>, stage: &'a Stage, meta: &MetaArgs) -> Site<'a
 const PLATFORM_ARGS: &[&str] =
     &["TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT"];
 
-fn names_a_stage_per_platform(file: &crate::Dockerfile, stage: &Stage, written: &str, meta: &MetaArgs) -> bool {
-    let mut with_platform = MetaArgs::new();
-    for name in PLATFORM_ARGS {
-        with_platform.insert(name.to_string(), MetaArg { value: Some("*".to_string()), line: 0, editable: None });
-    }
-    for (name, arg) in meta {
-        if arg.value.is_some() || !PLATFORM_ARGS.contains(&name.as_str()) {
-            with_platform.insert(name.clone(), MetaArg { value: arg.value.clone(), line: arg.line, editable: None });
-        }
-    }
-    let Ok(pattern) = expand(written, &with_platform, file.escape) else { return false };
+fn names_a_stage_per_platform(input: &Input, stage: &Stage, written: &str) -> bool {
+    let Ok(pattern) = expand(input, written, true) else { return false };
     let pattern = pattern.to_ascii_lowercase();
     pattern.contains('*')
-        && file.stages.iter().any(|s| s.index != stage.index && s.name.as_deref().is_some_and(|n| reference::glob(&pattern, n)))
+        && input.file.stages.iter().any(|s| s.index != stage.index && s.name.as_deref().is_some_and(|n| reference::glob(&pattern, n)))
 }
 
-fn origin_of(written: &str, editable: Option<Range<usize>>, logical_start: usize, inst: &Instruction, meta: &MetaArgs, escape: char) -> Origin {
+fn origin_of(input: &Input, written: &str, editable: Option<Range<usize>>, logical_start: usize, inst: &Instruction) -> Origin {
+    let escape = input.file.escape;
     if !written.contains('$') {
         let plain = !written.contains(['"', '\'', escape]);
         return Origin::Literal(editable.filter(|_| plain));
     }
     let Some(var) = whole_variable(written) else { return Origin::Composed(written.to_string()) };
-    match meta.get(var.name) {
-        Some(arg) if arg.value.is_some() => {
-            Origin::Arg { name: var.name.to_string(), line: arg.line, value: arg.editable.clone() }
-        }
-        _ => match var.default {
+    match meta_default(input, var.name) {
+        Some((line, value)) => Origin::Arg { name: var.name.to_string(), line, value },
+        None => match var.default {
             Some(default) => {
                 let start = logical_start + default.start;
                 let logical = start..logical_start + default.end;
@@ -273,43 +221,6 @@ fn is_name(text: &str) -> bool {
     text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// A meta ARG: declared before the first FROM, visible to every FROM.
-struct MetaArg {
-    /// The default, expanded; `None` without a default (or one built from unset variables).
-    value: Option<String>,
-    line: usize,
-    /// Source range of the default's text when it is a plain literal that can be rewritten.
-    editable: Option<Range<usize>>,
-}
-
-type MetaArgs = HashMap<String, MetaArg>;
-
-fn meta_args(input: &Input) -> MetaArgs {
-    let file = input.file;
-    let first_from = file.stages.first().map_or(file.instructions.len(), |s| s.from);
-    let mut args = MetaArgs::new();
-    for inst in file.instructions[..first_from].iter().filter(|i| i.keyword == Keyword::Arg) {
-        for word in split_words(inst.args_text(), file.escape) {
-            let (name, raw_value) = match word.raw.split_once('=') {
-                Some((name, value)) => (name.to_string(), Some(value)),
-                None => (word.raw.clone(), None),
-            };
-            let Some(raw_value) = raw_value else {
-                args.entry(name).or_insert(MetaArg { value: None, line: inst.start_line, editable: None });
-                continue;
-            };
-            let value = expand(raw_value, &args, file.escape).ok();
-            let value_start = inst.args.start + word.range.start + name.len() + 1;
-            let editable = literal_value_range(raw_value, file.escape).and_then(|inner| {
-                let logical = value_start + inner.start..value_start + inner.end;
-                inst.logical.is_contiguous(logical.clone()).then(|| inst.logical.source_range(logical))
-            });
-            args.insert(name, MetaArg { value, line: inst.start_line, editable });
-        }
-    }
-    args
-}
-
 /// The range of a literal value inside its quotes (or the whole of an unquoted one); `None`
 /// when it holds variables, escapes or inner quotes.
 fn literal_value_range(raw: &str, escape: char) -> Option<Range<usize>> {
@@ -323,80 +234,29 @@ fn literal_value_range(raw: &str, escape: char) -> Option<Range<usize>> {
 
 /// Expand variables the way BuildKit expands a FROM (meta ARGs only); quotes are removed.
 /// `Err(name)` when a variable the result needs has no value.
-fn expand(text: &str, meta: &MetaArgs, escape: char) -> Result<String, String> {
-    let value_of = |name: &str| meta.get(name).and_then(|a| a.value.clone());
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    let mut in_double = false;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == escape && i + 1 < chars.len() {
-            out.push(chars[i + 1]);
-            i += 2;
-            continue;
-        }
-        match c {
-            '\'' if !in_double => {
-                let end = chars[i + 1..].iter().position(|&q| q == '\'').map_or(chars.len(), |p| i + 1 + p);
-                out.extend(&chars[i + 1..end]);
-                i = end + 1;
-            }
-            '"' => {
-                in_double = !in_double;
-                i += 1;
-            }
-            '$' if i + 1 < chars.len() && chars[i + 1] == '{' => {
-                let mut depth = 0;
-                let mut end = None;
-                for (j, &ch) in chars.iter().enumerate().skip(i + 1) {
-                    match ch {
-                        '{' => depth += 1,
-                        '}' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                end = Some(j);
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                let Some(end) = end else { return Err(chars[i..].iter().collect()) };
-                let inner: String = chars[i + 2..end].iter().collect();
-                out.push_str(&expand_braced(&inner, meta, escape, &value_of)?);
-                i = end + 1;
-            }
-            '$' if i + 1 < chars.len() && (chars[i + 1].is_ascii_alphabetic() || chars[i + 1] == '_') => {
-                let end = chars[i + 1..].iter().position(|ch| !(ch.is_ascii_alphanumeric() || *ch == '_')).map_or(chars.len(), |p| i + 1 + p);
-                let name: String = chars[i + 1..end].iter().collect();
-                out.push_str(&value_of(&name).ok_or(name)?);
-                i = end;
-            }
-            _ => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    Ok(out)
+fn expand(input: &Input, text: &str, platform_wildcards: bool) -> Result<String, String> {
+    let model = input.model();
+    let var = |name: &str| match model.meta_var(name) {
+        Var::Value(value) => Var::Value(value),
+        _ if platform_wildcards && PLATFORM_ARGS.contains(&name) => Var::Value("*".to_string()),
+        other => other,
+    };
+    let expanded = syntax::expand(text, Some(input.file.escape), &var);
+    expanded.unknown.map_or(Ok(expanded.text), Err)
 }
 
-fn expand_braced(inner: &str, meta: &MetaArgs, escape: char, value_of: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
-    let name_end = inner.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(inner.len());
-    let name = &inner[..name_end];
-    let rest = &inner[name_end..];
-    let value = value_of(name);
-    let word = |w: &str| expand(w, meta, escape);
-    match rest {
-        "" => value.ok_or_else(|| name.to_string()),
-        _ if rest.starts_with(":-") => value.filter(|v| !v.is_empty()).map_or_else(|| word(&rest[2..]), Ok),
-        _ if rest.starts_with(":+") => value.filter(|v| !v.is_empty()).map_or(Ok(String::new()), |_| word(&rest[2..])),
-        _ if rest.starts_with('-') => value.map_or_else(|| word(&rest[1..]), Ok),
-        _ if rest.starts_with('+') => value.map_or(Ok(String::new()), |_| word(&rest[1..])),
-        // Pattern removal and other forms: the result cannot be known without running it.
-        _ => Err(name.to_string()),
-    }
+/// The meta ARG `name` with a value: the line of its ARG, and the source range of the value when
+/// it is a plain literal that can be rewritten.
+fn meta_default(input: &Input, name: &str) -> Option<(usize, Option<Range<usize>>)> {
+    let (_, at) = input.model().meta_default(name)?;
+    let (file, inst) = (input.file, &input.file.instructions[at]);
+    let word = split_words(inst.args_text(), file.escape).into_iter().rfind(|w| w.raw.split_once('=').is_some_and(|(n, _)| n == name))?;
+    let value_start = inst.args.start + word.range.start + name.len() + 1;
+    let editable = literal_value_range(&word.raw[name.len() + 1..], file.escape).and_then(|inner| {
+        let logical = value_start + inner.start..value_start + inner.end;
+        inst.logical.is_contiguous(logical.clone()).then(|| inst.logical.source_range(logical))
+    });
+    Some((inst.start_line, editable))
 }
 
 fn decide(input: &Input, site: &Site, config: &BaseConfig, policy_names_windows: bool, lineage: &[usize]) -> Option<Decision> {
@@ -411,7 +271,7 @@ fn decide(input: &Input, site: &Site, config: &BaseConfig, policy_names_windows:
     if let Some(proposal) = rule_proposal(image, origin, config) {
         return Some(Decision { windows_left_alone: false, allowed, proposal: Some(proposal), pin: None });
     }
-    let only_final = input.settings.config.only_final_stage && !site.shipped;
+    let only_final = input.settings.config.only_final_stage && !site.shipped.in_final_image;
     let slim = if only_final { None } else { slim_proposal(input, site, image, origin, config, lineage) };
     // A slim variant the allow-list forbids is no way out.
     let slim = slim.filter(|p| config.allow.is_empty() || ImageRef::parse(&p.to).is_some_and(|to| config.allow.iter().any(|g| glob_matches(g, &to))));
@@ -537,8 +397,13 @@ fn slim_proposal(input: &Input, site: &Site, image: &ImageRef, origin: &Origin, 
         return None;
     }
     let mut notes = Vec::new();
-    if !site.shipped {
-        notes.push("this stage is not part of the shipped image: the swap speeds up the build (a smaller pull), it does not shrink the final image".to_string());
+    if !site.shipped.in_final_image {
+        notes.push(if site.shipped.ships {
+            "the shipped image only copies files from this stage: the swap speeds up the build (a smaller pull), it does not shrink the final image"
+        } else {
+            "this stage is not part of the shipped image: the swap speeds up the build (a smaller pull), it does not shrink the final image"
+        }
+        .to_string());
     }
     let lacks = lacks_text(family);
     let missing = needs.missing(family);
@@ -658,7 +523,7 @@ fn pin_problem(image: &ImageRef, pin: PinPolicy) -> Option<(String, String)> {
 fn refuse_disagreeing_arg_rewrites(sites: &mut [Site]) {
     let mut verdicts: HashMap<String, Vec<(usize, Option<String>)>> = HashMap::new();
     for site in sites.iter() {
-        for name in variables(&site.written) {
+        for name in variable_names(&site.written) {
             let target = site.decision.as_ref().and_then(|d| d.proposal.as_ref()).and_then(|p| {
                 p.plan.as_ref().ok().filter(|plan| plan.arg.as_deref() == Some(name.as_str())).map(|_| p.to.clone())
             });
@@ -685,26 +550,6 @@ fn refuse_disagreeing_arg_rewrites(sites: &mut [Site]) {
             ));
         }
     }
-}
-
-/// Names of the variables a word refers to.
-fn variables(word: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let bytes: Vec<char> = word.chars().collect();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == '$' {
-            let start = if bytes.get(i + 1) == Some(&'{') { i + 2 } else { i + 1 };
-            let end = bytes[start.min(bytes.len())..].iter().position(|c| !(c.is_ascii_alphanumeric() || *c == '_')).map_or(bytes.len(), |p| start + p);
-            if end > start {
-                names.push(bytes[start..end].iter().collect());
-            }
-            i = end.max(i + 1);
-        } else {
-            i += 1;
-        }
-    }
-    names
 }
 
 fn findings(input: &Input, site: &Site) -> Vec<Finding> {
@@ -840,26 +685,6 @@ mod tests {
         inventory(&file, &Config::from_toml(config).unwrap())
     }
 
-    fn meta(pairs: &[(&str, Option<&str>)]) -> MetaArgs {
-        pairs.iter().map(|(k, v)| (k.to_string(), MetaArg { value: v.map(str::to_string), line: 1, editable: None })).collect()
-    }
-
-    #[test]
-    fn expands_meta_args_and_their_default_forms() {
-        let m = meta(&[("PY", Some("3.12")), ("EMPTY", Some("")), ("UNSET", None)]);
-        assert_eq!(expand("python:${PY}-slim", &m, '\\').as_deref(), Ok("python:3.12-slim"));
-        assert_eq!(expand("python:$PY", &m, '\\').as_deref(), Ok("python:3.12"));
-        assert_eq!(expand("${UNSET:-node:20}", &m, '\\').as_deref(), Ok("node:20"));
-        assert_eq!(expand("${EMPTY:-a}", &m, '\\').as_deref(), Ok("a"));
-        assert_eq!(expand("${EMPTY-a}", &m, '\\').as_deref(), Ok(""));
-        assert_eq!(expand("x${PY:+-debug}", &m, '\\').as_deref(), Ok("x-debug"));
-        assert_eq!(expand("x${UNSET:+-debug}", &m, '\\').as_deref(), Ok("x"));
-        assert_eq!(expand("${MISSING:-${PY}}", &m, '\\').as_deref(), Ok("3.12"));
-        assert_eq!(expand("$UNSET", &m, '\\'), Err("UNSET".to_string()));
-        assert_eq!(expand("${PY%.*}", &m, '\\'), Err("PY".to_string()));
-        assert_eq!(expand("\"python:3\"", &m, '\\').as_deref(), Ok("python:3"));
-    }
-
     #[test]
     fn whole_variables() {
         assert_eq!(whole_variable("$BASE").map(|v| v.name), Some("BASE"));
@@ -877,10 +702,9 @@ mod tests {
         let settings = crate::Settings::default();
         let context = crate::Context::default();
         let input = Input::new(&file, &context, &settings);
-        let args = meta_args(&input);
-        assert_eq!(args["BASE"].value.as_deref(), Some("python:3.12"));
-        assert_eq!(args["BASE"].editable, None);
-        let plain = args["PLAIN"].editable.clone().unwrap();
+        assert_eq!(input.model().meta_default("BASE").map(|(v, _)| v), Some("python:3.12"));
+        assert_eq!(meta_default(&input, "BASE"), Some((2, None)));
+        let plain = meta_default(&input, "PLAIN").and_then(|(_, range)| range).unwrap();
         assert_eq!(&source[plain], "node:20");
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::knowledge::{knowledge, Family};
 use crate::model::Input;
 use crate::shell::{parse_script, Script, ShellWord};
-use crate::syntax::{Instruction, Keyword};
+use crate::syntax::Keyword;
 
 /// One need: a tool, and what in the stage needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,49 +64,19 @@ pub(crate) fn stage_needs(input: &Input, indices: &[usize], family: &Family) -> 
                 }
                 None => out.unread += 1,
             },
-            Keyword::Cmd | Keyword::Entrypoint | Keyword::Healthcheck => read_command_instruction(input, index, inst, family, &mut out),
+            Keyword::Cmd | Keyword::Entrypoint | Keyword::Healthcheck => {
+                for words in input.image_commands(index) {
+                    read_command(&words, line, family, &mut out);
+                }
+            }
             _ => {}
         }
     }
     out
 }
 
-fn read_command_instruction(input: &Input, index: usize, inst: &Instruction, family: &Family, out: &mut StageNeeds) {
-    let line = inst.start_line;
-    if let Some(exec) = &inst.exec {
-        // HEALTHCHECK's exec form starts with "CMD" (or "CMD-SHELL" followed by a script).
-        let words: &[String] = match exec.first().map(String::as_str) {
-            _ if inst.keyword != Keyword::Healthcheck => exec,
-            Some("CMD") => &exec[1..],
-            Some("CMD-SHELL") => {
-                if let Some(script) = exec.get(1) {
-                    read_script(&parse_script(script), line, family, out);
-                }
-                return;
-            }
-            _ => return,
-        };
-        read_exec(words, line, family, out);
-        return;
-    }
-    if !input.posix_shell_at(index) {
-        return;
-    }
-    let args = inst.args_text();
-    let script = if inst.keyword == Keyword::Healthcheck {
-        match args.split_once(char::is_whitespace) {
-            Some((cmd, rest)) if cmd.eq_ignore_ascii_case("cmd") => rest,
-            _ => return,
-        }
-    } else {
-        args
-    };
-    read_script(&parse_script(script), line, family, out);
-}
-
 fn read_exec(words: &[String], line: usize, family: &Family, out: &mut StageNeeds) {
-    let words: Vec<ShellWord> =
-        words.iter().map(|w| ShellWord { range: 0..0, raw: w.clone(), literal: Some(w.clone()) }).collect();
+    let words: Vec<ShellWord> = words.iter().map(|w| ShellWord::fixed(w)).collect();
     read_command(&words, line, family, out);
 }
 

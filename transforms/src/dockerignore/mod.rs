@@ -142,19 +142,22 @@ impl Analysis {
             Keyword::Run => format!("mounted into `{}`", u.quote),
             _ => format!("{copied} `{}`", u.quote),
         };
-        let into_final = self.usage.whole.iter().find(|u| Some(u.stage) == self.usage.final_stage);
-        match (into_final, self.usage.whole.first()) {
-            (Some(u), _) => format!(" and {}", how(u, "copied into the image by")),
-            (None, Some(u)) => {
-                let stage = &file.stages[u.stage];
-                let name = stage.name.clone().unwrap_or_else(|| stage.index.to_string());
-                format!(
-                    " and {} in stage `{name}` (not the shipped image: the saving is build time, and that stage's cache no longer \
-                     breaks on their edits)",
-                    how(u, "copied by")
-                )
-            }
-            (None, None) => " (no instruction copies the whole context, so only the transfer is saved)".to_string(),
+        // Following what ships: the final image's own stages first, then a
+        // stage it copies from, then build stages only.
+        let stages = input.model().stages();
+        let in_image = self.usage.whole.iter().find(|u| stages[u.stage].in_final_image);
+        let copied_from = self.usage.whole.iter().find(|u| stages[u.stage].ships);
+        let name = |u: &Use| file.stages[u.stage].name.clone().unwrap_or_else(|| u.stage.to_string());
+        match (in_image, copied_from, self.usage.whole.first()) {
+            (Some(u), _, _) => format!(" and {}", how(u, "copied into the image by")),
+            (None, Some(u), _) => format!(" and {} in stage `{}`, from which the shipped image copies files", how(u, "copied by"), name(u)),
+            (None, None, Some(u)) => format!(
+                " and {} in stage `{}` (not the shipped image: the saving is build time, and that stage's cache no longer \
+                 breaks on their edits)",
+                how(u, "copied by"),
+                name(u)
+            ),
+            (None, None, None) => " (no instruction copies the whole context, so only the transfer is saved)".to_string(),
         }
     }
 

@@ -4,9 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::matcher::clean;
 use super::templates::CommandSpec;
-use crate::model::Input;
+use crate::model::{From, Input};
 use crate::shell::{is_posix_shell, parse_script, Script};
 use crate::syntax::{split_words, Instruction, Keyword};
 
@@ -25,7 +24,6 @@ pub(crate) struct Usage {
     lineage: Vec<Vec<usize>>,
     /// Every path component the Dockerfile mentions (RUN, CMD, ENV, COPY arguments, heredocs).
     mentions: BTreeSet<String>,
-    pub final_stage: Option<usize>,
 }
 
 /// An instruction that uses the context.
@@ -55,74 +53,36 @@ struct RunCommands {
 
 impl Usage {
     pub fn new(input: &Input) -> Usage {
-        let file = input.file;
-        let windows_paths = file.escape == '`';
-        let mut usage = Usage {
-            whole: Vec::new(),
-            sources: Vec::new(),
-            runs: Vec::new(),
-            lineage: Vec::new(),
-            mentions: BTreeSet::new(),
-            final_stage: file.stages.len().checked_sub(1),
-        };
-        let mut edges: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); file.stages.len()];
+        let (file, model) = (input.file, input.model());
+        let mut usage = Usage { whole: Vec::new(), sources: Vec::new(), runs: Vec::new(), lineage: Vec::new(), mentions: BTreeSet::new() };
         for stage in &file.stages {
-            if let Some(parent) = stage_ref(input, &stage.image, stage.index) {
-                edges[stage.index].insert(parent);
-            }
             for index in stage.instructions.clone() {
                 let inst = &file.instructions[index];
-                let by = Use { instruction: index, stage: stage.index, quote: quote(inst) };
                 usage.mention(inst, input);
-                match inst.keyword {
-                    Keyword::Copy | Keyword::Add => {
-                        if let Some(from) = inst.flag("from").and_then(|f| f.value.as_deref()) {
-                            edges[stage.index].extend(stage_ref(input, from, stage.index));
-                            continue;
-                        }
-                        for raw in copy_sources(inst, file.escape) {
-                            usage.add_source(&raw, inst.keyword == Keyword::Add, windows_paths, &by);
-                        }
-                    }
-                    Keyword::Run => {
-                        for mount in inst.flags.iter().filter(|f| f.name == "mount").filter_map(|f| f.value.as_deref()) {
-                            match bind_mount_source(mount) {
-                                Some(BindSource::Context(source)) => usage.add_source(&source, false, windows_paths, &by),
-                                Some(BindSource::Stage(from)) => edges[stage.index].extend(stage_ref(input, &from, stage.index)),
-                                None => {}
-                            }
-                        }
-                        usage.runs.push(run_commands(input, index, stage.index));
-                    }
-                    _ => {}
+                if inst.keyword == Keyword::Run {
+                    usage.runs.push(run_commands(input, index, stage.index));
                 }
             }
         }
-        usage.lineage = (0..file.stages.len()).map(|s| closure(&edges, s)).collect();
+        for read in model.reads().iter().filter(|r| r.from == From::Context) {
+            let Some(stage) = model.stage_of(read.instruction) else { continue };
+            let by = Use { instruction: read.instruction, stage, quote: quote(&file.instructions[read.instruction]) };
+            for source in &read.sources {
+                // Variables as wildcards even where the Dockerfile sets them: the proposal stays
+                // safe when they change.
+                if source.is_root() {
+                    usage.whole.push(by.clone());
+                }
+                match &source.written {
+                    Some(pattern) => usage.sources.push(Source { path: pattern.clone(), glob: true, by: by.clone() }),
+                    None if !source.is_root() => usage.sources.push(Source { path: source.path.clone(), glob: source.glob, by: by.clone() }),
+                    None => {}
+                }
+            }
+        }
+        // The stages whose RUNs shaped each stage: itself, and those it takes anything from.
+        usage.lineage = (0..file.stages.len()).map(|s| model.reachable(s)).collect();
         usage
-    }
-
-    fn add_source(&mut self, raw: &str, add: bool, windows_paths: bool, by: &Use) {
-        let lower = raw.to_ascii_lowercase();
-        if raw.starts_with("<<") || (add && (lower.contains("://") || lower.starts_with("git@"))) {
-            return;
-        }
-        let mut text = if windows_paths { raw.replace('\\', "/") } else { raw.to_string() };
-        let variable = text.contains('$');
-        if variable {
-            text = variables_as_wildcards(&text);
-        }
-        let cleaned = clean(&text);
-        let path = match cleaned.trim_start_matches('/') {
-            "" => ".".to_string(),
-            rest => rest.to_string(),
-        };
-        if !variable && matches!(path.as_str(), "." | "*" | "**") {
-            self.whole.push(by.clone());
-        } else {
-            let glob = path.contains(['*', '?', '[']);
-            self.sources.push(Source { path, glob, by: by.clone() });
-        }
     }
 
     fn mention(&mut self, inst: &Instruction, input: &Input) {
@@ -208,72 +168,6 @@ impl Usage {
     }
 }
 
-/// The sources of a COPY/ADD: every argument but the destination.
-fn copy_sources(inst: &Instruction, escape: char) -> Vec<String> {
-    match &inst.exec {
-        Some(list) => list.iter().take(list.len().saturating_sub(1)).cloned().collect(),
-        None => {
-            let words = split_words(inst.args_text(), escape);
-            words.iter().take(words.len().saturating_sub(1)).map(|w| w.unquoted(escape)).collect()
-        }
-    }
-}
-
-enum BindSource {
-    /// A path of the build context (`.` when no `source=`).
-    Context(String),
-    /// `from=`: another stage or an image.
-    Stage(String),
-}
-
-/// The context path a `--mount=` value binds, if it is a bind mount (the default type).
-fn bind_mount_source(value: &str) -> Option<BindSource> {
-    let mut kind = "bind".to_string();
-    let mut source = None;
-    let mut from = None;
-    for field in value.split(',') {
-        let (key, val) = field.split_once('=').unwrap_or((field, ""));
-        let val = val.trim_matches(|c| c == '"' || c == '\'');
-        match key.trim().to_ascii_lowercase().as_str() {
-            "type" => kind = val.to_ascii_lowercase(),
-            "source" | "src" => source = Some(val.to_string()),
-            "from" => from = Some(val.to_string()),
-            _ => {}
-        }
-    }
-    if kind != "bind" {
-        return None;
-    }
-    match from {
-        Some(from) => Some(BindSource::Stage(from)),
-        None => Some(BindSource::Context(source.unwrap_or_else(|| ".".to_string()))),
-    }
-}
-
-/// The stage a `FROM`/`--from=` reference names: a stage name or index other than `current`.
-fn stage_ref(input: &Input, reference: &str, current: usize) -> Option<usize> {
-    let reference = reference.to_ascii_lowercase();
-    let stages = &input.file.stages;
-    if let Ok(index) = reference.parse::<usize>() {
-        return (index < stages.len() && index != current).then_some(index);
-    }
-    stages.iter().find(|s| s.index != current && s.name.as_deref() == Some(reference.as_str())).map(|s| s.index)
-}
-
-fn closure(edges: &[BTreeSet<usize>], start: usize) -> Vec<usize> {
-    let mut seen = vec![start];
-    let mut next = 0;
-    while next < seen.len() {
-        for &to in edges.get(seen[next]).into_iter().flatten() {
-            if !seen.contains(&to) {
-                seen.push(to);
-            }
-        }
-        next += 1;
-    }
-    seen
-}
-
 /// The shell scripts a RUN runs, as far as they can be read.
 fn run_commands(input: &Input, index: usize, stage: usize) -> RunCommands {
     let inst = &input.file.instructions[index];
@@ -330,51 +224,6 @@ fn shell_join(words: &[String]) -> String {
     words.iter().map(|w| format!("'{}'", w.replace('\'', r"'\''"))).collect::<Vec<_>>().join(" ")
 }
 
-/// A source with variables as a wildcard: a path component that is only variables (`$DIR`) may
-/// hold several components and becomes `**`; one that mixes text and variables (`app-$V.jar`)
-/// becomes `*`. Whatever the variables hold, the wildcard matches at least as much.
-fn variables_as_wildcards(text: &str) -> String {
-    text.split('/')
-        .map(|component| {
-            if !component.contains('$') {
-                component
-            } else if without_variables(component).is_empty() {
-                "**"
-            } else {
-                "*"
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// `text` without its `$NAME` and `${…}` references.
-fn without_variables(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '$' {
-            out.push(c);
-            continue;
-        }
-        match chars.peek() {
-            Some('{') => {
-                for c in chars.by_ref() {
-                    if c == '}' {
-                        break;
-                    }
-                }
-            }
-            _ => {
-                while chars.peek().is_some_and(|c| c.is_ascii_alphanumeric() || *c == '_') {
-                    chars.next();
-                }
-            }
-        }
-    }
-    out
-}
-
 /// Whether `word` appears in `text` as a word of its own (case-insensitive).
 fn contains_word(text: &str, word: &str) -> bool {
     let text = text.to_ascii_lowercase();
@@ -402,23 +251,6 @@ fn quote(inst: &Instruction) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn variables_become_wildcards() {
-        assert_eq!(variables_as_wildcards("$APP/src"), "**/src");
-        assert_eq!(variables_as_wildcards("${APP:-x}/$SUB.txt"), "**/*");
-        assert_eq!(variables_as_wildcards("java-${V}.msi"), "*");
-        assert_eq!(variables_as_wildcards("$SRC"), "**");
-    }
-
-    #[test]
-    fn bind_mounts() {
-        assert!(matches!(bind_mount_source("type=bind,target=/src"), Some(BindSource::Context(s)) if s == "."));
-        assert!(matches!(bind_mount_source("target=/src,source=go.sum"), Some(BindSource::Context(s)) if s == "go.sum"));
-        assert!(matches!(bind_mount_source("type=bind,from=build,source=/out,target=/x"), Some(BindSource::Stage(s)) if s == "build"));
-        assert!(bind_mount_source("type=cache,target=/root/.cache").is_none());
-        assert!(bind_mount_source("type=secret,id=npmrc").is_none());
-    }
 
     #[test]
     fn words() {

@@ -215,21 +215,7 @@ impl Manager {
         index: usize,
         command: &'a Command,
     ) -> Option<Invocation<'a>> {
-        let view = command.effective();
-        let name = view.basename()?;
-        let view = if self.is_program(name) {
-            view
-        } else {
-            let module = self.python_module.as_deref()?;
-            let words = view.words();
-            let runs_module = is_versioned(name, "python")
-                && words.get(1).is_some_and(|w| w.is("-m"))
-                && words.get(2).is_some_and(|w| w.is(module));
-            if !runs_module {
-                return None;
-            }
-            view.after(2)
-        };
+        let view = super::program_view(command, &self.programs, self.versioned, self.python_module.as_deref())?;
         Some(Invocation {
             manager: self,
             command: index,
@@ -248,13 +234,7 @@ impl Manager {
     }
 
     pub fn is_program(&self, basename: &str) -> bool {
-        self.programs.iter().any(|p| {
-            if self.versioned {
-                is_versioned(basename, p)
-            } else {
-                basename == p
-            }
-        })
+        super::is_program(&self.programs, self.versioned, basename)
     }
 }
 
@@ -266,12 +246,6 @@ pub(crate) fn in_cache_dir(dir: &str, path: &str) -> bool {
         Some(tail) => path.match_indices(tail).any(|(at, _)| within(at, tail.len())),
         None => path.strip_prefix(dir).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')),
     }
-}
-
-/// `name` is `program` followed by nothing or a version (`pip3.11` for `pip`, `python3` for `python`).
-fn is_versioned(name: &str, program: &str) -> bool {
-    name.strip_prefix(program)
-        .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit() || c == '.'))
 }
 
 impl<'a> Invocation<'a> {
@@ -321,18 +295,7 @@ impl<'a> Invocation<'a> {
 
     /// Whether one of `spellings` (see `present` in the knowledge file) is among the arguments.
     pub fn has_any(&self, spellings: &[String]) -> bool {
-        spellings.iter().any(|spelling| {
-            if let Some(long) = spelling.strip_prefix("--") {
-                self.view.has_flag(None, Some(long))
-            } else if let Some(short) = spelling
-                .strip_prefix('-')
-                .filter(|s| s.chars().count() == 1)
-            {
-                self.view.has_flag(short.chars().next(), None)
-            } else {
-                self.view.has_word(spelling)
-            }
-        })
+        spellings.iter().any(|spelling| super::has_flag(self.view, spelling))
     }
 
     /// Whether it has a flag that makes it download and install nothing (`skip-if`).

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::knowledge::{has_flag, program_view};
 use crate::shell::{Command, CommandView, ShellWord};
 
 #[derive(Debug, Deserialize)]
@@ -224,46 +225,6 @@ impl<'a> Recognised<'a> {
     pub fn has_any(&self, flags: &[String]) -> bool {
         flags.iter().any(|f| has_flag(self.view, f))
     }
-}
-
-/// Whether the command's words carry `flag`.
-pub(super) fn has_flag(view: CommandView, flag: &str) -> bool {
-    if let Some(long) = flag.strip_prefix("--") {
-        view.has_flag(None, Some(long))
-    } else if let Some(short) = flag.strip_prefix('-').filter(|s| s.chars().count() == 1) {
-        view.has_flag(short.chars().next(), None)
-    } else {
-        // `-ntp`, `-pl` and other multi-letter single-dash options, or a plain word.
-        view.has_word(flag)
-    }
-}
-
-/// The view of `command` from the program named by `programs` on: after wrappers (`sudo`, `env`),
-/// and after `python -m` for a Python module.
-pub(super) fn program_view<'a>(
-    command: &'a Command,
-    programs: &[String],
-    versioned: bool,
-    python_module: Option<&str>,
-) -> Option<CommandView<'a>> {
-    let view = command.effective();
-    let name = view.basename()?;
-    let matches = |name: &str| {
-        programs.iter().any(|p| p == name)
-            || (versioned && programs.iter().any(|p| name.strip_prefix(p.as_str()).is_some_and(is_version)))
-    };
-    if matches(name) {
-        return Some(view);
-    }
-    let module = python_module?;
-    let is_python = name == "python" || name.strip_prefix("python").is_some_and(is_version);
-    let args = view.args();
-    (is_python && args.first().is_some_and(|a| a.is("-m")) && args.get(1).is_some_and(|a| a.is(module))).then(|| view.after(2))
-}
-
-/// `3`, `3.12`: what follows `pip` in `pip3.12`.
-fn is_version(suffix: &str) -> bool {
-    !suffix.is_empty() && suffix.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
 
 /// The positional words that name the rule's subcommand: one word, or two for `mod download`.

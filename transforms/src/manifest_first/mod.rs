@@ -8,92 +8,34 @@ mod rewrite;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
-
 use self::knowledge::{is_context_free, recognise, Ecosystem};
-use self::paths::{glob_match, Dir, Listing};
+use self::paths::{glob_match, Listing};
 use self::plan::{analyse, Plan, PlanKind, RunKind};
 use self::reads::{reads, Reading};
 use self::rewrite::{copy_lines, plain_path, same_case};
 use crate::checks;
 use crate::fix::{Applicability, Edit, Finding, Fix};
-use crate::model::Input;
-use crate::syntax::{assignments, expand, split_words, unquote, Dockerfile, Instruction, ItemKind, Keyword, Stage};
+use crate::model::{Dir, From, Input};
+use crate::syntax::{assignments, split_words, unquote, Dockerfile, Instruction, ItemKind, Keyword, Stage};
 
 pub(crate) const DOC: &str = include_str!("../../docs/manifest-first.md");
 
 pub(crate) fn run(input: &Input) -> Vec<Finding> {
     let file = input.file;
-    let scope = Scope::new(file);
     let listing = Listing::new(input.context);
-    let final_stage = file.stages.len().checked_sub(1);
+    let final_stage = input.model().final_stage();
     let mut findings = Vec::new();
     for stage in &file.stages {
         if input.settings.config.only_final_stage && Some(stage.index) != final_stage {
             continue;
         }
         for index in stage.instructions.clone() {
-            if let Some(copy) = whole_copy(file, index, &scope) {
-                findings.extend(examine(input, stage, &copy, &scope, listing.as_ref()));
+            if let Some(copy) = whole_copy(input, index) {
+                findings.extend(examine(input, stage, &copy, listing.as_ref()));
             }
         }
     }
     findings
-}
-
-/// The working directory and the known `ENV` values before each instruction.
-struct Scope {
-    dirs: Vec<Option<Dir>>,
-    envs: Vec<BTreeMap<String, String>>,
-}
-
-impl Scope {
-    fn new(file: &Dockerfile) -> Scope {
-        let count = file.instructions.len();
-        let mut dirs = vec![None; count];
-        let mut envs = vec![BTreeMap::new(); count];
-        let mut finals: Vec<Option<Dir>> = Vec::new();
-        for stage in &file.stages {
-            let image = stage.image.to_ascii_lowercase();
-            let parent = file.stages[..stage.index].iter().rposition(|s| s.name.as_deref() == Some(image.as_str()));
-            let mut dir = match parent {
-                Some(p) => finals.get(p).cloned().flatten(),
-                None => Some(Dir::image()),
-            };
-            let mut env: BTreeMap<String, String> = BTreeMap::new();
-            for index in stage.instructions.clone() {
-                dirs[index] = dir.clone();
-                envs[index] = env.clone();
-                let inst = &file.instructions[index];
-                match inst.keyword {
-                    Keyword::Workdir => {
-                        let value = expand(&unquote(inst.args_text().trim(), file.escape), &env);
-                        dir = dir.and_then(|d| d.join(&value));
-                    }
-                    Keyword::Env => {
-                        for (name, value) in assignments(inst, file.escape) {
-                            match value.filter(|v| !v.contains('$')) {
-                                Some(v) => env.insert(name, v),
-                                None => env.remove(&name),
-                            };
-                        }
-                    }
-                    Keyword::Arg => {
-                        for (name, _) in assignments(inst, file.escape) {
-                            env.remove(&name);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            finals.push(dir);
-        }
-        Scope { dirs, envs }
-    }
-
-    fn dir(&self, index: usize) -> Option<&Dir> {
-        self.dirs.get(index)?.as_ref()
-    }
 }
 
 /// A `COPY . <dest>` (or `ADD`) of the whole build context.
@@ -109,20 +51,16 @@ struct WholeCopy {
     problem: Option<String>,
 }
 
-fn whole_copy(file: &Dockerfile, index: usize, scope: &Scope) -> Option<WholeCopy> {
+fn whole_copy(input: &Input, index: usize) -> Option<WholeCopy> {
+    let (file, model) = (input.file, input.model());
     let inst = &file.instructions[index];
-    if !matches!(inst.keyword, Keyword::Copy | Keyword::Add) || !inst.heredocs.is_empty() || inst.flag("from").is_some() {
+    if !matches!(inst.keyword, Keyword::Copy | Keyword::Add) || !inst.heredocs.is_empty() || !model.takes_whole_context(index) {
         return None;
     }
-    let words: Vec<String> = match &inst.exec {
-        Some(list) => list.clone(),
-        None => split_words(inst.args_text(), file.escape).iter().map(|w| w.raw.clone()).collect(),
+    let dest = match &inst.exec {
+        Some(list) => list.last()?.clone(),
+        None => unquote(&split_words(inst.args_text(), file.escape).last()?.raw, file.escape),
     };
-    let [source, dest] = words.as_slice() else { return None };
-    let unquoted = |w: &str| if inst.exec.is_some() { w.to_string() } else { unquote(w, file.escape) };
-    if !matches!(unquoted(source).as_str(), "." | "./") {
-        return None;
-    }
     let mut problem = None;
     let mut flags = Vec::new();
     for flag in &inst.flags {
@@ -131,45 +69,23 @@ fn whole_copy(file: &Dockerfile, index: usize, scope: &Scope) -> Option<WholeCop
             other => problem = Some(format!("the full COPY has `--{other}`, which the manifest COPY cannot simply share")),
         }
     }
-    let dest_value = unquoted(dest);
-    if dest_value.is_empty() || dest_value.contains(char::is_whitespace) || dest_value.contains(['"', '\'', '\\', '`']) {
+    if dest.is_empty() || dest.contains(char::is_whitespace) || dest.contains(['"', '\'', '\\', '`']) {
         problem = Some("the full COPY's destination needs quoting".into());
     }
-    let dest_text = if dest_value == "." {
+    let dest_text = if dest == "." {
         "./".to_string()
-    } else if dest_value.ends_with('/') {
-        dest_value.clone()
+    } else if dest.ends_with('/') {
+        dest.clone()
     } else {
-        format!("{dest_value}/")
+        format!("{dest}/")
     };
-    if !dest_text.starts_with('/') && !workdir_set(file, index) {
+    if !dest_text.starts_with('/') && !model.workdir_set(index) {
         problem = Some(
             "no WORKDIR is set before it: a manifest COPY to the same relative destination would depend on the base image's working directory too (hadolint DL3045); set a WORKDIR first".into(),
         );
     }
-    let env = scope.envs.get(index)?;
-    let dest = scope.dir(index).and_then(|d| d.join(&expand(&dest_value, env)));
+    let dest = model.reads_of(index).first().and_then(|r| r.dest_dir.clone());
     Some(WholeCopy { index, dest_text, dest, flags, problem })
-}
-
-/// Whether a WORKDIR precedes instruction `index` in its stage or a stage it is built on.
-fn workdir_set(file: &Dockerfile, index: usize) -> bool {
-    let Some(mut stage) = file.stage_of(index) else { return false };
-    let mut end = index;
-    for _ in 0..=file.stages.len() {
-        if file.instructions[stage.instructions.start..end].iter().any(|i| i.keyword == Keyword::Workdir) {
-            return true;
-        }
-        let image = stage.image.to_ascii_lowercase();
-        match file.stages[..stage.index].iter().rev().find(|s| s.name.as_deref() == Some(image.as_str())) {
-            Some(parent) => {
-                end = parent.instructions.end;
-                stage = parent;
-            }
-            None => return false,
-        }
-    }
-    false
 }
 
 /// One dependency RUN that moves (or gets a warm-up) with what its installs read.
@@ -181,27 +97,27 @@ struct Moved<'a> {
 }
 
 /// Look for the dependency install after the full COPY `copy` and say how to put it first.
-fn examine(input: &Input, stage: &Stage, copy: &WholeCopy, scope: &Scope, listing: Option<&Listing>) -> Option<Finding> {
-    let file = input.file;
+fn examine(input: &Input, stage: &Stage, copy: &WholeCopy, listing: Option<&Listing>) -> Option<Finding> {
+    let (file, model) = (input.file, input.model());
     let mut blocker: Option<String> = None;
     let mut moved: Vec<Moved> = Vec::new();
     // The refused install: its command, whether it is a build, and why.
     let mut refusal: Option<(String, bool, String)> = None;
     for index in copy.index + 1..stage.instructions.end {
-        if whole_copy(file, index, scope).is_some() {
+        if whole_copy(input, index).is_some() {
             break;
         }
         let inst = &file.instructions[index];
-        if copies_manifests(file, inst) {
+        if copies_manifests(input, index) {
             // The manifests are copied again after the full COPY: arranged on purpose (or by an
             // earlier pass over a stage with two full COPYs). Not ours to reorder.
             break;
         }
         let first = moved.is_empty();
         let kind = if inst.keyword == Keyword::Run {
-            analyse(input, index, scope.dir(index), copy.dest.as_ref(), listing)
+            analyse(input, index, model.workdir(index), copy.dest.as_ref(), listing)
         } else {
-            match passable(file, index, copy, scope) {
+            match passable(input, index, copy) {
                 Ok(()) => continue,
                 Err(reason) if first => {
                     blocker.get_or_insert(reason);
@@ -254,7 +170,7 @@ fn examine(input: &Input, stage: &Stage, copy: &WholeCopy, scope: &Scope, listin
     let copy_text = short(&c_inst.logical.text);
     let range = c_inst.keyword_span.start..c_inst.args_source_range().end;
     if let Some((lead, build, reason)) = refusal {
-        if already_first(input, stage, copy.index, None, Some(&lead)) {
+        if already_first(input, copy.index, None, Some(&lead)) {
             return None;
         }
         return Some(Finding::new(&checks::MANIFEST_FIRST_COPY_BEFORE_INSTALL, range, message(&copy_text, &lead, build)).with_why(reason));
@@ -263,7 +179,7 @@ fn examine(input: &Input, stage: &Stage, copy: &WholeCopy, scope: &Scope, listin
     let lead_move = moved.get(lead_index)?;
     let ecosystems: Vec<&Ecosystem> = moved.iter().flat_map(|m| m.plan.installs.iter().map(|i| i.rec.eco)).collect();
     let named: Vec<String> = moved.iter().flat_map(|m| m.reading.files.iter().cloned()).collect();
-    if already_first(input, stage, copy.index, Some((&ecosystems, &named)), None) {
+    if already_first(input, copy.index, Some((&ecosystems, &named)), None) {
         return None;
     }
     let warm = matches!(lead_move.plan.kind, PlanKind::WarmUp { .. });
@@ -320,23 +236,25 @@ fn describe(file: &Dockerfile, index: usize) -> String {
     format!("`{}`", short(&file.instructions[index].logical.text))
 }
 
+/// Context paths a COPY/ADD names, as written but cleaned (no root, no variables).
+fn named_sources<'a>(input: &'a Input<'a>, index: usize) -> impl Iterator<Item = &'a str> {
+    let reads = input.model().reads_of(index).iter().filter(|r| r.from == From::Context && matches!(input.file.instructions[r.instruction].keyword, Keyword::Copy | Keyword::Add));
+    reads.flat_map(|r| r.sources.iter()).filter(|s| !s.variable && !s.path.is_empty()).map(|s| s.path.as_str())
+}
+
 /// A COPY from the build context of some ecosystem's manifest or lockfile.
-fn copies_manifests(file: &Dockerfile, inst: &Instruction) -> bool {
-    if !matches!(inst.keyword, Keyword::Copy | Keyword::Add) || inst.flag("from").is_some() {
-        return false;
-    }
-    let words = split_words(inst.args_text(), file.escape);
+fn copies_manifests(input: &Input, index: usize) -> bool {
     let names: Vec<&String> = knowledge::knowledge().ecosystems.iter().flat_map(|e| e.manifests.iter().chain(&e.lockfiles)).collect();
-    words.iter().take(words.len().saturating_sub(1)).any(|w| {
-        let source = unquote(&w.raw, file.escape);
-        let base = source.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string();
-        base != "*" && names.iter().any(|n| glob_match(n, &base) || glob_match(&base, n))
+    named_sources(input, index).any(|source| {
+        let base = source.rsplit('/').next().unwrap_or("");
+        base != "*" && names.iter().any(|n| glob_match(n, base) || glob_match(base, n))
     })
 }
 
 /// Whether the full COPY can move after instruction `index`: the instruction must not read the
 /// sources, nor change what the COPY does.
-fn passable(file: &Dockerfile, index: usize, copy: &WholeCopy, scope: &Scope) -> Result<(), String> {
+fn passable(input: &Input, index: usize, copy: &WholeCopy) -> Result<(), String> {
+    let (file, model) = (input.file, input.model());
     let inst = &file.instructions[index];
     let c_inst = &file.instructions[copy.index];
     let what = describe(file, index);
@@ -354,10 +272,8 @@ fn passable(file: &Dockerfile, index: usize, copy: &WholeCopy, scope: &Scope) ->
         Keyword::Workdir => {
             // A relative destination lands under the WORKDIR in effect.
             let absolute = copy.dest_text.starts_with('/');
-            let env = scope.envs.get(index).cloned().unwrap_or_default();
-            let value = expand(&unquote(inst.args_text().trim(), file.escape), &env);
-            let after = scope.dir(index).and_then(|d| d.join(&value));
-            let same = after.is_some() && after.as_ref() == scope.dir(copy.index);
+            let after = model.workdir_after(index);
+            let same = after.is_some() && after == model.workdir(copy.index);
             if absolute || same {
                 Ok(())
             } else {
@@ -375,11 +291,7 @@ fn passable(file: &Dockerfile, index: usize, copy: &WholeCopy, scope: &Scope) ->
         | Keyword::Maintainer
         | Keyword::Onbuild => Ok(()),
         Keyword::Copy | Keyword::Add if inst.flag("from").is_some() && inst.heredocs.is_empty() => {
-            let dest = match &inst.exec {
-                Some(list) => list.last().cloned(),
-                None => split_words(inst.args_text(), file.escape).last().map(|w| unquote(&w.raw, file.escape)),
-            };
-            let dest = dest.and_then(|d| scope.dir(index).and_then(|dir| dir.join(&d)));
+            let dest = model.reads_of(index).first().and_then(|r| r.dest_dir.clone());
             match (dest, &copy.dest) {
                 (Some(a), Some(b)) if a.disjoint(b) => Ok(()),
                 _ => Err(format!("{what} writes where the full COPY, moved after it, could overwrite")),
@@ -392,21 +304,8 @@ fn passable(file: &Dockerfile, index: usize, copy: &WholeCopy, scope: &Scope) ->
 
 /// Whether the stage (or a stage it is built on) already copies these manifests, or installs
 /// this ecosystem's dependencies, before the full COPY: it is manifest-first already.
-fn already_first(input: &Input, stage: &Stage, copy: usize, found: Option<(&[&Ecosystem], &[String])>, lead: Option<&str>) -> bool {
+fn already_first(input: &Input, copy: usize, found: Option<(&[&Ecosystem], &[String])>, lead: Option<&str>) -> bool {
     let file = input.file;
-    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
-    ranges.push(stage.instructions.start..copy);
-    let mut at = stage.index;
-    for _ in 0..file.stages.len() {
-        let image = file.stages[at].image.to_ascii_lowercase();
-        match file.stages[..at].iter().rposition(|s| s.name.as_deref() == Some(image.as_str())) {
-            Some(parent) => {
-                ranges.push(file.stages[parent].instructions.clone());
-                at = parent;
-            }
-            None => break,
-        }
-    }
     let ecosystems: Vec<&Ecosystem> = match found {
         Some((ecos, _)) => ecos.to_vec(),
         // A refused install: the ecosystems its program belongs to.
@@ -418,21 +317,17 @@ fn already_first(input: &Input, stage: &Stage, copy: usize, found: Option<(&[&Ec
     };
     let names: Vec<&String> = ecosystems.iter().flat_map(|e| e.manifests.iter().chain(&e.lockfiles)).collect();
     let files: &[String] = found.map_or(&[], |(_, files)| files);
-    for index in ranges.into_iter().flatten() {
-        let inst = &file.instructions[index];
-        match inst.keyword {
-            Keyword::Copy | Keyword::Add if inst.flag("from").is_none() => {
-                let words = split_words(inst.args_text(), file.escape);
-                let sources = words.iter().take(words.len().saturating_sub(1)).map(|w| unquote(&w.raw, file.escape));
-                for source in sources {
-                    let path = source.trim_start_matches("./").trim_end_matches('/').to_string();
+    for index in input.model().earlier(copy) {
+        match file.instructions[index].keyword {
+            Keyword::Copy | Keyword::Add => {
+                for path in named_sources(input, index) {
                     let base = path.rsplit('/').next().unwrap_or("");
                     // A wildcard that matches anything (`conf/*`) says nothing about manifests.
                     if base.is_empty() || base == "*" || base == "." {
                         continue;
                     }
                     let names_match = names.iter().any(|n| glob_match(n, base) || glob_match(base, n));
-                    let files_match = files.iter().any(|f| glob_match(&path, f) || f == &path);
+                    let files_match = files.iter().any(|f| glob_match(path, f) || f == path);
                     if files_match || (names_match && (files.is_empty() || !path.contains('/'))) {
                         return true;
                     }
@@ -485,7 +380,7 @@ fn rewrite_fix(input: &Input, copy: &WholeCopy, moved: &[Moved]) -> Result<Fix, 
     // The manifests go right before the first install that reads them: context-free installs
     // before it stay cached when only the manifests change.
     let consumer = moved.iter().find(|m| !m.reading.files.is_empty() || !m.reading.dirs.is_empty()).or(moved.first()).ok_or("nothing to move")?.run;
-    let c_block = block_start(file, copy.index)..c_inst.span.end;
+    let c_block = file.with_comments_above(copy.index).start..c_inst.span.end;
     let c_text = &source[c_block.clone()];
     let between = copy.index + 1..consumer;
     let workdir_between = file.instructions[between.clone()].iter().any(|i| i.keyword == Keyword::Workdir);
@@ -501,10 +396,10 @@ fn rewrite_fix(input: &Input, copy: &WholeCopy, moved: &[Moved]) -> Result<Fix, 
                 edits.push(Edit::insert(c_block.start, format!("{mfest}{w_text}")));
             } else if workdir_between {
                 edits.push(Edit::replace(c_block.clone(), mfest));
-                edits.push(Edit::insert(block_start(file, consumer), format!("{w_text}{c_text}")));
+                edits.push(Edit::insert(file.with_comments_above(consumer).start, format!("{w_text}{c_text}")));
             } else {
                 edits.push(Edit::delete(deletion(file, copy.index, &c_block)));
-                edits.push(Edit::insert(block_start(file, consumer), format!("{mfest}{w_text}{c_text}")));
+                edits.push(Edit::insert(file.with_comments_above(consumer).start, format!("{mfest}{w_text}{c_text}")));
             }
         }
         kind => {
@@ -512,7 +407,7 @@ fn rewrite_fix(input: &Input, copy: &WholeCopy, moved: &[Moved]) -> Result<Fix, 
                 edits.push(Edit::replace(c_block.clone(), mfest));
             } else {
                 edits.push(Edit::delete(deletion(file, copy.index, &c_block)));
-                edits.push(Edit::insert(block_start(file, consumer), mfest));
+                edits.push(Edit::insert(file.with_comments_above(consumer).start, mfest));
             }
             match kind {
                 PlanKind::Split { junction } => {
@@ -562,19 +457,6 @@ fn deletion(file: &Dockerfile, index: usize, block: &std::ops::Range<usize>) -> 
         (Some(b), Some(a)) if b.kind == ItemKind::Blank && a.kind == ItemKind::Blank => block.start..a.span.end,
         _ => block.clone(),
     }
-}
-
-/// Where instruction `index` starts, with the comment lines right above it (they move with it).
-fn block_start(file: &Dockerfile, index: usize) -> usize {
-    let inst = &file.instructions[index];
-    let Some(at) = file.items.iter().position(|i| i.kind == ItemKind::Instruction(index)) else {
-        return inst.span.start;
-    };
-    let mut first = at;
-    while first > 0 && file.items[first - 1].kind == ItemKind::Comment {
-        first -= 1;
-    }
-    file.items[first].span.start
 }
 
 fn title(files: &[String], dirs: &[String], moved: &[Moved]) -> String {

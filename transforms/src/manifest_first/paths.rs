@@ -1,82 +1,7 @@
-//! Where things are: directories inside the image, followed symbolically through WORKDIR and `cd`,
-//! and the build context as its listing shows it.
+//! The build context as its listing shows it.
 
 use crate::Context;
 use crate::model::matcher::Matcher;
-
-/// A directory inside the image. The base image's working directory is not known, nor is a path
-/// that starts with a variable: those are kept as opaque roots, which is enough to compare two
-/// directories of the same stage.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Dir {
-    root: Root,
-    parts: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Root {
-    Absolute,
-    /// The working directory the stage's base image sets.
-    Image,
-    /// A path that starts with a variable (`$APP_HOME/src`).
-    Variable(String),
-}
-
-impl Dir {
-    pub fn image() -> Dir {
-        Dir { root: Root::Image, parts: Vec::new() }
-    }
-
-    pub fn is_absolute(&self) -> bool {
-        self.root == Root::Absolute
-    }
-
-    /// `path` (unquoted) resolved against this directory; `None` when it cannot be followed
-    /// (`~`, `..` above an unknown root, a variable inside the path).
-    pub fn join(&self, path: &str) -> Option<Dir> {
-        if path.is_empty() || path.starts_with('~') {
-            return None;
-        }
-        let mut dir = if path.starts_with('/') {
-            Dir { root: Root::Absolute, parts: Vec::new() }
-        } else if path.starts_with('$') {
-            let (var, _) = path.split_once('/').unwrap_or((path, ""));
-            Dir { root: Root::Variable(var.to_string()), parts: Vec::new() }
-        } else {
-            self.clone()
-        };
-        let rest = match &dir.root {
-            Root::Variable(var) if path.starts_with('$') => &path[var.len()..],
-            _ => path,
-        };
-        for part in rest.split('/') {
-            match part {
-                "" | "." => {}
-                ".." => {
-                    if dir.parts.pop().is_none() && dir.root != Root::Absolute {
-                        return None;
-                    }
-                }
-                _ if part.contains('$') => return None,
-                _ => dir.parts.push(part.to_string()),
-            }
-        }
-        Some(dir)
-    }
-
-    /// The path of `self` below `base` (`["client"]`), or `None` when it is not inside it.
-    pub fn below(&self, base: &Dir) -> Option<Vec<String>> {
-        (self.root == base.root && self.parts.starts_with(&base.parts)).then(|| self.parts[base.parts.len()..].to_vec())
-    }
-
-    /// Whether neither directory is inside the other (and both are known absolute paths).
-    pub fn disjoint(&self, other: &Dir) -> bool {
-        self.is_absolute()
-            && other.is_absolute()
-            && !self.parts.starts_with(&other.parts)
-            && !other.parts.starts_with(&self.parts)
-    }
-}
 
 /// Whether a path of the build context is there to copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,21 +131,6 @@ pub(super) fn glob_match(pattern: &str, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dirs_follow_workdir_and_cd() {
-        let root = Dir::image();
-        let app = root.join("/app").unwrap();
-        assert_eq!(app.join("client").unwrap().below(&app), Some(vec!["client".to_string()]));
-        assert_eq!(app.join("../app/./x/..").unwrap(), app);
-        assert_eq!(root.join("src").unwrap().below(&root), Some(vec!["src".to_string()]));
-        assert!(root.join("..").is_none());
-        let var = root.join("$APP_HOME").unwrap();
-        assert_eq!(var.join("a").unwrap().below(&var), Some(vec!["a".to_string()]));
-        assert!(var.below(&app).is_none());
-        assert!(app.disjoint(&root.join("/usr/local/bin").unwrap()));
-        assert!(!app.disjoint(&root.join("/").unwrap()));
-    }
 
     #[test]
     fn listing_presence() {

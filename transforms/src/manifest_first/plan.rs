@@ -4,7 +4,8 @@
 use std::ops::Range;
 
 use super::knowledge::{is_context_free, recognise, Recognised, Role};
-use super::paths::{Dir, Listing};
+use super::paths::Listing;
+use crate::model::Dir;
 use super::reads::Install;
 use crate::model::Input;
 use crate::shell::{ChainItem, Command, CommandKind, ItemKind, Op, Script};

@@ -1,6 +1,7 @@
 //! The text the rewrite inserts: the manifest COPY lines and the dependency-only commands.
 
-use super::knowledge::{has_flag, Content, Recognised};
+use super::knowledge::{Content, Recognised};
+use crate::knowledge::has_flag;
 use super::paths::{Listing, Presence};
 use super::reads::Install;
 use crate::shell::Script;

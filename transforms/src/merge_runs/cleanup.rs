@@ -205,7 +205,7 @@ fn move_finding(input: &Input, stage: &Stage, index: usize, family: &Family, is_
     let (Some(creator_shell), Some(cleanup_shell)) = (input.shell(creator), input.shell(index)) else { return None };
     let first = Facts::new(creator, creator_inst, creator_shell);
     let second = Facts::new(index, cleanup, cleanup_shell);
-    let errexit = shell_errexit(file, index);
+    let errexit = shell_errexit(input.model(), index);
     let places = first.place(true, false, errexit).and_then(|a| Ok((a, second.place(false, true, errexit)?)));
     let (first_place, second_place) = match places {
         Ok(places) => places,
@@ -233,7 +233,7 @@ fn move_finding(input: &Input, stage: &Stage, index: usize, family: &Family, is_
             return Some(refused(cleanup, is_final, format!("the RUN at line {line} that fills the cache does not end where a command can be added")));
         };
         let newline = file.newline();
-        let comments: String = attached_comments(input, index).iter().map(|r| &file.source[r.clone()]).collect();
+        let comments = &file.source[file.with_comments_above(index).start..cleanup.span.start];
         let moved = &file.source[cleanup.args_source_range()];
         let joined = format!(
             "{}{}{newline}{comments}{}{}{moved}{}",
@@ -275,27 +275,11 @@ fn already_cleaned(first: &Facts, second: &Facts) -> bool {
     words_of(second.script).iter().all(|w| have.contains(w))
 }
 
-/// Comment lines right above instruction `index` (no blank line in between): they move with it.
-fn attached_comments(input: &Input, index: usize) -> Vec<Range<usize>> {
-    let file = input.file;
-    let Some(inst) = file.instructions.get(index) else { return Vec::new() };
-    // Items are in source order.
-    let at = file.items.partition_point(|item| item.span.start < inst.span.start);
-    let mut comments: Vec<Range<usize>> = file.items[..at]
-        .iter()
-        .rev()
-        .take_while(|item| item.kind == ItemKind::Comment)
-        .map(|item| item.span.clone())
-        .collect();
-    comments.reverse();
-    comments
-}
-
 /// What to delete for the moved RUN: its comments, the RUN, and a blank line that would be doubled.
 fn removal(input: &Input, index: usize) -> Range<usize> {
     let file = input.file;
     let inst = &file.instructions[index];
-    let start = attached_comments(input, index).first().map_or(inst.span.start, |r| r.start);
+    let start = file.with_comments_above(index).start;
     let before = file.items.iter().rev().find(|item| item.span.end <= start);
     let after = file.items.iter().find(|item| item.span.start >= inst.span.end);
     match before {

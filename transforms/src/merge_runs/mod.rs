@@ -11,8 +11,8 @@ use self::edits::Layout;
 use self::script::{shell_errexit, Facts, Wrap};
 use crate::checks;
 use crate::fix::{Applicability, Edit, Finding, Fix};
-use crate::model::Input;
-use crate::syntax::{Dockerfile, Instruction, Keyword, Stage};
+use crate::model::{Input, Model};
+use crate::syntax::{Instruction, Keyword, Stage};
 
 pub(crate) const DOC: &str = include_str!("../../docs/merge-runs.md");
 #[cfg(test)]
@@ -27,7 +27,7 @@ const CHAIN_OVERHEAD: usize = 32;
 pub(crate) fn run(input: &Input) -> Vec<Finding> {
     let file = input.file;
     let mut findings = Vec::new();
-    let final_stage = file.stages.len().checked_sub(1);
+    let final_stage = input.model().final_stage();
     let leading = Layout::file_style(file);
     for stage in &file.stages {
         let is_final = Some(stage.index) == final_stage;
@@ -63,9 +63,9 @@ struct Group<'a> {
 }
 
 impl<'a> Group<'a> {
-    fn push(&mut self, file: &Dockerfile, facts: Facts<'a>) {
+    fn push(&mut self, model: &Model, facts: Facts<'a>) {
         if self.members.is_empty() {
-            self.errexit = shell_errexit(file, facts.index);
+            self.errexit = shell_errexit(model, facts.index);
             self.script_len = 0;
         }
         self.script_len += facts.source().len() + CHAIN_OVERHEAD;
@@ -116,7 +116,7 @@ fn merge_stage(input: &Input, stage: &Stage, is_final: bool, leading: bool, move
                 findings.extend(flush(input, &mut group, is_final, leading));
             }
         }
-        group.push(file, facts);
+        group.push(input.model(), facts);
     }
     findings.extend(flush(input, &mut group, is_final, leading));
     findings

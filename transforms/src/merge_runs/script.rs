@@ -1,9 +1,9 @@
 //! What merging needs to know about one RUN's script, and how the script must be wrapped for its
 //! place in the merged chain.
 
-use crate::model::RunShell;
+use crate::model::{Model, RunShell, Shell};
 use crate::shell::{ItemKind, Op, Script, StateKind};
-use crate::syntax::{Dockerfile, Instruction, Keyword};
+use crate::syntax::Instruction;
 
 /// Programs that start a daemon, or leave a process behind: separate RUNs kill it when they end,
 /// a merged RUN lets it run on into the next command.
@@ -343,15 +343,12 @@ fn quoted_len(bytes: &[u8]) -> usize {
 
 /// Whether the SHELL in effect at instruction `index` runs with `-e` (`-e`, `-eux`, `-o errexit`),
 /// or an ENV sets SHELLOPTS.
-pub(super) fn shell_errexit(file: &Dockerfile, index: usize) -> bool {
-    let Some(stage) = file.stage_of(index) else { return false };
+pub(super) fn shell_errexit(model: &Model, index: usize) -> bool {
     // bash reads its options from SHELLOPTS too.
-    let before = &file.instructions[stage.instructions.start..index];
-    if before.iter().any(|i| matches!(i.keyword, Keyword::Env | Keyword::Arg) && i.args_text().contains("SHELLOPTS")) {
+    if model.binding("SHELLOPTS", index).is_some() {
         return true;
     }
-    let shell = file.instructions[stage.instructions.start..index].iter().rfind(|i| i.keyword == Keyword::Shell);
-    let Some(args) = shell.and_then(|s| s.exec.as_deref()) else { return false };
+    let Shell::Set(args) = model.shell(index) else { return false };
     let mut words = args.iter().skip(1);
     while let Some(word) = words.next() {
         match word.as_str() {

@@ -11,7 +11,7 @@
 //!   sets a variable a later script reads.
 
 use crate::fix::{Edit, Finding, Fix};
-use crate::model::Input;
+use crate::model::{Input, Shell};
 use crate::syntax::{Dockerfile, Instruction, ItemKind, Keyword, Stage};
 
 use super::stage_note;
@@ -26,7 +26,12 @@ enum Interpreter {
     Other,
 }
 
-fn classify(exec: &[String]) -> Interpreter {
+/// How the shell in force runs a RUN.
+fn interpreter(shell: &Shell) -> Interpreter {
+    let exec = match shell {
+        Shell::Default { windows } => return if *windows { Interpreter::Cmd } else { Interpreter::Posix },
+        Shell::Set(exec) => exec,
+    };
     let Some(program) = exec.first() else { return Interpreter::Other };
     let name = program.rsplit(['/', '\\']).next().unwrap_or(program).to_ascii_lowercase();
     match name.strip_suffix(".exe").unwrap_or(&name) {
@@ -36,24 +41,23 @@ fn classify(exec: &[String]) -> Interpreter {
             let stop = args.replace(' ', "").contains("$erroractionpreference=stop");
             Interpreter::PowerShell { stop }
         }
-        _ if crate::shell::is_posix_shell(exec) => Interpreter::Posix,
+        _ if shell.is_posix() => Interpreter::Posix,
         _ => Interpreter::Other,
     }
 }
 
 /// The merge findings of one stage's Windows RUNs.
 pub(super) fn findings(input: &Input, stage: &Stage, is_final: bool) -> Vec<Finding> {
-    let file = input.file;
-    let mut shell = initial(file, stage);
+    let (file, model) = (input.file, input.model());
     let mut findings = Vec::new();
     let mut group: Vec<&Instruction> = Vec::new();
+    // The interpreter of the group's RUNs.
+    let mut shell = Interpreter::Other;
     for index in stage.instructions.clone() {
         let inst = &file.instructions[index];
-        if inst.keyword == Keyword::Shell {
-            shell = inst.exec.as_deref().map_or(Interpreter::Other, classify);
-        }
+        let here = interpreter(model.shell(index));
         let joins = inst.keyword == Keyword::Run
-            && matches!(shell, Interpreter::Cmd | Interpreter::PowerShell { stop: true })
+            && matches!(here, Interpreter::Cmd | Interpreter::PowerShell { stop: true })
             && inst.exec.is_none()
             && inst.heredocs.is_empty()
             && inst.flags.is_empty()
@@ -69,25 +73,11 @@ pub(super) fn findings(input: &Input, stage: &Stage, is_final: bool) -> Vec<Find
                 group.clear();
             }
         }
+        shell = here;
         group.push(inst);
     }
     findings.extend(merge(file, &group, shell, is_final));
     findings
-}
-
-/// The shell a stage starts with: its parent stage's last (`FROM <stage>`), else the image's default.
-fn initial(file: &Dockerfile, stage: &Stage) -> Interpreter {
-    match file.parent_stage(stage) {
-        Some(parent) => parent
-            .instructions
-            .clone()
-            .map(|i| &file.instructions[i])
-            .filter(|i| i.keyword == Keyword::Shell)
-            .last()
-            .map_or_else(|| initial(file, parent), |i| i.exec.as_deref().map_or(Interpreter::Other, classify)),
-        None if file.escape == '`' || crate::model::looks_windows(&stage.image) => Interpreter::Cmd,
-        None => Interpreter::Posix,
-    }
 }
 
 /// No comment or blank line between the two RUNs.

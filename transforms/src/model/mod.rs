@@ -3,16 +3,23 @@
 //! A transform reads stages, shells, variables, paths and context reads here instead of deriving
 //! them from the syntax itself.
 
+mod context;
 pub mod matcher;
+mod paths;
 pub mod pragmas;
 pub mod reference;
+mod stages;
 
 use std::ops::Range;
 use std::sync::OnceLock;
 
+pub use context::{From, Read, Source};
+pub use paths::Dir;
+pub use stages::{Binding, Model, Shell, Stage};
+
 use crate::settings::{Context, Settings};
+use crate::shell::{is_posix_shell, parse_script, Command, Script, ShellWord};
 use pragmas::Pragmas;
-use crate::shell::{is_posix_shell, parse_script, Script};
 use crate::syntax::{Dockerfile, Keyword};
 
 /// What a transform sees: the parsed file and the world around it.
@@ -22,8 +29,7 @@ pub struct Input<'a> {
     pub settings: &'a Settings,
     /// One lazily parsed shell view per instruction, shared by every transform of a pass.
     shells: Vec<OnceLock<Option<RunShell>>>,
-    /// Per instruction: whether the shell in effect there is POSIX (computed once per pass).
-    posix: OnceLock<Vec<bool>>,
+    model: OnceLock<Model>,
     /// The suppression comments (computed once per pass).
     pragmas: OnceLock<Pragmas>,
 }
@@ -67,7 +73,12 @@ impl RunShell {
 impl<'a> Input<'a> {
     pub fn new(file: &'a Dockerfile, context: &'a Context, settings: &'a Settings) -> Self {
         let shells = (0..file.instructions.len()).map(|_| OnceLock::new()).collect();
-        Input { file, context, settings, shells, posix: OnceLock::new(), pragmas: OnceLock::new() }
+        Input { file, context, settings, shells, model: OnceLock::new(), pragmas: OnceLock::new() }
+    }
+
+    /// What the file means: stages, shells, variables, working directories, context reads.
+    pub fn model(&self) -> &Model {
+        self.model.get_or_init(|| Model::new(self.file, self.settings))
     }
 
     /// The suppression comments of the file (`# dockopt ignore=`, `# hadolint ignore=`,
@@ -110,29 +121,101 @@ impl<'a> Input<'a> {
     /// Whether the shell in effect at instruction `index` is POSIX (no SHELL, or SHELL sh/bash…).
     /// The escape token `` ` `` marks a Windows Dockerfile: its default shell is cmd.
     pub fn posix_shell_at(&self, index: usize) -> bool {
-        self.posix.get_or_init(|| self.posix_per_instruction()).get(index).copied().unwrap_or(false)
+        self.model().stage_of(index).is_some() && self.model().shell(index).is_posix()
     }
 
-    fn posix_per_instruction(&self) -> Vec<bool> {
-        let mut out = vec![false; self.file.instructions.len()];
-        // The shell in effect at the end of each stage: `FROM <stage>` inherits it.
-        let mut stage_end: Vec<bool> = Vec::new();
-        for stage in &self.file.stages {
-            let mut posix = match self.file.parent_stage(stage) {
-                Some(parent) => stage_end[parent.index],
-                None => self.file.escape == '\\' && !looks_windows(&stage.image),
-            };
-            for i in stage.instructions.clone() {
-                out[i] = posix;
-                let inst = &self.file.instructions[i];
-                if inst.keyword == Keyword::Shell {
-                    posix = inst.exec.as_deref().is_some_and(is_posix_shell);
+    /// The commands instruction `index` has the image run (CMD, ENTRYPOINT, HEALTHCHECK's `CMD`),
+    /// as the words of each simple command (an exec form is one); none from a shell form under a
+    /// SHELL that is not POSIX.
+    pub fn image_commands(&self, index: usize) -> Vec<Vec<ShellWord>> {
+        let inst = &self.file.instructions[index];
+        let mut text = inst.args_text();
+        match inst.keyword {
+            Keyword::Cmd | Keyword::Entrypoint => {}
+            // `HEALTHCHECK [--flags] CMD <command>`, or `NONE`.
+            Keyword::Healthcheck => match text.split_once(char::is_whitespace) {
+                Some((cmd, rest)) if cmd.eq_ignore_ascii_case("cmd") => text = rest.trim_start(),
+                _ => return Vec::new(),
+            },
+            _ => return Vec::new(),
+        }
+        let exec = inst.exec.clone().or_else(|| serde_json::from_str::<Vec<String>>(text).ok().filter(|_| text.starts_with('[')));
+        if let Some(words) = exec {
+            return vec![words.iter().map(|w| ShellWord::fixed(w)).collect()];
+        }
+        if !self.posix_shell_at(index) {
+            return Vec::new();
+        }
+        let script = parse_script(text);
+        let commands = script.commands().iter().filter(|c| !c.in_substitution);
+        commands.map(|c| c.effective().words().to_vec()).filter(|w| !w.is_empty()).collect()
+    }
+
+    /// The commands of RUN `index` with where each runs, as far as the shell view tells: the
+    /// WORKDIR followed through the RUN's own top-level `cd`s, and the variables the RUN sets for
+    /// it. `None` when the RUN cannot be read.
+    pub fn steps(&self, index: usize) -> Option<Steps<'_>> {
+        let shell = self.shell(index).filter(|s| !s.script.has_errors())?;
+        let model = self.model();
+        let mut steps = Steps { instruction: index, model, exported: Vec::new(), steps: Vec::new() };
+        let mut cwd = model.workdir(index).cloned();
+        for command in shell.script.commands() {
+            let view = command.effective();
+            if !(command.in_subshell || command.in_substitution || command.in_function) {
+                if view.is("cd") {
+                    cwd = match view.args().first().and_then(|w| w.literal.as_deref()) {
+                        Some(dir) if !dir.starts_with('-') => cwd.map_or_else(|| Dir::absolute(dir), |c| c.join(dir)),
+                        _ => None,
+                    };
+                    continue;
+                }
+                if view.is("export") || command.words.is_empty() {
+                    let words = if command.words.is_empty() { &command.assignments[..] } else { &command.words[1..] };
+                    steps.exported.extend(assignments(words));
+                    continue;
                 }
             }
-            stage_end.push(posix);
+            // Its own `NAME=x` prefixes, and those of a wrapper (`env CGO_ENABLED=0 go build`).
+            let wrapper = &command.words[..command.words.len() - view.words().len()];
+            let own = assignments(&command.assignments).chain(assignments(wrapper)).collect();
+            steps.steps.push(Step { command, cwd: cwd.clone(), exported: steps.exported.len(), own });
         }
-        out
+        Some(steps)
     }
+}
+
+/// The commands of a RUN with where each runs (see `Input::steps`).
+pub struct Steps<'a> {
+    pub instruction: usize,
+    model: &'a Model,
+    /// `export NAME=x` and plain assignments of the RUN, in order.
+    exported: Vec<(String, String)>,
+    pub steps: Vec<Step<'a>>,
+}
+
+pub struct Step<'a> {
+    pub command: &'a Command,
+    /// The working directory, when it can be followed.
+    pub cwd: Option<Dir>,
+    /// How many of the RUN's exports come before it.
+    exported: usize,
+    own: Vec<(String, String)>,
+}
+
+impl Steps<'_> {
+    /// Variable `name` for `step`: its own prefixes, the RUN's earlier exports, then the ENV in
+    /// force (expanded as far as known, unknown parts as written). ARGs count as unknown.
+    pub fn var(&self, step: &Step, name: &str) -> Option<String> {
+        let set = |list: &[(String, String)]| list.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        set(&step.own)
+            .or_else(|| set(&self.exported[..step.exported]))
+            .or_else(|| self.model.binding(name, self.instruction).filter(|b| !b.from_arg).map(|b| b.value.clone()))
+    }
+}
+
+/// `NAME=value` words (static ones).
+fn assignments(words: &[ShellWord]) -> impl Iterator<Item = (String, String)> + '_ {
+    words.iter().filter_map(|w| w.literal.as_deref()?.split_once('=').map(|(n, v)| (n.to_string(), v.to_string())))
 }
 
 /// The source range of the script of `RUN <<EOF … EOF` when BuildKit hands the body to the shell:
@@ -162,10 +245,4 @@ fn heredoc_script(file: &Dockerfile, inst: &crate::syntax::Instruction) -> Optio
     }
     let trimmed = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(text);
     Some(heredoc.body.start..heredoc.body.start + trimmed.len())
-}
-
-/// Windows base images run RUN under cmd.exe.
-pub(crate) fn looks_windows(image: &str) -> bool {
-    let image = image.to_ascii_lowercase();
-    image.contains("windows") || image.contains("nanoserver") || image.contains("servercore")
 }

@@ -213,7 +213,7 @@ impl Pragmas {
                 && match p.scope {
                     Scope::File => true,
                     Scope::Instruction(index) => instructions.contains(&index),
-                    Scope::Stage(stage) => instructions.iter().any(|&i| file.stage_of(i).is_some_and(|s| s.index == stage)),
+                    Scope::Stage(stage) => file.stages.get(stage).is_some_and(|s| instructions.iter().any(|i| s.instructions.contains(i))),
                 }
         })
     }

@@ -10,11 +10,11 @@ use std::ops::Range;
 
 use self::knowledge::knowledge;
 use self::plan::{bare_name, decide, Plan};
-use self::scan::{join, run_commands, scan, Scan};
+use self::scan::{scan, Scan};
 use crate::fix::{Edit, Finding, Fix};
 use crate::checks;
-use crate::model::Input;
-use crate::syntax::{assignments, split_words, Dockerfile, Instruction, ItemKind, Keyword};
+use crate::model::{Dir, Input};
+use crate::syntax::{assignments, split_words, variable_names, Instruction, ItemKind, Keyword};
 
 pub(crate) const DOC: &str = include_str!("../../docs/multi-stage.md");
 
@@ -31,7 +31,7 @@ pub(crate) fn run(input: &Input) -> Vec<Finding> {
             match verdict.plan {
                 Err(reason) => vec![finding.with_why(format!("no fix: {reason}"))],
                 Ok(plan) => {
-                    let edits = edits(file, &scan, &plan);
+                    let edits = edits(input, &scan, &plan);
                     let title = format!("split into a build stage and a {} runtime stage", plan.runtime);
                     vec![finding.with_why(why(&plan)).with_fix(Fix::unsafe_(title, edits))]
                 }
@@ -90,7 +90,8 @@ fn moves(inst: &Instruction) -> bool {
     )
 }
 
-fn edits(file: &Dockerfile, scan: &Scan, plan: &Plan) -> Vec<Edit> {
+fn edits(input: &Input, scan: &Scan, plan: &Plan) -> Vec<Edit> {
+    let file = input.file;
     let nl = file.newline();
     let source = &file.source;
     let mut edits = Vec::new();
@@ -107,7 +108,7 @@ fn edits(file: &Dockerfile, scan: &Scan, plan: &Plan) -> Vec<Edit> {
 
     // Instructions the plan adds to the build stage (a virtualenv for pip).
     for (index, lines) in &plan.build_inserts {
-        let at = with_comments_above(file, *index).start;
+        let at = file.with_comments_above(*index).start;
         edits.push(Edit::insert(at, lines.iter().map(|l| format!("{l}{nl}")).collect::<String>()));
     }
 
@@ -125,8 +126,8 @@ fn edits(file: &Dockerfile, scan: &Scan, plan: &Plan) -> Vec<Edit> {
         if !moves(inst) && !is_user {
             continue;
         }
-        let range = with_comments_above(file, index);
-        let text = rewrite(file, inst, &source[range.clone()], plan, scan.final_workdir.as_deref());
+        let range = file.with_comments_above(index);
+        let text = rewrite(input, index, &source[range.clone()], plan, scan.final_workdir.as_deref());
         moved.push(line(&text, nl));
         deleted.push(range);
     }
@@ -172,7 +173,7 @@ fn edits(file: &Dockerfile, scan: &Scan, plan: &Plan) -> Vec<Edit> {
     let envs: Vec<&Instruction> = scan.stage.instructions.clone().map(|i| &file.instructions[i]).filter(|i| i.keyword == Keyword::Env).collect();
     let mut read: Vec<String> = Vec::new();
     for text in envs.iter().map(|i| &source[i.span.clone()]).chain(moved.iter().map(String::as_str)) {
-        for name in variables(text) {
+        for name in variable_names(text) {
             if !read.contains(&name) {
                 read.push(name);
             }
@@ -228,50 +229,20 @@ fn line(text: &str, nl: &str) -> String {
     }
 }
 
-/// The instruction's span, with the comment lines right above it.
-fn with_comments_above(file: &Dockerfile, index: usize) -> Range<usize> {
-    let inst = &file.instructions[index];
-    let Some(at) = file.items.iter().position(|item| item.kind == ItemKind::Instruction(index)) else {
-        return inst.span.clone();
-    };
-    let mut start = file.items[at].span.start;
-    for item in file.items[..at].iter().rev() {
-        if item.kind != ItemKind::Comment {
-            break;
-        }
-        start = item.span.start;
-    }
-    start..inst.span.end.max(file.items[at].span.end)
-}
-
-/// Variables a text reads (`$NAME`, `${NAME…}`).
-fn variables(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find('$') {
-        let after = rest[at + 1..].strip_prefix('{').unwrap_or(&rest[at + 1..]);
-        let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
-        if end > 0 {
-            out.push(after[..end].to_string());
-        }
-        rest = &rest[at + 1..];
-    }
-    out
-}
-
 /// The text of a moved instruction with the artifact paths it names rewritten.
-fn rewrite(file: &Dockerfile, inst: &Instruction, text: &str, plan: &Plan, workdir: Option<&str>) -> String {
+fn rewrite(input: &Input, index: usize, text: &str, plan: &Plan, workdir: Option<&str>) -> String {
+    let inst = &input.file.instructions[index];
     if plan.rewrites.is_empty() || !matches!(inst.keyword, Keyword::Cmd | Keyword::Entrypoint | Keyword::Healthcheck) {
         return text.to_string();
     }
     let mut out = text.to_string();
-    for words in run_commands(file, inst) {
+    for words in input.image_commands(index) {
         for word in words {
             let Some(literal) = word.literal.as_deref() else { continue };
             if !literal.contains('/') {
                 continue;
             }
-            let Some(abs) = join(workdir, literal) else { continue };
+            let Some(abs) = Dir::resolve(workdir, literal) else { continue };
             if let Some((_, new)) = plan.rewrites.iter().find(|(old, _)| *old == abs) {
                 let written = if inst.exec.is_some() || word.range.is_empty() { literal.to_string() } else { word.raw.clone() };
                 out = replace_word(&out, &written, new);

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use super::knowledge::{knowledge, Ecosystem};
 use super::manifests;
 use super::runtime::{distroless_static, jre_of, language_runtime, slim_of, Runtime};
-use super::scan::{inside, join, run_commands, Built, Manager, Scan};
+use super::scan::{Built, Manager, Scan};
 use crate::model::reference::{glob, glob_matches, ImageRef};
-use crate::model::Input;
+use crate::model::{Dir, Input};
 use crate::shell::{parse_script, ShellWord};
 
 pub(super) struct Plan {
@@ -185,17 +185,17 @@ fn programs(input: &Input, scan: &Scan) -> Vec<Vec<ShellWord>> {
     let file = input.file;
     let mut lines = match (scan.entrypoint, scan.cmd) {
         (Some(e), cmd) => {
-            let mut lines = run_commands(file, &file.instructions[e]);
+            let mut lines = input.image_commands(e);
             if let (Some(c), Some(last)) = (cmd, lines.last_mut()) {
                 if file.instructions[e].exec.is_some() {
                     if let Some(args) = &file.instructions[c].exec {
-                        last.extend(args.iter().map(|a| literal_word(a)));
+                        last.extend(args.iter().map(|a| ShellWord::fixed(a)));
                     }
                 }
             }
             lines
         }
-        (None, Some(c)) => run_commands(file, &file.instructions[c]),
+        (None, Some(c)) => input.image_commands(c),
         (None, None) => Vec::new(),
     };
     for line in &mut lines {
@@ -220,10 +220,6 @@ fn programs(input: &Input, scan: &Scan) -> Vec<Vec<ShellWord>> {
     out
 }
 
-fn literal_word(text: &str) -> ShellWord {
-    ShellWord { range: 0..0, raw: text.to_string(), literal: Some(text.to_string()) }
-}
-
 fn is_script(program: &str) -> bool {
     let name = basename(program);
     name.ends_with(".sh") || name.starts_with("docker-entrypoint") || name.starts_with("entrypoint")
@@ -233,7 +229,7 @@ fn is_script(program: &str) -> bool {
 fn names(word: &ShellWord, workdir: Option<&str>, path: &str) -> bool {
     let Some(text) = word.literal.as_deref() else { return false };
     if text.contains('/') {
-        join(workdir, text).as_deref() == Some(path)
+        Dir::resolve(workdir, text).as_deref() == Some(path)
     } else {
         text == basename(path)
     }
@@ -295,7 +291,7 @@ fn empty_plan(runtime: Runtime) -> Plan {
     }
 }
 
-fn builds<'s>(scan: &'s Scan, eco: &'s str) -> impl Iterator<Item = &'s Built> + 's {
+fn builds<'s>(scan: &'s Scan, eco: &'s str) -> impl Iterator<Item = &'s Built<'s>> + 's {
     scan.commands.iter().filter(move |b| classify(b) == Some(eco))
 }
 
@@ -320,8 +316,8 @@ fn go(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan
         if output.ends_with('/') {
             return Err(format!("go build -o {output} names a folder: the binary's name depends on the package"));
         }
-        artifacts.push(join(built.cwd.as_deref(), output).ok_or_else(|| relative_error(output, "go build -o"))?);
-        cgo_disabled &= built.env.get("CGO_ENABLED").map(String::as_str) == Some("0");
+        artifacts.push(Dir::resolve(built.cwd.as_deref(), output).ok_or_else(|| relative_error(output, "go build -o"))?);
+        cgo_disabled &= scan.var(built, "CGO_ENABLED").as_deref() == Some("0");
     }
     let workdir = scan.final_workdir.as_deref();
     if !runs_any(programs, workdir, &artifacts) {
@@ -372,17 +368,17 @@ fn rust(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>
         }
         let project = if install {
             let path = view.option_value(None, Some("path")).ok_or("cargo install without --path installs from a registry: the binary's name cannot be told")?;
-            join(cwd, path).ok_or_else(|| relative_error(path, "cargo install --path"))?
+            Dir::resolve(cwd, path).ok_or_else(|| relative_error(path, "cargo install --path"))?
         } else {
             match view.option_value(None, Some("manifest-path")) {
                 Some(manifest) => {
-                    let manifest = join(cwd, manifest).ok_or_else(|| relative_error(manifest, "cargo --manifest-path"))?;
+                    let manifest = Dir::resolve(cwd, manifest).ok_or_else(|| relative_error(manifest, "cargo --manifest-path"))?;
                     manifest.rsplit_once('/').map(|(d, _)| if d.is_empty() { "/".to_string() } else { d.to_string() }).unwrap_or_default()
                 }
                 None => cwd.map(str::to_string).ok_or("cargo build runs in a folder that is not known (no WORKDIR)")?,
             }
         };
-        let manifest_path = join(Some(&project), "Cargo.toml").unwrap_or_default();
+        let manifest_path = Dir::resolve(Some(&project), "Cargo.toml").unwrap_or_default();
         let contents = scan.context_path(&manifest_path).and_then(|p| input.context.contents.get(&p));
         let cargo = contents.map(|text| manifests::cargo(text)).transpose()?;
         if let Some(cargo) = &cargo {
@@ -399,19 +395,19 @@ fn rust(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>
             let root = view
                 .option_value(None, Some("root"))
                 .map(str::to_string)
-                .or_else(|| built.env.get("CARGO_INSTALL_ROOT").filter(|v| !v.contains('$')).cloned())
-                .or_else(|| built.env.get("CARGO_HOME").filter(|v| !v.contains('$')).cloned())
+                .or_else(|| scan.var(built, "CARGO_INSTALL_ROOT").filter(|v| !v.contains('$')))
+                .or_else(|| scan.var(built, "CARGO_HOME").filter(|v| !v.contains('$')))
                 .or_else(|| toolchain_image.then(|| "/usr/local/cargo".to_string()))
                 .or_else(|| scan.user.is_none().then(|| "/root/.cargo".to_string()))
                 .ok_or("cargo install: where it installs (CARGO_HOME) cannot be told")?;
-            format!("{}/bin", join(cwd, &root).ok_or_else(|| relative_error(&root, "cargo install --root"))?)
+            format!("{}/bin", Dir::resolve(cwd, &root).ok_or_else(|| relative_error(&root, "cargo install --root"))?)
         } else {
             let target = view
                 .option_value(None, Some("target-dir"))
                 .map(str::to_string)
-                .or_else(|| built.env.get("CARGO_TARGET_DIR").filter(|v| !v.contains('$')).cloned())
+                .or_else(|| scan.var(built, "CARGO_TARGET_DIR").filter(|v| !v.contains('$')))
                 .unwrap_or_else(|| format!("{project}/target"));
-            let target = join(cwd, &target).ok_or_else(|| relative_error(&target, "cargo --target-dir"))?;
+            let target = Dir::resolve(cwd, &target).ok_or_else(|| relative_error(&target, "cargo --target-dir"))?;
             let profile = if view.has_flag(Some('r'), Some("release")) {
                 "release".to_string()
             } else {
@@ -470,12 +466,12 @@ fn java(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Pl
         .ok_or("the CMD does not run a jar with `java -jar`: which files the JRE needs cannot be told")?;
     let (from, to) = match &jar.literal {
         Some(path) => {
-            let abs = join(workdir, path).ok_or_else(|| relative_error(path, "the jar"))?;
+            let abs = Dir::resolve(workdir, path).ok_or_else(|| relative_error(path, "the jar"))?;
             (abs.clone(), abs)
         }
         None if jar.raw.contains('*') && jar.raw.chars().all(|c| c.is_ascii_alphanumeric() || "_./*-".contains(c)) => {
             // A glob in a shell-form CMD: copying the same glob into the same folder keeps its meaning.
-            let abs = join(workdir, &jar.raw).ok_or_else(|| relative_error(&jar.raw, "the jar"))?;
+            let abs = Dir::resolve(workdir, &jar.raw).ok_or_else(|| relative_error(&jar.raw, "the jar"))?;
             let dir = abs.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_else(|| "/".into());
             (abs, dir)
         }
@@ -504,12 +500,12 @@ fn dotnet(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWor
     for built in builds(scan, "dotnet") {
         let view = built.view();
         let output = view.option_value(Some('o'), Some("output")).ok_or("dotnet publish has no -o: where it writes depends on the project")?;
-        outputs.push(join(built.cwd.as_deref(), output).ok_or_else(|| relative_error(output, "dotnet publish -o"))?);
+        outputs.push(Dir::resolve(built.cwd.as_deref(), output).ok_or_else(|| relative_error(output, "dotnet publish -o"))?);
         let named = view
             .positionals(&["-o", "--output", "-c", "--configuration", "-r", "--runtime", "-f", "--framework", "-p", "--property", "-v", "--verbosity"])
             .filter_map(|w| w.literal.as_deref())
             .find(|p| p.ends_with("proj"))
-            .and_then(|p| join(built.cwd.as_deref(), p))
+            .and_then(|p| Dir::resolve(built.cwd.as_deref(), p))
             .and_then(|p| scan.context_path(&p));
         let projects: Vec<&String> = match &named {
             Some(path) => input.context.contents.get(path).into_iter().collect(),
@@ -524,7 +520,7 @@ fn dotnet(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWor
     let runs = programs.iter().any(|line| {
         let Some(first) = line.first() else { return false };
         let target = if first.literal.as_deref().is_some_and(|p| basename(p) == "dotnet") { line.get(1) } else { Some(first) };
-        target.and_then(|w| w.literal.as_deref()).and_then(|t| join(workdir, t)).is_some_and(|t| outputs.iter().any(|o| inside(&t, o).is_some_and(|r| !r.is_empty())))
+        target.and_then(|w| w.literal.as_deref()).and_then(|t| Dir::resolve(workdir, t)).is_some_and(|t| outputs.iter().any(|o| Dir::inside(&t, o).is_some_and(|r| !r.is_empty())))
     });
     if !runs {
         return Err(format!("the CMD does not run the published application ({})", outputs.join(", ")));
@@ -555,7 +551,7 @@ fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>
         return Err("npm run build does not run in the final WORKDIR".into());
     }
     let manifest = scan
-        .context_path(&join(Some(&project), "package.json").unwrap_or_default())
+        .context_path(&Dir::resolve(Some(&project), "package.json").unwrap_or_default())
         .ok_or("package.json is not copied from the build context")?;
     let text = input.context.contents.get(&manifest).ok_or("package.json's contents are not known: whether `build` is one of its scripts cannot be told")?;
     let scripts = manifests::npm_scripts(text)?;
@@ -582,8 +578,8 @@ fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>
     });
     let output = entry
         .as_deref()
-        .and_then(|e| join(Some(&project), e))
-        .and_then(|abs| inside(&abs, &project).map(|r| r.split('/').next().unwrap_or_default().to_string()))
+        .and_then(|e| Dir::resolve(Some(&project), e))
+        .and_then(|abs| Dir::inside(&abs, &project).map(|r| r.split('/').next().unwrap_or_default().to_string()))
         .filter(|first| matches!(first.as_str(), "dist" | "build"))
         .ok_or("the CMD does not run the build output (dist/ or build/): which files the runtime needs cannot be told")?;
     let folder = manifest.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
@@ -620,7 +616,7 @@ fn python(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<
             continue;
         };
         let dir = words.iter().skip(dir_at).flatten().find(|w| !w.starts_with('-')).ok_or("the virtualenv's folder is not static")?;
-        venvs.push(join(built.cwd.as_deref(), dir).ok_or_else(|| relative_error(dir, "the virtualenv"))?);
+        venvs.push(Dir::resolve(built.cwd.as_deref(), dir).ok_or_else(|| relative_error(dir, "the virtualenv"))?);
     }
     // On an official python image, pip run by name (`pip`, `python -m pip`) installs into
     // /usr/local: a virtualenv made just before the first install and put first on PATH gets
@@ -637,7 +633,7 @@ fn python(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<
                 && !["user", "prefix", "target", "root"].iter().any(|flag| view.has_flag(None, Some(flag)))
                 && !view.has_flag(Some('t'), None)
         });
-        if by_name && !pips.is_empty() && !scan.env.contains_key("VIRTUAL_ENV") {
+        if by_name && !pips.is_empty() && scan.final_var("VIRTUAL_ENV").is_none() {
             injected = pips.iter().map(|b| b.instruction).min();
         }
     }
@@ -647,11 +643,11 @@ fn python(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<
     for built in builds(scan, "python").filter(|_| injected.is_none()) {
         let program = is_pip(built.view().words()).and_then(|w| w.literal.as_deref()).unwrap_or_default();
         let in_venv = if program.contains('/') {
-            join(built.cwd.as_deref(), program).is_some_and(|p| venvs.iter().any(|v| inside(&p, v).is_some()))
+            Dir::resolve(built.cwd.as_deref(), program).is_some_and(|p| venvs.iter().any(|v| Dir::inside(&p, v).is_some()))
         } else {
-            let path = built.env.get("PATH").map(String::as_str).unwrap_or_default();
+            let path = scan.var(built, "PATH").unwrap_or_default();
             let first = path.split(':').next().unwrap_or_default();
-            venvs.iter().any(|v| first == format!("{v}/bin")) || built.env.get("VIRTUAL_ENV").is_some_and(|v| venvs.contains(v))
+            venvs.iter().any(|v| first == format!("{v}/bin")) || scan.var(built, "VIRTUAL_ENV").is_some_and(|v| venvs.contains(&v))
         };
         if !in_venv || built.view().has_flag(None, Some("user")) {
             let command = built.view().words().iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(" ");
@@ -667,12 +663,12 @@ fn python(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<
     if !scan.copies_into(&app) {
         return Err(format!("the sources are not copied into the WORKDIR {app}"));
     }
-    let path = scan.env.get("PATH").map(String::as_str).unwrap_or_default();
+    let path = scan.final_var("PATH").unwrap_or_default();
     let venv_on_path = injected.is_some() || venvs.iter().any(|v| path.split(':').next() == Some(&format!("{v}/bin")));
     let runs = programs.iter().any(|line| {
         let Some(program) = line.first().and_then(|w| w.literal.as_deref()) else { return false };
         if program.contains('/') {
-            return join(Some(&app), program).is_some_and(|p| inside(&p, &app).is_some() || venvs.iter().any(|v| inside(&p, v).is_some()));
+            return Dir::resolve(Some(&app), program).is_some_and(|p| Dir::inside(&p, &app).is_some() || venvs.iter().any(|v| Dir::inside(&p, v).is_some()));
         }
         basename(program).starts_with("python") || venv_on_path
     });
@@ -688,7 +684,7 @@ fn python(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<
         plan.notes.push(format!("pip installs into a virtualenv ({INJECTED_VENV}, first on PATH) made in the build stage right before the first install, so that the runtime can copy it whole"));
     }
     for venv in &venvs {
-        if inside(venv, &app).is_none() {
+        if Dir::inside(venv, &app).is_none() {
             plan.copies.push((venv.clone(), venv.clone()));
         }
     }
@@ -743,7 +739,7 @@ fn c(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan,
         return Err(format!("the CMD's program `{}` is not static", program.raw));
     };
     let artifact = if text.contains('/') {
-        join(workdir, text).ok_or_else(|| relative_error(text, "the CMD's program"))?
+        Dir::resolve(workdir, text).ok_or_else(|| relative_error(text, "the CMD's program"))?
     } else if installs {
         format!("{prefix}/bin/{text}")
     } else {
@@ -843,13 +839,16 @@ fn check_user(scan: &Scan, plan: &Plan) -> Result<(), String> {
 /// Context files the runtime needs besides the artifact: folders the stage copies outside the
 /// folders it builds in (`COPY templates /templates`), and files the CMD names (`--conf conf/app.json`).
 fn carry_runtime_files(input: &Input, scan: &Scan, programs: &[Vec<ShellWord>], plan: &mut Plan) {
-    let build_dirs: Vec<String> = scan.commands.iter().filter(|b| classify(b).is_some()).filter_map(|b| b.cwd.clone()).collect();
+    let mut build_dirs: Vec<Dir> = scan.commands.iter().filter(|b| classify(b).is_some()).filter_map(|b| Dir::absolute(b.cwd.as_deref()?)).collect();
+    build_dirs.dedup();
     let mut carried: Vec<String> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for copy in &scan.copies {
-        let Some(dest) = copy.dest.as_deref() else { continue };
-        let related = build_dirs.iter().any(|d| inside(dest, d).is_some() || inside(d, dest).is_some());
-        if !related && dest != "/" && !carried.iter().any(|c| c == dest) {
-            carried.push(dest.to_string());
+        let Some(dest) = copy.dest_dir.as_ref().filter(|d| d.is_absolute()) else { continue };
+        let related = build_dirs.iter().any(|d| dest.below(d).is_some() || d.below(dest).is_some());
+        let path = dest.to_string();
+        if !related && path != "/" && seen.insert(path.clone()) {
+            carried.push(path);
         }
     }
     let workdir = scan.final_workdir.as_deref();
@@ -861,16 +860,16 @@ fn carry_runtime_files(input: &Input, scan: &Scan, programs: &[Vec<ShellWord>], 
             if !value.contains('/') || value.starts_with('-') || value.contains("://") {
                 continue;
             }
-            let Some(abs) = join(workdir, value) else { continue };
+            let Some(abs) = Dir::resolve(workdir, value) else { continue };
             let from_context = scan.context_path(&abs).is_some_and(|p| listed(&p));
-            let artifact = plan.copies.iter().any(|(from, _)| inside(&abs, from).is_some());
+            let artifact = plan.copies.iter().any(|(from, _)| Dir::inside(&abs, from).is_some());
             if from_context && !artifact && !carried.contains(&abs) {
                 carried.push(abs);
             }
         }
     }
     for path in carried {
-        if !plan.copies.iter().any(|(from, _)| inside(&path, from).is_some()) {
+        if !plan.copies.iter().any(|(from, _)| Dir::inside(&path, from).is_some()) {
             plan.copies.push((path.clone(), path));
         }
     }

@@ -134,7 +134,7 @@ fn lifecycle(scope: &Scope, manager: &'static Manager, index: &Index, out: &mut 
     let mut readers: Vec<Reader> = Vec::new();
     let mut updaters: BTreeMap<usize, Updater> = BTreeMap::new();
     for stage in &file.stages {
-        let mut lists = scope.parents[stage.index].map_or(Lists::Base, |p| stage_end[p]);
+        let mut lists = scope.model.stages()[stage.index].parent.map_or(Lists::Base, |p| stage_end[p]);
         for i in stage.instructions.clone() {
             let inst = &file.instructions[i];
             let run = (inst.keyword == Keyword::Run)
@@ -430,7 +430,8 @@ fn updater_finding(
                 .chain([run.inst])
                 .any(|i| i.logical.text.contains(marker))
                 || scope
-                    .earlier_indices(at)
+                    .model
+                    .earlier(at)
                     .into_iter()
                     .filter_map(|i| scope.run(i))
                     .any(|r| leaves_index(&r, manager, index))

@@ -13,9 +13,9 @@ use std::ops::Range;
 use crate::checks;
 use crate::config::CacheMode;
 use crate::fix::{Applicability, Edit, Finding, Fix};
-use crate::model::{Input, RunShell};
+use crate::model::{Input, Model, RunShell};
 use crate::shell::{Command, ShellWord};
-use crate::syntax::{split_words, Dockerfile, Instruction, Keyword};
+use crate::syntax::{Dockerfile, Instruction, Keyword};
 
 use crate::knowledge::package_managers::{self as knowledge, managers, Invocation, Manager};
 use layout::{append_point, item_deletion, Layout};
@@ -51,11 +51,7 @@ pub(crate) fn run(input: &Input) -> Vec<Finding> {
 pub(super) struct Scope<'a> {
     input: &'a Input<'a>,
     file: &'a Dockerfile,
-    /// For each stage, the earlier stage it is built `FROM`, if any.
-    parents: Vec<Option<usize>>,
-    /// For each stage, whether its layers are in the shipped image: the last stage and the stages
-    /// it is built on.
-    shipped: Vec<bool>,
+    model: &'a Model,
     mode: CacheMode,
     /// Where the texts `configured` and `mentions` look for occur, found once per text: asked at
     /// every install, a fresh search would cost the square of the file.
@@ -80,23 +76,10 @@ pub(super) struct Run<'a> {
 
 impl<'a> Scope<'a> {
     fn new(input: &'a Input<'a>) -> Self {
-        let file = input.file;
-        let parents = file
-            .stages
-            .iter()
-            .map(|stage| file.parent_stage(stage).map(|p| p.index))
-            .collect::<Vec<_>>();
-        let mut shipped = vec![false; file.stages.len()];
-        let mut stage = file.stages.len().checked_sub(1);
-        while let Some(s) = stage.filter(|s| !shipped[*s]) {
-            shipped[s] = true;
-            stage = parents[s];
-        }
         Scope {
             input,
-            file,
-            parents,
-            shipped,
+            file: input.file,
+            model: input.model(),
             mode: input.settings.config.run_cleanup.cache,
             found: RefCell::default(),
         }
@@ -105,11 +88,12 @@ impl<'a> Scope<'a> {
     /// RUN instructions of the stages this transform reports on (`only-final-stage` honoured).
     fn reports_on(&self, index: usize) -> bool {
         let inst = &self.file.instructions[index];
-        let Some(stage) = self.file.stage_of(index) else {
+        let Some(stage) = self.model.stage_of(index) else {
             return false;
         };
         inst.keyword == Keyword::Run
-            && (!self.input.settings.config.only_final_stage || self.shipped[stage.index])
+            && (!self.input.settings.config.only_final_stage
+                || self.model.stages()[stage].in_final_image)
     }
 
     /// The RUN's shell (its arguments, or the body of `RUN <<EOF`), when it can be read reliably
@@ -138,38 +122,31 @@ impl<'a> Scope<'a> {
         })
     }
 
-    /// Appended to a finding's explanation in a stage that is not the shipped image.
+    /// Appended to a finding's explanation in a stage whose layers are not the shipped image's.
     fn stage_note(&self, index: usize) -> Option<String> {
-        let stage = self.file.stage_of(index)?;
-        if self.shipped[stage.index] {
+        let stage = self.model.stage_of(index)?;
+        let facts = &self.model.stages()[stage];
+        if facts.in_final_image {
             return None;
         }
-        let name = stage.name.as_deref().map_or_else(
-            || format!("stage {}", stage.index),
+        let name = self.file.stages[stage].name.as_deref().map_or_else(
+            || format!("stage {stage}"),
             |n| format!("stage `{n}`"),
         );
+        let place = if facts.ships {
+            "only lends files to the shipped image (`COPY --from`), its layers are not in it"
+        } else {
+            "is not part of the shipped image"
+        };
         Some(format!(
-            "{name} is not part of the shipped image: this only makes the build's own layers smaller (`only-final-stage = true` skips such stages)"
+            "{name} {place}: this only makes the build's own layers smaller (`only-final-stage = true` skips such stages)"
         ))
     }
 
-    /// Indices of the instructions that run before instruction `index` in its image: those of the
-    /// stages it is built on (parents always come earlier in the file), then its own stage's.
-    fn earlier_indices(&self, index: usize) -> Vec<usize> {
-        let mut chain = Vec::new();
-        let mut stage = self.file.stage_of(index).map(|s| s.index);
-        let mut end = index;
-        while let Some(s) = stage {
-            let range = self.file.stages[s].instructions.clone();
-            chain.push(range.start..end.min(range.end));
-            stage = self.parents[s];
-            end = stage.map_or(0, |parent| self.file.stages[parent].instructions.end);
-        }
-        chain.into_iter().rev().flatten().collect()
-    }
-
+    /// The instructions that run before instruction `index` in its image.
     fn earlier(&self, index: usize) -> impl Iterator<Item = &'a Instruction> + '_ {
-        self.earlier_indices(index)
+        self.model
+            .earlier(index)
             .into_iter()
             .map(|i| &self.file.instructions[i])
     }
@@ -191,20 +168,12 @@ impl<'a> Scope<'a> {
         let exported = run.shell.script.commands()[..command].iter().any(|c| {
             c.words.first().is_some_and(|w| w.is("export")) && c.words.iter().any(|w| sets(&w.raw))
         });
+        // ENV in the image, or an ARG of the stage, with a value.
         exported
-            || self.earlier(run.index).any(|inst| match inst.keyword {
-                Keyword::Env | Keyword::Arg => {
-                    let words = split_words(inst.args_text(), self.file.escape);
-                    let legacy = inst.keyword == Keyword::Env
-                        && words.first().is_some_and(|w| !w.raw.contains('='));
-                    if legacy {
-                        words.first().is_some_and(|w| w.raw == name) && words.len() > 1
-                    } else {
-                        words.iter().any(|w| sets(&w.raw))
-                    }
-                }
-                _ => false,
-            })
+            || self
+                .model
+                .binding(name, run.index)
+                .is_some_and(|b| !b.value.is_empty())
     }
 
     /// Whether one of `texts` appears in an earlier RUN of the image or earlier in this one.
@@ -218,14 +187,14 @@ impl<'a> Scope<'a> {
             });
             first_end.is_some_and(|end| end <= before)
                 || self.holding(t).iter().any(|&i| {
-                    self.file.instructions[i].keyword == Keyword::Run && self.is_earlier(i, run.index)
+                    self.file.instructions[i].keyword == Keyword::Run && self.model.is_earlier(i, run.index)
                 })
         })
     }
 
     /// Whether one of `texts` appears in the RUN or an instruction before it in the image.
     fn mentions(&self, run: &Run, texts: &[String]) -> bool {
-        texts.iter().any(|t| self.holding(t).iter().any(|&i| i == run.index || self.is_earlier(i, run.index)))
+        texts.iter().any(|t| self.holding(t).iter().any(|&i| i == run.index || self.model.is_earlier(i, run.index)))
     }
 
     /// The instructions whose logical text holds `text`.
@@ -239,41 +208,6 @@ impl<'a> Scope<'a> {
                 instructions.filter(|(_, inst)| inst.logical.text.contains(text)).map(|(i, _)| i).collect()
             })
             .clone()
-    }
-
-    /// Whether instruction `i` runs before instruction `index` in its image (see `earlier_indices`).
-    fn is_earlier(&self, i: usize, index: usize) -> bool {
-        let mut stage = self.file.stage_of(index).map(|s| s.index);
-        let mut end = index;
-        while let Some(s) = stage {
-            let range = self.file.stages[s].instructions.clone();
-            if range.start <= i && i < end.min(range.end) {
-                return true;
-            }
-            stage = self.parents[s];
-            end = stage.map_or(0, |parent| self.file.stages[parent].instructions.end);
-        }
-        false
-    }
-
-    /// Instructions after `index` in its image and in every stage built on its stage.
-    fn later(&self, index: usize) -> Vec<usize> {
-        let Some(stage) = self.file.stage_of(index).map(|s| s.index) else {
-            return Vec::new();
-        };
-        let mut stages = vec![stage];
-        for s in stage + 1..self.file.stages.len() {
-            if self.parents[s].is_some_and(|p| stages.contains(&p)) {
-                stages.push(s);
-            }
-        }
-        let own = index + 1..self.file.stages[stage].instructions.end;
-        own.chain(
-            stages[1..]
-                .iter()
-                .flat_map(|&s| self.file.stages[s].instructions.clone()),
-        )
-        .collect()
     }
 
     /// Whether the RUN runs as root: no USER earlier in the image, or USER root / 0.
@@ -775,7 +709,7 @@ fn drop_run(scope: &Scope, run: &Run, manager: &Manager) -> Option<Fix> {
     if !run.inst.flags.is_empty() || layout::has_comment_lines(run.inst) {
         return None;
     }
-    for index in scope.later(run.index) {
+    for index in scope.model.later(run.index) {
         let inst = &scope.file.instructions[index];
         if !matches!(inst.keyword, Keyword::Run | Keyword::Onbuild) {
             continue;

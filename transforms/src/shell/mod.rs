@@ -288,6 +288,11 @@ pub struct ShellWord {
 }
 
 impl ShellWord {
+    /// A word that is only its value (an exec-form argument): nothing for a shell to expand.
+    pub fn fixed(value: &str) -> ShellWord {
+        ShellWord { range: 0..0, raw: value.to_string(), literal: Some(value.to_string()) }
+    }
+
     /// True when the word's static value is exactly `value`.
     pub fn is(&self, value: &str) -> bool {
         self.literal.as_deref() == Some(value)

@@ -13,7 +13,7 @@ use std::ops::Range;
 
 pub use line_index::LineIndex;
 pub(crate) use lexer::{match_directive, trim_continuation, trim_left_space};
-pub use words::{assignments, expand, split_words, unquote, Word};
+pub use words::{assignments, expand, split_words, unquote, variable_names, Expanded, Var, Word};
 
 /// A parsed Dockerfile. All spans are byte ranges over `source`.
 #[derive(Debug, Clone)]
@@ -52,17 +52,13 @@ impl Dockerfile {
         }
     }
 
-    /// The stage that contains instruction `index`, if any (ARGs before the first FROM have none).
-    pub fn stage_of(&self, index: usize) -> Option<&Stage> {
-        self.stages.iter().find(|s| s.instructions.contains(&index))
-    }
-
-    /// The earlier stage that `stage` is built on (`FROM <name>`), the nearest of that name.
-    pub fn parent_stage(&self, stage: &Stage) -> Option<&Stage> {
-        self.stages[..stage.index]
-            .iter()
-            .rev()
-            .find(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&stage.image)))
+    /// Instruction `index` with the comment lines right above it (no blank line between): what
+    /// moves, or goes, with it.
+    pub fn with_comments_above(&self, index: usize) -> Range<usize> {
+        let inst = &self.instructions[index];
+        let at = self.items.partition_point(|item| item.span.start < inst.span.start);
+        let comments = self.items[..at].iter().rev().take_while(|item| item.kind == ItemKind::Comment).count();
+        self.items.get(at - comments).map_or(inst.span.start, |item| item.span.start)..inst.span.end
     }
 
     pub fn text(&self, range: Range<usize>) -> &str {
@@ -296,10 +292,6 @@ impl Instruction {
 
     pub fn flag(&self, name: &str) -> Option<&Flag> {
         self.flags.iter().find(|f| f.name == name)
-    }
-
-    pub fn is_exec_form(&self) -> bool {
-        self.exec.is_some()
     }
 
     /// The instruction's source without heredoc bodies: from its first byte to the end of its last line.

@@ -104,31 +104,142 @@ pub fn assignments(inst: &super::Instruction, escape: char) -> Vec<(String, Opti
         .collect()
 }
 
-/// `$NAME` and `${NAME}` replaced by known values; unknown ones are left as written.
-pub fn expand(text: &str, env: &std::collections::BTreeMap<String, String>) -> String {
-    let mut out = String::new();
+/// The names of the variables `text` refers to (`$NAME`, `${NAME…}`), in order.
+pub fn variable_names(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
     let mut rest = text;
     while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        let (name, used) = match after.strip_prefix('{') {
-            Some(inner) => match inner.find('}') {
-                Some(end) if inner[..end].chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => (&inner[..end], end + 2),
-                _ => ("", 0),
-            },
-            None => {
-                let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
-                (&after[..end], end)
-            }
-        };
-        match env.get(name).filter(|_| !name.is_empty()) {
-            Some(value) => out.push_str(value),
-            None => out.push_str(&rest[at..at + 1 + used]),
+        let after = rest[at + 1..].strip_prefix('{').unwrap_or(&rest[at + 1..]);
+        let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+        if end > 0 {
+            out.push(after[..end].to_string());
         }
-        rest = &after[used..];
+        rest = &rest[at + 1..];
     }
-    out.push_str(rest);
     out
+}
+
+/// What a variable holds, for `expand`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Var {
+    Value(String),
+    /// Set to something not known here (a build argument without a default, a base image's ENV).
+    Unknown,
+    /// Declared without a value: `${NAME:-word}` takes the word, `$NAME` is not known.
+    Unset,
+}
+
+/// A text with its variables expanded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expanded {
+    /// Parts that depend on variables whose value is not known are left as written.
+    pub text: String,
+    /// The first variable whose value was needed and is not known.
+    pub unknown: Option<String>,
+}
+
+/// Results longer than this are not followed (`ENV A=$A$A` repeated would double each time).
+const MAX_EXPANDED: usize = 4096;
+
+/// Expand `$NAME`, `${NAME}`, `${NAME:-word}`, `${NAME-word}`, `${NAME:+word}` and `${NAME+word}`
+/// the way BuildKit's shell lexer does; other forms (`${NAME%x}`, `${NAME:?}`) are not known.
+/// With `escape`, `text` is a word as written: quotes are removed (single quotes keep `$`
+/// literal) and escapes resolved too. Without it `text` is taken as it is (an exec-form string).
+pub fn expand(text: &str, escape: Option<char>, var: &dyn Fn(&str) -> Var) -> Expanded {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Expanded { text: String::new(), unknown: None };
+    let mut quote: Option<char> = None;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if escape == Some(c) && quote != Some('\'') && i + 1 < chars.len() {
+            let next = chars[i + 1];
+            if quote == Some('"') && !matches!(next, '"' | '$' | '`') && Some(next) != escape {
+                out.text.push(c);
+            }
+            out.text.push(next);
+            i += 2;
+            continue;
+        }
+        match c {
+            '\'' | '"' if escape.is_some() && (quote.is_none() || quote == Some(c)) => {
+                quote = if quote.is_some() { None } else { Some(c) };
+                i += 1;
+            }
+            '$' if quote != Some('\'') => {
+                let (written, value) = variable(&chars[i..], escape, var);
+                if written == 0 {
+                    out.text.push('$');
+                    i += 1;
+                    continue;
+                }
+                match value {
+                    Ok(value) => out.text.push_str(&value),
+                    Err(name) => {
+                        out.unknown.get_or_insert(name);
+                        out.text.extend(&chars[i..i + written]);
+                    }
+                }
+                i += written;
+            }
+            _ => {
+                out.text.push(c);
+                i += 1;
+            }
+        }
+        if out.text.len() > MAX_EXPANDED {
+            return Expanded { text: text.to_string(), unknown: Some(out.unknown.unwrap_or_default()) };
+        }
+    }
+    out
+}
+
+/// The reference at the start of `chars` (`$NAME`, `${…}`): how many characters it takes (0 when it
+/// is a lone `$`) and its value, or the name of the variable it needs.
+fn variable(chars: &[char], escape: Option<char>, var: &dyn Fn(&str) -> Var) -> (usize, Result<String, String>) {
+    let is_name = |c: &char| c.is_ascii_alphanumeric() || *c == '_';
+    if chars.get(1) != Some(&'{') {
+        let len = chars[1..].iter().take_while(|c| is_name(c)).count();
+        if len == 0 || chars[1].is_ascii_digit() {
+            return (0, Ok(String::new()));
+        }
+        let name: String = chars[1..=len].iter().collect();
+        let value = match var(&name) {
+            Var::Value(v) => Ok(v),
+            Var::Unknown | Var::Unset => Err(name),
+        };
+        return (len + 1, value);
+    }
+    let mut depth = 0;
+    let Some(end) = chars.iter().position(|&c| {
+        depth += (c == '{') as i32 - (c == '}') as i32;
+        c == '}' && depth == 0
+    }) else {
+        return (0, Ok(String::new()));
+    };
+    let inner = &chars[2..end];
+    let name: String = inner.iter().take_while(|c| is_name(c)).collect();
+    let rest: String = inner[name.len()..].iter().collect();
+    let value = var(&name);
+    let word = |w: &str| {
+        let expanded = expand(w, escape, var);
+        expanded.unknown.map_or(Ok(expanded.text), Err)
+    };
+    let result = match (rest.as_str(), value) {
+        _ if name.is_empty() => Err(name),
+        (_, Var::Unknown) => Err(name),
+        ("", Var::Value(v)) => Ok(v),
+        ("", Var::Unset) => Err(name),
+        (r, Var::Value(v)) if r.starts_with(":-") => if v.is_empty() { word(&r[2..]) } else { Ok(v) },
+        (r, Var::Value(v)) if r.starts_with(":+") => if v.is_empty() { Ok(String::new()) } else { word(&r[2..]) },
+        (r, Var::Value(v)) if r.starts_with('-') => Ok(v),
+        (r, Var::Value(_)) if r.starts_with('+') => word(&r[1..]),
+        (r, Var::Unset) if r.starts_with(":-") || r.starts_with('-') => word(r.trim_start_matches(':')[1..].as_ref()),
+        (r, Var::Unset) if r.starts_with(":+") || r.starts_with('+') => Ok(String::new()),
+        // Pattern removal and the like: the result cannot be known without running it.
+        _ => Err(name),
+    };
+    (end + 1, result)
 }
 
 #[cfg(test)]
