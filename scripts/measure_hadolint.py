@@ -20,7 +20,8 @@ Counting (decided on the RUN-hygiene issue):
   (unpinned apt-get install) visible on a RUN whose DL3027 (`apt`) went away: per file, an increase
   of DL3008 up to the decrease of DL3027 is counted as revealed. hadolint shows at most one
   ShellCheck finding per RUN: per file, an increase of one SC code up to the decrease of the other
-  SC codes (the SC2164 → SC2006 case) is counted as revealed.
+  SC codes (the SC2164 → SC2006 case) is counted as revealed. When hadolint could not parse the
+  original (DL1000) and parses the fixed file, every increase in that file is counted as revealed.
 - hadolint false positives dockopt is right to leave count as resolved, each listed with its reason
   (FALSE_POSITIVES: apt 3's `apt-get dist-clean`, `rm /var/lib/apt/lists/*_*`).
 - Findings left on purpose are listed with their reason (KEPT: `apk add --no-network`,
@@ -164,6 +165,11 @@ def reveal(result: Result) -> None:
     """Fill `result.revealed`: increases hadolint only reveals (see the module's doc)."""
     b, a = result.before.counts, result.after.counts
     up = {c: a[c] - b[c] for c in set(a) | set(b) if a[c] > b[c]}
+    if b["DL1000"] > a["DL1000"] and a["DL1000"] == 0:
+        # hadolint could not parse the original (DL1000 is all it says then): every finding it
+        # makes of the fixed file was hidden before.
+        result.revealed.update(up)
+        return
     down = {c: b[c] - a[c] for c in set(a) | set(b) if b[c] > a[c]}
     if "DL3008" in up:
         result.revealed["DL3008"] = min(up["DL3008"], down.get("DL3027", 0))

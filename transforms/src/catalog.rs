@@ -86,6 +86,15 @@ static CATALOG: &[TransformInfo] = &[
         runs_last: false,
     },
     TransformInfo {
+        name: "lint-fixes",
+        summary: "Fix what hadolint and BuildKit's build checks report: pipefail, exec form, `cd`, wget progress, relative paths, repeated CMDs",
+        safety: "Safe or Unsafe",
+        doc: crate::lint_fixes::DOC,
+        run: crate::lint_fixes::run,
+        artifacts: None,
+        runs_last: false,
+    },
+    TransformInfo {
         name: "format",
         summary: "Format the Dockerfile without changing what BuildKit reads (not in the default set: `dockopt format`, `--select format`, `format = true`)",
         safety: "Safe",

@@ -109,6 +109,21 @@ checks! {
     MODERNIZE_ADD_TO_COPY: "modernize/add-to-copy", hadolint ["DL3020"], buildkit [], "ADD of local files becomes COPY";
     FORMAT_INSTRUCTION: "format/instruction", hadolint [], buildkit [], "Instructions are formatted: keyword case, spacing, continuation indentation and operators";
     FORMAT_LINES: "format/lines", hadolint [], buildkit [], "Comment and blank lines are formatted, and the file ends with a line break";
+    LINT_FIXES_PIPEFAIL: "lint-fixes/pipefail", hadolint ["DL4006"], buildkit [], "A RUN with a pipe runs under a SHELL with `-o pipefail`";
+    LINT_FIXES_CD_TO_WORKDIR: "lint-fixes/cd-to-workdir", hadolint ["DL3003"], buildkit [], "A RUN does not start with `cd`: a WORKDIR says where it works";
+    LINT_FIXES_RELATIVE_DESTINATION: "lint-fixes/relative-destination", hadolint ["DL3045"], buildkit [], "COPY writes to an absolute path, or below a WORKDIR the file sets";
+    LINT_FIXES_RELATIVE_WORKDIR: "lint-fixes/relative-workdir", hadolint ["DL3000"], buildkit ["WorkdirRelativePath"], "WORKDIR paths are absolute";
+    LINT_FIXES_QUOTE_EXPANSION: "lint-fixes/quote-expansion", hadolint ["SC2086"], buildkit [], "An expansion that stands for one path or pattern is double-quoted";
+    LINT_FIXES_WGET_PROGRESS: "lint-fixes/wget-progress", hadolint ["DL3047"], buildkit [], "wget runs with a progress option made for a build log";
+    LINT_FIXES_EXEC_FORM: "lint-fixes/exec-form", hadolint ["DL3025"], buildkit ["JSONArgsRecommended"], "CMD, ENTRYPOINT and HEALTHCHECK run a literal command in exec form";
+    LINT_FIXES_REPEATED_INSTRUCTION: "lint-fixes/repeated-instruction", hadolint ["DL4003", "DL4004", "DL3012"], buildkit ["MultipleInstructionsDisallowed"], "A stage has at most one CMD, one ENTRYPOINT and one HEALTHCHECK";
+    LINT_FIXES_REDUNDANT_TARGET_PLATFORM: "lint-fixes/redundant-target-platform", hadolint [], buildkit ["RedundantTargetPlatform"], "FROM does not pass `--platform=$TARGETPLATFORM`, its default";
+    LINT_FIXES_CONSTANT_PLATFORM: "lint-fixes/constant-platform", hadolint [], buildkit ["FromPlatformFlagConstDisallowed"], "FROM's `--platform` is not a constant unless the stage is named after the platform";
+    LINT_FIXES_EXPOSE_HOST_PORT: "lint-fixes/expose-host-port", hadolint [], buildkit ["ExposeInvalidFormat"], "EXPOSE names container ports, without a host address or port";
+    LINT_FIXES_EXPOSE_PROTOCOL_CASE: "lint-fixes/expose-protocol-case", hadolint [], buildkit ["ExposeProtoCasing"], "EXPOSE writes its protocols in lower case";
+    LINT_FIXES_DUPLICATE_STAGE_NAME: "lint-fixes/duplicate-stage-name", hadolint ["DL3024"], buildkit ["DuplicateStageName"], "Stage names are unique";
+    LINT_FIXES_RESERVED_STAGE_NAME: "lint-fixes/reserved-stage-name", hadolint [], buildkit ["ReservedStageName"], "No stage is named `scratch` or `context`";
+    LINT_FIXES_SECRET_IN_ARG_OR_ENV: "lint-fixes/secret-in-arg-or-env", hadolint [], buildkit ["SecretsUsedInArgOrEnv"], "No ARG or ENV is named like a secret";
 }
 
 /// The check of that id.
@@ -180,7 +195,7 @@ mod tests {
             }
             assert!(!check.summary.is_empty() && !check.summary.ends_with('.'), "{}: a one-line summary without a final period", check.id);
             for code in check.hadolint {
-                assert!(HADOLINT_RULES.contains(code), "{}: {code} is not a hadolint rule", check.id);
+                assert!(is_hadolint_code(code) && code.to_ascii_uppercase() == *code, "{}: {code} is not a hadolint rule or ShellCheck code", check.id);
             }
             for rule in check.buildkit {
                 assert!(BUILDKIT_CHECKS.contains(rule), "{}: {rule} is not a BuildKit check", check.id);

@@ -17,6 +17,7 @@ pub mod shell;
 pub mod syntax;
 
 mod format;
+mod lint_fixes;
 mod manifest_first;
 mod merge_runs;
 mod modernize;

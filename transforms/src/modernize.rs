@@ -26,15 +26,6 @@ pub(crate) fn run(input: &Input) -> Vec<Finding> {
     findings
 }
 
-/// The keyword in the case the author wrote keywords in.
-fn same_case(written: &str, keyword: &str) -> String {
-    if written.chars().all(|c| !c.is_ascii_uppercase()) {
-        keyword.to_ascii_lowercase()
-    } else {
-        keyword.to_string()
-    }
-}
-
 fn has_comment_lines(inst: &Instruction) -> bool {
     inst.lines.iter().any(|l| l.kind == LineKind::Comment)
 }
@@ -62,7 +53,7 @@ fn maintainer(file: &Dockerfile, inst: &Instruction) -> Option<Finding> {
         return Some(finding);
     }
     let written = &file.source[inst.keyword_span.clone()];
-    let replacement = format!("{} maintainer={}", same_case(written, "LABEL"), double_quoted(value, file.escape));
+    let replacement = format!("{} maintainer={}", Keyword::Label.spelled_like(written), double_quoted(value, file.escape));
     let range = inst.keyword_span.start..inst.args_source_range().end;
     Some(finding.with_fix(Fix::safe("Replace MAINTAINER with a maintainer label", vec![Edit::replace(range, replacement)])))
 }
@@ -142,7 +133,7 @@ fn add_to_copy(file: &Dockerfile, inst: &Instruction, workdir_set: bool) -> Opti
         )));
     }
     let written = &file.source[inst.keyword_span.clone()];
-    let edit = Edit::replace(inst.keyword_span.clone(), same_case(written, "COPY"));
+    let edit = Edit::replace(inst.keyword_span.clone(), Keyword::Copy.spelled_like(written));
     Some(finding.with_fix(Fix::safe("Replace ADD with COPY", vec![edit])))
 }
 

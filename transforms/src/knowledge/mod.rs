@@ -1,6 +1,7 @@
 //! The compiled-in knowledge (`transforms/knowledge/*.toml`), each file parsed once on first use,
 //! and the package managers that more than one transform reads.
 
+pub(crate) mod base_images;
 pub(crate) mod package_managers;
 
 use std::sync::OnceLock;

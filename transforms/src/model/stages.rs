@@ -178,7 +178,7 @@ impl Model {
     }
 
     /// The FROM image as BuildKit resolves it: meta ARGs expanded, as written when that fails.
-    fn from_text(&self, image: &str) -> String {
+    pub fn from_text(&self, image: &str) -> String {
         let expanded = self.expand_meta(image);
         if expanded.unknown.is_none() {
             expanded.text

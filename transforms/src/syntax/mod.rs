@@ -167,6 +167,16 @@ impl Keyword {
         }
     }
 
+    /// The keyword in the case of `written`, another keyword as the author wrote it: lower case
+    /// when that has no upper-case letter (`run` → `shell`), upper case otherwise.
+    pub fn spelled_like(self, written: &str) -> String {
+        if written.chars().all(|c| !c.is_ascii_uppercase()) {
+            self.as_str().to_ascii_lowercase()
+        } else {
+            self.as_str().to_string()
+        }
+    }
+
     /// Instructions whose shell-form arguments may open heredocs (BuildKit's heredocDirectives).
     pub fn allows_heredocs(self) -> bool {
         matches!(self, Keyword::Add | Keyword::Copy | Keyword::Run)
