@@ -10,7 +10,7 @@ use std::ops::Range;
 use crate::checks;
 use crate::config::{BaseConfig, PinPolicy};
 use crate::fix::{Applicability, Edit, Finding, Fix};
-use crate::model::Input;
+use crate::model::{Input, Model};
 use crate::syntax::{self, split_words, variable_names, Instruction, Stage, Var};
 use knowledge::{knowledge, Libc, SlimSwap};
 use crate::model::reference::{self, glob_matches, ImageRef};
@@ -104,18 +104,54 @@ fn analyse<'a>(input: &'a Input<'a>) -> Vec<Site<'a>> {
     let model = input.model();
     let names_windows = policy_names_windows(config);
     for (i, site) in sites.iter_mut().enumerate() {
-        // The instructions (FROM excluded) of the stages that run on this image: its own and those of
-        // every stage built FROM it.
-        let lineage: Vec<usize> = file
-            .stages
-            .iter()
-            .filter(|s| model.lineage(s.index).any(|l| l == i))
-            .flat_map(|s| s.instructions.start + 1..s.instructions.end)
-            .collect();
+        // Only an image's decision reads what runs on it.
+        let lineage = match site.base {
+            Base::Image { .. } => lineage_instructions(file, model, i),
+            _ => Vec::new(),
+        };
         site.decision = decide(input, site, config, names_windows, &lineage);
     }
     refuse_disagreeing_arg_rewrites(&mut sites);
     sites
+}
+
+/// The instructions (FROM excluded) of the stages that run on the image of stage `i`: its own and
+/// those of every stage built FROM it, in order.
+fn lineage_instructions(file: &crate::Dockerfile, model: &Model, i: usize) -> Vec<usize> {
+    let stages = model.stages();
+    // Per stage, whether it descends from `i`: each chain of parents is followed once, and what it
+    // leads to is remembered for every stage on it (a long chain would otherwise be walked again
+    // from each of its stages).
+    let mut descends: Vec<Option<bool>> = vec![None; stages.len()];
+    if let Some(own) = descends.get_mut(i) {
+        *own = Some(true);
+    }
+    for s in 0..stages.len() {
+        let mut path = Vec::new();
+        let mut j = s;
+        let answer = loop {
+            if let Some(known) = descends[j] {
+                break known;
+            }
+            // Longer than the file: a loop of stages naming each other.
+            if path.len() > stages.len() {
+                break false;
+            }
+            path.push(j);
+            match stages[j].parent {
+                Some(p) => j = p,
+                None => break false,
+            }
+        };
+        for p in path {
+            descends[p] = Some(answer);
+        }
+    }
+    file.stages
+        .iter()
+        .filter(|s| descends.get(s.index).copied().flatten() == Some(true))
+        .flat_map(|s| s.instructions.start + 1..s.instructions.end)
+        .collect()
 }
 
 fn classify<'a>(input: &'a Input<'a>, stage: &'a Stage) -> Site<'a> {

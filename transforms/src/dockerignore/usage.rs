@@ -21,7 +21,9 @@ pub(crate) struct Usage {
     runs: Vec<RunCommands>,
     /// Per stage: the stages whose RUNs shaped it (itself, the stage it is built on, the stages it
     /// copies or mounts from, transitively).
-    lineage: Vec<Vec<usize>>,
+    /// Per stage: the stages it takes anything from directly (`FROM <stage>`, `COPY --from`,
+    /// `RUN --mount=from`); its lineage is what they reach, itself included.
+    takes: Vec<Vec<usize>>,
     /// Every path component the Dockerfile mentions (RUN, CMD, ENV, COPY arguments, heredocs).
     mentions: BTreeSet<String>,
 }
@@ -54,7 +56,7 @@ struct RunCommands {
 impl Usage {
     pub fn new(input: &Input) -> Usage {
         let (file, model) = (input.file, input.model());
-        let mut usage = Usage { whole: Vec::new(), sources: Vec::new(), runs: Vec::new(), lineage: Vec::new(), mentions: BTreeSet::new() };
+        let mut usage = Usage { whole: Vec::new(), sources: Vec::new(), runs: Vec::new(), takes: Vec::new(), mentions: BTreeSet::new() };
         for stage in &file.stages {
             for index in stage.instructions.clone() {
                 let inst = &file.instructions[index];
@@ -80,8 +82,7 @@ impl Usage {
                 }
             }
         }
-        // The stages whose RUNs shaped each stage: itself, and those it takes anything from.
-        usage.lineage = (0..file.stages.len()).map(|s| model.reachable(s)).collect();
+        usage.takes = model.stages().iter().map(|s| s.parent.iter().chain(&s.takes_from).copied().collect()).collect();
         usage
     }
 
@@ -97,7 +98,9 @@ impl Usage {
             text.push('\n');
             text.push_str(input.file.text(heredoc.body.clone()));
         }
-        let separators = |c: char| c.is_whitespace() || "\"'`;|&()<>=,:[]{}".contains(c);
+        let separators = |c: char| {
+            c.is_whitespace() || matches!(c, '"' | '\'' | '`' | ';' | '|' | '&' | '(' | ')' | '<' | '>' | '=' | ',' | ':' | '[' | ']' | '{' | '}')
+        };
         for token in text.split(separators) {
             for component in token.split('/') {
                 if !matches!(component, "" | "." | "..") {
@@ -145,27 +148,75 @@ impl Usage {
         if specs.is_empty() {
             return Ok(None);
         }
-        let find = |runs: &mut dyn Iterator<Item = &RunCommands>| {
-            runs.flat_map(|run| run.scripts.iter())
+        let describe = |run: &RunCommands| {
+            run.scripts
+                .iter()
                 .flat_map(|script| script.commands())
                 .find_map(|command| specs.iter().find(|s| s.matches(command.effective())).map(|s| s.describe(command.effective())))
         };
         let stages: BTreeSet<usize> = self.whole.iter().map(|u| u.stage).collect();
         if stages.is_empty() {
-            return find(&mut self.runs.iter()).map(Some).ok_or(None);
+            return self.runs.iter().find_map(describe).map(Some).ok_or(None);
         }
+        // Each RUN is asked once; a stage's lineage is searched through the graph, not per stage
+        // over every RUN (a file of many stages would cost their square or worse).
+        let described: Vec<Option<String>> = self.runs.iter().map(describe).collect();
+        let mut runs_one = vec![false; self.takes.len()];
+        for (run, found) in self.runs.iter().zip(&described) {
+            if let (Some(slot), Some(_)) = (runs_one.get_mut(run.stage), found) {
+                *slot = true;
+            }
+        }
+        let regenerates = reaching(&self.takes, &runs_one);
         let mut shown = None;
         for stage in stages {
-            let lineage = self.lineage.get(stage).map(Vec::as_slice).unwrap_or(&[]);
-            match find(&mut self.runs.iter().filter(|run| lineage.contains(&run.stage))) {
-                Some(described) => {
-                    shown.get_or_insert(described);
-                }
-                None => return Err(Some(stage)),
+            if !regenerates.get(stage).copied().unwrap_or(false) {
+                return Err(Some(stage));
+            }
+            if shown.is_none() {
+                let lineage = reached(&self.takes, stage);
+                let in_lineage = |run: &RunCommands| lineage.get(run.stage).copied().unwrap_or(false);
+                let first = self.runs.iter().zip(&described).find(|(run, found)| in_lineage(run) && found.is_some());
+                shown = first.and_then(|(_, found)| found.clone());
             }
         }
         Ok(shown)
     }
+}
+
+/// The stages `start` reaches through `takes`, itself included, as a membership list.
+fn reached(takes: &[Vec<usize>], start: usize) -> Vec<bool> {
+    let mut seen = vec![false; takes.len()];
+    let mut todo = vec![start];
+    while let Some(stage) = todo.pop() {
+        match seen.get_mut(stage) {
+            Some(done) if !*done => *done = true,
+            _ => continue,
+        }
+        todo.extend(takes[stage].iter().copied());
+    }
+    seen
+}
+
+/// Per stage: whether it reaches (through `takes`, itself included) a stage marked in `targets`.
+fn reaching(takes: &[Vec<usize>], targets: &[bool]) -> Vec<bool> {
+    let mut taken_by: Vec<Vec<usize>> = vec![Vec::new(); takes.len()];
+    for (stage, from) in takes.iter().enumerate() {
+        for &other in from {
+            if let Some(back) = taken_by.get_mut(other) {
+                back.push(stage);
+            }
+        }
+    }
+    let mut reached = vec![false; takes.len()];
+    let mut todo: Vec<usize> = targets.iter().enumerate().filter(|(_, t)| **t).map(|(s, _)| s).collect();
+    while let Some(stage) = todo.pop() {
+        if std::mem::replace(&mut reached[stage], true) {
+            continue;
+        }
+        todo.extend(taken_by[stage].iter().copied());
+    }
+    reached
 }
 
 /// The shell scripts a RUN runs, as far as they can be read.
@@ -181,7 +232,9 @@ fn run_commands(input: &Input, index: usize, stage: usize) -> RunCommands {
         }
         text
     };
-    if let Some(shell) = input.shell(index) {
+    // The model's view, shared with the other transforms: also the body of a `RUN <<EOF` that is
+    // the whole command.
+    if let Some(shell) = input.script(index) {
         scripts.push(shell.script.clone());
     } else if !input.posix_shell_at(index) {
         opaque = Some(full_text());

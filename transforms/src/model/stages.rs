@@ -378,11 +378,14 @@ impl Model {
     /// `COPY --from` and `RUN --mount=from`, transitively.
     pub fn reachable(&self, stage: usize) -> Vec<usize> {
         let mut seen = vec![stage];
+        // Membership by stage, not a search of `seen` per edge (a long chain would cost its square).
+        let mut known = vec![false; self.stages.len()];
+        known[stage] = true;
         let mut next = 0;
         while let Some(&at) = seen.get(next) {
-            for to in self.stages[at].parent.iter().chain(&self.stages[at].takes_from) {
-                if !seen.contains(to) {
-                    seen.push(*to);
+            for &to in self.stages[at].parent.iter().chain(&self.stages[at].takes_from) {
+                if !std::mem::replace(&mut known[to], true) {
+                    seen.push(to);
                 }
             }
             next += 1;
