@@ -471,7 +471,7 @@ pub(crate) fn error_text(report: &FileReport) -> Option<String> {
         Ok(outcome) => outcome
             .error
             .as_ref()
-            .map(|e| format!("{}: {e}\n", report.display)),
+            .map(|e| format!("{}:{e}\n", report.display)),
     }
 }
 

@@ -59,7 +59,7 @@ impl FileReport {
     pub fn error_message(&self) -> Option<(String, Option<(usize, usize)>)> {
         match &self.result {
             Err(error) => Some((error.message(), error.position())),
-            Ok(outcome) => outcome.error.as_ref().map(|e| (e.clone(), None)),
+            Ok(outcome) => outcome.error.as_ref().map(|e| (e.message.clone(), Some((e.line, e.column)))),
         }
     }
 

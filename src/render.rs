@@ -351,8 +351,10 @@ pub fn github_annotations(report: &FileReport) -> String {
             if let Some(error) = &outcome.error {
                 let _ = writeln!(
                     out,
-                    "::error file={file},title=dockopt::{}",
-                    escape_data(error)
+                    "::error file={file},line={},col={},title=dockopt::{}",
+                    error.line,
+                    error.column,
+                    escape_data(&error.message)
                 );
             }
         }
@@ -566,9 +568,9 @@ pub fn json_file(report: &FileReport, artifacts: Vec<&Planned>) -> JsonFile {
             file.diff = unified_diff(&report.display, source, &outcome.text, Style::default());
             if let Some(error) = &outcome.error {
                 file.error = Some(JsonError {
-                    message: error.clone(),
-                    line: None,
-                    column: None,
+                    message: error.message.clone(),
+                    line: Some(error.line),
+                    column: Some(error.column),
                 });
             }
         }

@@ -403,7 +403,7 @@ fn corpus_hadolint_pragmas_stay_with_their_instruction_and_hold() {
         let outcome = match optimize(&text, &context_of(&path), &all_unsafe()) {
             Ok(outcome) if outcome.error.is_none() => outcome,
             Ok(outcome) => {
-                failures.push(format!("{name}: {}", outcome.error.unwrap_or_default()));
+                failures.push(format!("{name}: {}", outcome.error.map(|e| e.to_string()).unwrap_or_default()));
                 continue;
             }
             Err(_) => continue,

@@ -421,13 +421,13 @@ fn file_diff_by_top_directories() {
 // ---- the source edit of the cache check ----
 
 fn choose(dockerfile: &str, files: &[&str], dockerignore: Option<&str>) -> SourceEdit {
-    let parsed = transforms::parse(dockerfile).unwrap();
+    let sources = transforms::final_copy_sources(dockerfile).unwrap();
     let listing: Vec<String> = files.iter().map(|s| s.to_string()).collect();
     let ignores: Vec<Matcher> = dockerignore
         .map(|text| Matcher::from_dockerignore(text).unwrap())
         .into_iter()
         .collect();
-    edit::choose(&parsed, &listing, &ignores, |_| None, "run 1")
+    edit::choose(&sources, &listing, &ignores, |_| None, "run 1")
 }
 
 #[test]

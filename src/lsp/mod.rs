@@ -570,8 +570,8 @@ fn diagnostics(document: &Document) -> Vec<Diagnostic> {
             }));
             if let Some(error) = outcome.error {
                 list.push(error_diagnostic(
-                    lsp_types::Range::default(),
-                    error,
+                    map.range(error.offset..error.offset),
+                    error.message,
                     "fix-loop",
                 ));
             }

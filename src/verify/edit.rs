@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 use transforms::matcher::{Matcher, Pattern};
-use transforms::syntax::{split_words, Dockerfile, Keyword};
 
 /// The name of the file added when no copied file can take a comment.
 pub const NEW_FILE: &str = "dockopt-verify-edit.txt";
@@ -47,19 +46,19 @@ impl SourceEdit {
     }
 }
 
-/// Choose the edit. `files`: the context listing (directories end with `/`); `read`: a file's text
+/// Choose the edit. `sources`: what the final image's last COPY of the context takes
+/// (`transforms::final_copy_sources`); `files`: the context listing (directories end with `/`); `read`: a file's text
 /// (for the few checks that need it); `ignores`: the `.dockerignore`s of both builds (a file either
 /// build leaves out of the context would not change anything); `marker`: what makes this run's line
 /// unique, so that an engine that cached the same edit in an earlier run still sees a change.
 pub fn choose(
-    dockerfile: &Dockerfile,
+    sources: &[String],
     files: &[String],
     ignores: &[Matcher],
     read: impl Fn(&str) -> Option<String>,
     marker: &str,
 ) -> SourceEdit {
     let text = format!("{COMMENT} ({marker})");
-    let sources = final_copy_sources(dockerfile);
     let copied = |path: &str| sources.iter().any(|source| covers(source, path));
     let mut best: Option<(u8, usize, &String, String)> = None;
     for file in files {
@@ -85,59 +84,10 @@ pub fn choose(
             new_file: false,
         },
         None => SourceEdit {
-            path: new_file_path(&sources, files),
+            path: new_file_path(sources, files),
             line: text,
             new_file: true,
         },
-    }
-}
-
-/// The sources of the last `COPY`/`ADD` of the final stage that copies from the context
-/// (relative paths without `./`; `""` = the whole context). Sources with variables or URLs are left out.
-pub fn final_copy_sources(dockerfile: &Dockerfile) -> Vec<String> {
-    let Some(stage) = dockerfile.stages.last() else {
-        return Vec::new();
-    };
-    let copy = dockerfile.instructions[stage.instructions.clone()]
-        .iter()
-        .rev()
-        .find(|i| matches!(i.keyword, Keyword::Copy | Keyword::Add) && i.flag("from").is_none());
-    let Some(copy) = copy else {
-        return Vec::new();
-    };
-    let words: Vec<String> = match &copy.exec {
-        Some(exec) => exec.clone(),
-        None => split_words(copy.args_text(), dockerfile.escape)
-            .iter()
-            .map(|w| w.unquoted(dockerfile.escape))
-            .collect(),
-    };
-    if words.len() < 2 {
-        return Vec::new();
-    }
-    words[..words.len() - 1]
-        .iter()
-        .filter(|s| !s.contains('$') && !s.contains("://") && !s.starts_with("git@"))
-        .map(|s| relative(s))
-        .collect()
-}
-
-fn relative(source: &str) -> String {
-    let mut s = source.trim();
-    loop {
-        if let Some(rest) = s.strip_prefix("./") {
-            s = rest;
-        } else if let Some(rest) = s.strip_prefix('/') {
-            s = rest;
-        } else {
-            break;
-        }
-    }
-    let s = s.trim_end_matches('/');
-    if s == "." {
-        String::new()
-    } else {
-        s.to_string()
     }
 }
 

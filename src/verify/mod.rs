@@ -481,7 +481,7 @@ impl Session<'_> {
         before_tag: &str,
         after_tag: &str,
     ) -> Option<CacheCheck> {
-        let parsed = transforms::parse(original).ok()?;
+        let sources = transforms::final_copy_sources(original).ok()?;
         let listing = crate::discover::context_files(context_dir);
         let ignores: Vec<Matcher> = [&pair.before_context, &pair.after_context]
             .iter()
@@ -489,7 +489,7 @@ impl Session<'_> {
             .filter_map(|text| Matcher::from_dockerignore(&text).ok())
             .collect();
         let chosen = edit::choose(
-            &parsed,
+            &sources,
             &listing,
             &ignores,
             |rel| fs::read_to_string(context_dir.join(rel)).ok(),

@@ -8,10 +8,10 @@ use std::ops::Range;
 use crate::catalog::{catalog, find_transform};
 use crate::fix::{apply_edits, Applicability, Artifact, Edit, Finding};
 use crate::model::pragmas::Warning;
-use crate::model::Input;
+use crate::model::{From, Input, Model};
 use crate::settings::{Context, Settings};
 use crate::shell::ParseMemo;
-use crate::syntax::{parse_strict, SyntaxError};
+use crate::syntax::{parse, parse_strict, Keyword, LineIndex, SyntaxError};
 
 /// Enough for transforms that enable each other (one pass each) without hiding a livelock.
 const MAX_PASSES: usize = 12;
@@ -57,9 +57,33 @@ pub struct Outcome {
     /// Pragmas naming codes nobody knows, and pragmas that hold for nothing (original text).
     pub warnings: Vec<Warning>,
     /// Set when the fix loop failed; `text` is then the original.
-    pub error: Option<String>,
+    pub error: Option<FixLoopError>,
     /// Extra files to write, computed on the final text (only those applicable under the settings).
     pub artifacts: Vec<Artifact>,
+}
+
+/// Why the fix loop gave the original text back, and where: the original text under the fix that
+/// produced a Dockerfile BuildKit cannot parse, or under the first fix that kept changing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FixLoopError {
+    pub message: String,
+    /// Byte offset in the original text; `line` and `column` are 1-based (columns in characters).
+    pub offset: usize,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl FixLoopError {
+    fn new(source: &str, offset: usize, message: String) -> FixLoopError {
+        let (line, column) = LineIndex::new(source).line_col(source, offset);
+        FixLoopError { message, offset, line, column }
+    }
+}
+
+impl std::fmt::Display for FixLoopError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.line, self.column, self.message)
+    }
 }
 
 impl Outcome {
@@ -97,13 +121,16 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
     // The previous pass applied only fixes of transforms that run last: they are idempotent (the
     // tests check it), so they are not run again on their own output.
     let mut last_ran_alone = false;
+    // Where the latest pass's first applied fix is, over the original text.
+    let mut unsettled_at: Option<usize> = None;
 
     for pass in 0..MAX_PASSES {
         let file = match parse_strict(&text) {
             Ok(file) => file,
             Err(e) if pass == 0 => return Err(e),
             Err(e) => {
-                let error = format!("a fix produced a Dockerfile that does not parse ({e}); nothing was changed");
+                let message = format!("a fix produced a Dockerfile that does not parse ({}); nothing was changed", e.message);
+                let error = FixLoopError::new(source, map_back(&history, e.offset..e.offset).start, message);
                 return Ok(failed(source, original, suppressed, warnings, error));
             }
         };
@@ -187,7 +214,9 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
         let next = (!accepted.is_empty()).then(|| apply_edits(&text, &accepted));
         let settled = next.as_ref().is_none_or(|n| *n == text);
         if !settled {
+            unsettled_at = None;
             for (f, _) in findings.iter().zip(&applied).filter(|(_, a)| **a) {
+                unsettled_at = unsettled_at.or(f.fix.as_ref().map(|fix| map_back(&history, fix.range()).start));
                 let edits = f.fix.iter().flat_map(|fix| &fix.edits);
                 applied_edits.extend(edits.map(|e| (f.transform, map_back(&history, e.range.clone()))));
             }
@@ -251,8 +280,22 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
         history.push(Layer::new(accepted.into_iter().cloned().collect()));
         text = next.expect("checked above");
     }
-    let error = format!("fixes did not settle after {MAX_PASSES} passes; nothing was changed");
-    Ok(failed(source, original, suppressed, warnings, error))
+    let message = format!("fixes did not settle after {MAX_PASSES} passes; nothing was changed");
+    Ok(failed(source, original, suppressed, warnings, FixLoopError::new(source, unsettled_at.unwrap_or(0), message)))
+}
+
+/// The context paths the shipped image's last COPY/ADD from the build context takes (`""`: the
+/// whole context), resolved as BuildKit resolves them; sources written with variables, URLs and
+/// heredocs are left out. `dockopt verify` edits one of these files to measure the build cache.
+pub fn final_copy_sources(source: &str) -> Result<Vec<String>, SyntaxError> {
+    let file = parse(source)?;
+    let model = Model::new(&file, &Settings::default());
+    let last = model.reads().iter().rev().find(|r| {
+        r.from == From::Context
+            && model.stage_of(r.instruction) == model.final_stage()
+            && matches!(file.instructions[r.instruction].keyword, Keyword::Copy | Keyword::Add)
+    });
+    Ok(last.iter().flat_map(|r| &r.sources).filter(|s| s.written.is_none()).map(|s| s.path.clone()).collect())
 }
 
 /// A finding of the settled text (`f`, over the text after `history`): the original finding it
@@ -466,7 +509,7 @@ impl AppliedEdits {
     }
 }
 
-fn failed(source: &str, mut reported: Vec<ReportedFinding>, suppressed: Vec<Suppressed>, warnings: Vec<Warning>, error: String) -> Outcome {
+fn failed(source: &str, mut reported: Vec<ReportedFinding>, suppressed: Vec<Suppressed>, warnings: Vec<Warning>, error: FixLoopError) -> Outcome {
     for r in &mut reported {
         r.applied = false;
         r.resolved_by.clear();
@@ -574,6 +617,13 @@ fn map_back(history: &[Layer], range: Range<usize>) -> Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fix_loop_error_says_where_in_the_original() {
+        let source = "FROM a\nRUN x\n  RUN y\n";
+        let error = FixLoopError::new(source, source.find("RUN y").unwrap(), "m".into());
+        assert_eq!((error.line, error.column, error.to_string().as_str()), (3, 3, "3:3: m"));
+    }
 
     #[test]
     fn text_written_by_fixes_is_told_from_the_original() {

@@ -28,7 +28,7 @@ pub use approved_base::{inventory, BaseStatus, BaseUse, Inventory, InventoryEntr
 pub use catalog::{catalog, check_selector, find_transform, Selector, TransformInfo};
 pub use checks::Check;
 pub use config::{Config, FinalNewline, FormatConfig, Indent, OperatorPlacement};
-pub use engine::{optimize, Outcome, ReportedFinding, Suppressed};
+pub use engine::{final_copy_sources, optimize, FixLoopError, Outcome, ReportedFinding, Suppressed};
 pub use model::pragmas::Warning;
 pub use fix::{Applicability, Artifact, Edit, Finding, Fix};
 pub use model::matcher;

@@ -87,8 +87,8 @@ fn stages_parents_and_shipping() {
 fn earlier_and_later_follow_from_stage() {
     let (file, model) = model_of("FROM a AS one\nRUN x\nFROM one AS two\nRUN y\nFROM b\nRUN z\nFROM two\nRUN w\n");
     let y = at(&file, "RUN y");
-    assert_eq!(model.earlier(y), vec![0, 1, 2]);
-    assert_eq!(model.later(1), vec![2, 3, 6, 7]);
+    assert_eq!(model.earlier(y).collect::<Vec<_>>(), vec![0, 1, 2]);
+    assert_eq!(model.later(1).collect::<Vec<_>>(), vec![2, 3, 6, 7]);
     assert_eq!(model.lineage(3).collect::<Vec<_>>(), vec![3, 1, 0]);
     assert!(model.is_earlier(1, y) && model.is_earlier(2, y) && !model.is_earlier(5, y) && !model.is_earlier(y, y));
 }
@@ -130,9 +130,9 @@ fn workdirs_at_each_instruction() {
     let source = "FROM a AS base\nRUN zero\nWORKDIR app\nRUN one\nWORKDIR /srv\nENV SUB=api\nWORKDIR $SUB/../$SUB\nRUN two\n\
                   FROM base\nRUN three\nARG D\nWORKDIR $D\nRUN four\n";
     let (file, model) = model_of(source);
-    let dir = |prefix: &str| model.workdir(at(&file, prefix)).map(|d| d.to_string());
-    assert_eq!(dir("RUN zero").as_deref(), Some("."), "the base image's WORKDIR, not known");
-    assert_eq!(dir("RUN one").as_deref(), Some("./app"));
+    let dir = |prefix: &str| model.workdir(at(&file, prefix)).map(|d| d.path().unwrap_or_else(|| format!("{:?}", d.below(&Dir::image()))));
+    assert_eq!(dir("RUN zero").as_deref(), Some("Some([])"), "the base image's WORKDIR, not known");
+    assert_eq!(dir("RUN one").as_deref(), Some("Some([\"app\"])"));
     assert_eq!(dir("RUN two").as_deref(), Some("/srv/api"));
     assert_eq!(dir("RUN three").as_deref(), Some("/srv/api"), "inherited through FROM <stage>");
     assert_eq!(dir("RUN four"), None, "an ARG: not known");
@@ -192,7 +192,7 @@ fn absolute_paths_as_text() {
     assert_eq!(Dir::resolve(Some("/app"), "../usr/./bin/x").as_deref(), Some("/usr/bin/x"));
     assert_eq!(Dir::resolve(None, "bin/x"), None, "relative to the base image's WORKDIR");
     assert_eq!(Dir::resolve(None, "/x/../../y").as_deref(), Some("/y"));
-    assert_eq!(Dir::absolute("/").unwrap().to_string(), "/");
+    assert_eq!(Dir::absolute("/").unwrap().path().as_deref(), Some("/"));
     assert_eq!(Dir::absolute("/app/bin").unwrap().below(&app), Some(vec!["bin".to_string()]));
     assert_eq!(Dir::absolute("/srv").unwrap().below(&app), None);
     assert!(Dir::resolve(Some("/app"), "$OUT/bin").is_none());
@@ -240,4 +240,13 @@ fn unknown_variables_read_as_wildcards() {
     let paths: Vec<&str> = read.sources.iter().map(|s| s.path.as_str()).collect();
     assert_eq!(paths, ["**/src", "**/*", "*", "**/a"]);
     assert!(read.sources.iter().all(|s| s.glob && s.variable));
+}
+
+#[test]
+fn final_copy_sources_follow_buildkit_paths_and_the_final_stage() {
+    let sources = |text: &str| transforms::final_copy_sources(text).unwrap();
+    assert_eq!(sources("FROM a AS b\nCOPY x /x\nFROM c\nCOPY ./src/.. /app\nCOPY --from=b /x /y\n"), [""]);
+    assert_eq!(sources("FROM a\nENV D=lib\nCOPY [\"./app.py\", \"$D/\", \"conf/*.ini\", \"/app/\"]\n"), ["app.py", "conf/*.ini"]);
+    assert_eq!(sources("FROM a\nADD https://x/y.tgz /y\n"), Vec::<String>::new());
+    assert!(transforms::final_copy_sources("RUN x\n").is_err() || sources("RUN x\n").is_empty());
 }

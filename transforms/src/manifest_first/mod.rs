@@ -9,7 +9,8 @@ mod rewrite;
 mod tests;
 
 use self::knowledge::{is_context_free, recognise, Ecosystem};
-use self::paths::{glob_match, Listing};
+use self::paths::Listing;
+use crate::model::reference::glob;
 use self::plan::{analyse, Plan, PlanKind, RunKind};
 use self::reads::{reads, Reading};
 use self::rewrite::{copy_lines, plain_path, same_case};
@@ -247,7 +248,7 @@ fn copies_manifests(input: &Input, index: usize) -> bool {
     let names: Vec<&String> = knowledge::knowledge().ecosystems.iter().flat_map(|e| e.manifests.iter().chain(&e.lockfiles)).collect();
     named_sources(input, index).any(|source| {
         let base = source.rsplit('/').next().unwrap_or("");
-        base != "*" && names.iter().any(|n| glob_match(n, base) || glob_match(base, n))
+        base != "*" && names.iter().any(|n| glob(n, base) || glob(base, n))
     })
 }
 
@@ -326,8 +327,8 @@ fn already_first(input: &Input, copy: usize, found: Option<(&[&Ecosystem], &[Str
                     if base.is_empty() || base == "*" || base == "." {
                         continue;
                     }
-                    let names_match = names.iter().any(|n| glob_match(n, base) || glob_match(base, n));
-                    let files_match = files.iter().any(|f| glob_match(path, f) || f == path);
+                    let names_match = names.iter().any(|n| glob(n, base) || glob(base, n));
+                    let files_match = files.iter().any(|f| glob(path, f) || f == path);
                     if files_match || (names_match && (files.is_empty() || !path.contains('/'))) {
                         return true;
                     }

@@ -2,6 +2,7 @@
 
 use crate::Context;
 use crate::model::matcher::Matcher;
+use crate::model::reference::glob;
 
 /// Whether a path of the build context is there to copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +76,7 @@ impl<'a> Listing<'a> {
             .iter()
             .filter_map(|f| f.strip_prefix(dir))
             .filter(|rest| !rest.is_empty() && !rest.contains('/'))
-            .filter(|name| glob_match(pattern, name))
+            .filter(|name| glob(pattern, name))
             .map(|name| format!("{dir}{name}"))
             .filter(|path| self.presence(path) == Presence::Present)
             .collect();
@@ -90,7 +91,7 @@ impl<'a> Listing<'a> {
             .iter()
             .filter_map(|f| f.strip_prefix(dir))
             .filter_map(|rest| rest.strip_suffix('/'))
-            .filter(|name| !name.is_empty() && !name.contains('/') && glob_match(pattern, name))
+            .filter(|name| !name.is_empty() && !name.contains('/') && glob(pattern, name))
             .map(|name| format!("{dir}{name}/"))
             .filter(|path| self.presence(path.trim_end_matches('/')) == Presence::Present)
             .collect();
@@ -112,22 +113,6 @@ pub(super) fn parent_of(path: &str) -> &str {
     }
 }
 
-/// `*` and `?` on a file name.
-pub(super) fn glob_match(pattern: &str, name: &str) -> bool {
-    fn go(p: &[char], n: &[char]) -> bool {
-        match (p.first(), n.first()) {
-            (None, None) => true,
-            (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
-            (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
-            _ => false,
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    p.len() <= 64 && n.len() <= 256 && go(&p, &n)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,12 +131,5 @@ mod tests {
         assert_eq!(listing.presence("client/package.json"), Presence::Present);
         assert_eq!(listing.presence("node_modules"), Presence::Absent);
         assert_eq!(listing.matching("", "*.json"), vec!["package.json".to_string()]);
-    }
-
-    #[test]
-    fn globs() {
-        assert!(glob_match("*.csproj", "App.csproj"));
-        assert!(glob_match("package*.json", "package-lock.json"));
-        assert!(!glob_match("*.csproj", "App.csproj.user"));
     }
 }

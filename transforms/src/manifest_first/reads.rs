@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 use serde_json::Value as Json;
 
 use super::knowledge::{Content, Ecosystem, Positionals, Recognised, Role};
-use super::paths::{glob_match, parent_of, Listing, Presence};
+use super::paths::{parent_of, Listing, Presence};
+use crate::model::reference::glob;
 
 /// A dependency command and where it works, in context terms.
 pub(super) struct Install<'a> {
@@ -644,7 +645,7 @@ fn gradle(install: &Install, listing: &Listing, reading: &mut Reading) {
 
 fn msbuild(listing: &Listing, reading: &mut Reading) {
     const PROJECTS: &[&str] = &["*.csproj", "*.fsproj", "*.vbproj"];
-    let mut queue: Vec<String> = reading.files.iter().filter(|f| PROJECTS.iter().any(|p| glob_match(p, f.rsplit('/').next().unwrap_or(f)))).cloned().collect();
+    let mut queue: Vec<String> = reading.files.iter().filter(|f| PROJECTS.iter().any(|p| glob(p, f.rsplit('/').next().unwrap_or(f)))).cloned().collect();
     let mut solutions: Vec<String> = reading.files.iter().filter(|f| f.ends_with(".sln") || f.ends_with(".slnx")).cloned().collect();
     let mut seen = BTreeSet::new();
     while let Some(solution) = solutions.pop() {

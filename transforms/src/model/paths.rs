@@ -108,12 +108,10 @@ impl Dir {
 impl fmt::Display for Dir {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.root {
+            Root::Absolute if self.parts.is_empty() => return f.write_str("/"),
             Root::Absolute => {}
             Root::Image => f.write_str(".")?,
             Root::Variable(var) => f.write_str(var)?,
-        }
-        if self.parts.is_empty() && self.root == Root::Absolute {
-            return f.write_str("/");
         }
         self.parts.iter().try_for_each(|part| write!(f, "/{part}"))
     }

@@ -288,25 +288,9 @@ impl Model {
         self.final_stage
     }
 
-    /// `stage`, then the stage it is built on, and so on.
+    /// `stage`, then the stage it is built on, and so on (a parent always comes earlier).
     pub fn lineage(&self, stage: usize) -> impl Iterator<Item = usize> + '_ {
-        let mut next = Some(stage);
-        let mut steps = 0;
-        std::iter::from_fn(move || {
-            let at = next.filter(|_| steps <= self.stages.len())?;
-            steps += 1;
-            next = self.stages[at].parent;
-            Some(at)
-        })
-    }
-
-    /// The instructions that ran before instruction `index` in its image: those of the stages it is
-    /// built on, then its own stage's, in order (FROM lines included).
-    pub fn earlier(&self, index: usize) -> Vec<usize> {
-        let Some(stage) = self.stage_of(index) else { return Vec::new() };
-        let mut chain: Vec<std::ops::Range<usize>> = self.lineage(stage).map(|s| self.stages[s].first..self.stages[s].end).collect();
-        chain[0].end = index;
-        chain.into_iter().rev().flatten().collect()
+        std::iter::successors(Some(stage), |&s| self.stages[s].parent)
     }
 
     /// Whether instruction `i` runs before instruction `index` in its image.
@@ -315,18 +299,15 @@ impl Model {
         (own != other || i < index) && self.lineage(own).any(|s| s == other)
     }
 
+    /// The instructions that ran before instruction `index` in its image, in order: those of the
+    /// stages it is built on (FROM lines included), then its own stage's.
+    pub fn earlier(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..index).filter(move |&i| self.is_earlier(i, index))
+    }
+
     /// The instructions after `index` in its image and in every stage built on its stage.
-    pub fn later(&self, index: usize) -> Vec<usize> {
-        let Some(stage) = self.stage_of(index) else { return Vec::new() };
-        let mut family = vec![stage];
-        let mut out: Vec<usize> = (index + 1..self.stages[stage].end).collect();
-        for (s, facts) in self.stages.iter().enumerate().skip(stage + 1) {
-            if facts.parent.is_some_and(|p| family.contains(&p)) {
-                family.push(s);
-                out.extend(facts.first..facts.end);
-            }
-        }
-        out
+    pub fn later(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+        (index + 1..self.stage_of.len()).filter(move |&j| self.is_earlier(index, j))
     }
 
     /// The SHELL in force at instruction `index`.

@@ -846,7 +846,7 @@ fn carry_runtime_files(input: &Input, scan: &Scan, programs: &[Vec<ShellWord>], 
     for copy in &scan.copies {
         let Some(dest) = copy.dest_dir.as_ref().filter(|d| d.is_absolute()) else { continue };
         let related = build_dirs.iter().any(|d| dest.below(d).is_some() || d.below(dest).is_some());
-        let path = dest.to_string();
+        let path = dest.path().unwrap_or_default();
         if !related && path != "/" && seen.insert(path.clone()) {
             carried.push(path);
         }
@@ -868,9 +868,12 @@ fn carry_runtime_files(input: &Input, scan: &Scan, programs: &[Vec<ShellWord>], 
             }
         }
     }
+    let mut copied: Vec<Dir> = plan.copies.iter().filter_map(|(from, _)| Dir::absolute(from)).collect();
     for path in carried {
-        if !plan.copies.iter().any(|(from, _)| Dir::inside(&path, from).is_some()) {
+        let Some(dir) = Dir::absolute(&path) else { continue };
+        if !copied.iter().any(|from| dir.below(from).is_some()) {
             plan.copies.push((path.clone(), path));
+            copied.push(dir);
         }
     }
 }

@@ -426,7 +426,9 @@ fn updater_finding(
         let setup_done = index.mount_setup.as_ref().is_none_or(|setup| {
             let marker = setup.split_whitespace().last().unwrap_or(setup);
             scope
+                .model
                 .earlier(at)
+                .map(|i| &scope.file.instructions[i])
                 .chain([run.inst])
                 .any(|i| i.logical.text.contains(marker))
                 || scope

@@ -143,13 +143,6 @@ impl<'a> Scope<'a> {
         ))
     }
 
-    /// The instructions that run before instruction `index` in its image.
-    fn earlier(&self, index: usize) -> impl Iterator<Item = &'a Instruction> + '_ {
-        self.model
-            .earlier(index)
-            .into_iter()
-            .map(|i| &self.file.instructions[i])
-    }
 
     /// Whether environment variable `name` is set for `command` of `run`: by ENV or ARG (with a
     /// value) earlier in the image, `export` earlier in the RUN, or a `NAME=x` prefix.
@@ -212,10 +205,8 @@ impl<'a> Scope<'a> {
 
     /// Whether the RUN runs as root: no USER earlier in the image, or USER root / 0.
     fn runs_as_root(&self, index: usize) -> bool {
-        let user = self
-            .earlier(index)
-            .filter(|i| i.keyword == Keyword::User)
-            .last();
+        let earlier = self.model.earlier(index).map(|i| &self.file.instructions[i]);
+        let user = earlier.filter(|i| i.keyword == Keyword::User).last();
         user.is_none_or(|u| {
             let name = u.args_text().split(':').next().unwrap_or("").trim();
             name == "root" || name == "0"

@@ -104,19 +104,14 @@ pub fn assignments(inst: &super::Instruction, escape: char) -> Vec<(String, Opti
         .collect()
 }
 
-/// The names of the variables `text` refers to (`$NAME`, `${NAME…}`), in order.
+/// The names of the variables `text` refers to (`$NAME`, `${NAME…}`, defaults included), in order.
 pub fn variable_names(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find('$') {
-        let after = rest[at + 1..].strip_prefix('{').unwrap_or(&rest[at + 1..]);
-        let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
-        if end > 0 {
-            out.push(after[..end].to_string());
-        }
-        rest = &rest[at + 1..];
-    }
-    out
+    let names = std::cell::RefCell::new(Vec::new());
+    expand(text, None, &|name| {
+        names.borrow_mut().push(name.to_string());
+        Var::Unset
+    });
+    names.into_inner()
 }
 
 /// What a variable holds, for `expand`.
