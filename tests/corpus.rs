@@ -10,6 +10,7 @@ mod common;
 
 use common::corpus;
 use transforms::syntax::{self, Keyword};
+use transforms::model::reference::ImageRef;
 use transforms::{optimize, Context, Settings};
 
 
@@ -106,6 +107,7 @@ fn corpus_fix_is_idempotent_and_parses() {
                 if !same_stages_or_split(&before, &after) {
                     failures.push(format!("{}: stages changed", path.display()));
                 }
+                failures.extend(untagged_written_bases(&before, &after).into_iter().map(|b| format!("{}: dockopt wrote the base `{b}` without a tag", path.display())));
             }
         }
         match optimize(&outcome.text, &context, &settings) {
@@ -119,6 +121,22 @@ fn corpus_fix_is_idempotent_and_parses() {
     failures.extend(mismatches.into_iter().map(|m| format!("output differs from BuildKit: {m}")));
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
     assert!(changed > 0, "no corpus file changed at all: the transforms did nothing");
+}
+
+/// The images `after` names in a FROM that `before` does not (the bases dockopt wrote: a slim
+/// swap, a runtime stage) and that have no tag: a base dockopt writes is never one its own
+/// pinning check reports on the next run.
+fn untagged_written_bases(before: &syntax::Dockerfile, after: &syntax::Dockerfile) -> Vec<String> {
+    let image = |stage: &syntax::Stage| stage.image.clone();
+    let old: Vec<String> = before.stages.iter().map(image).collect();
+    let names: Vec<String> = after.stages.iter().filter_map(|s| s.name.clone()).collect();
+    after
+        .stages
+        .iter()
+        .map(image)
+        .filter(|i| !old.contains(i) && !i.contains('$') && !i.eq_ignore_ascii_case("scratch") && !names.iter().any(|n| n.eq_ignore_ascii_case(i)))
+        .filter(|i| ImageRef::parse(i).is_none_or(|r| r.tag().is_none() || r.tag() == Some("latest")))
+        .collect()
 }
 
 /// The stages are the same, or `multi-stage` split a single stage: the original stage (named

@@ -307,8 +307,11 @@ fn decide(input: &Input, site: &Site, config: &BaseConfig, policy_names_windows:
     if let Some(proposal) = rule_proposal(image, origin, config) {
         return Some(Decision { windows_left_alone: false, allowed, proposal: Some(proposal), pin: None });
     }
-    let only_final = input.settings.config.only_final_stage && !site.shipped.in_final_image;
-    let slim = if only_final { None } else { slim_proposal(input, site, image, origin, config, lineage) };
+    // A stage whose layers do not ship gains nothing from a slim base and risks the build (node-gyp
+    // needs python, gems and wheels need a compiler): swapped only when the policy forbids its image.
+    let build_stage = !site.shipped.in_final_image;
+    let only_final = input.settings.config.only_final_stage && build_stage;
+    let slim = if only_final || (build_stage && allowed) { None } else { slim_proposal(input, site, image, origin, config, lineage) };
     // A slim variant the allow-list forbids is no way out.
     let slim = slim.filter(|p| config.allow.is_empty() || ImageRef::parse(&p.to).is_some_and(|to| config.allow.iter().any(|g| glob_matches(g, &to))));
     Some(Decision { windows_left_alone: false, allowed, proposal: slim, pin: pin_problem(image, config.pin) })
@@ -444,7 +447,14 @@ fn slim_proposal(input: &Input, site: &Site, image: &ImageRef, origin: &Origin, 
     let lacks = lacks_text(family);
     let missing = needs.missing(family);
     let stage_needs_more = !missing.is_empty() && !needs.unknown_install;
-    let plan = if stage_needs_more {
+    let plan = if let Some(digest) = image.digest() {
+        // The swap would drop the pin, and the slim image's digest cannot be known offline.
+        let short = digest.get(..19).unwrap_or(digest);
+        Err(format!(
+            "the digest `{short}…` pins this exact image, and the digest of `{to}` cannot be known without asking the \
+             registry: pin it by hand (`docker buildx imagetools inspect {to}` prints it)"
+        ))
+    } else if stage_needs_more {
         // Grouped by what needs them: "`bundle install` (line 7) needs gcc, make (why)".
         let mut groups: Vec<(&str, Vec<&str>, Option<&str>)> = Vec::new();
         for need in &missing {
@@ -784,10 +794,15 @@ mod tests {
 
     #[test]
     fn an_arg_shared_by_two_froms_is_rewritten_only_when_both_agree() {
-        let disagree = uses("ARG BASE=python:3.12\nFROM $BASE AS build\nRUN gcc -o /x x.c\nFROM $BASE\n", "");
+        // Under an allow-list that forbids the full image, the build stage is swapped too.
+        let policy = "[base]\nallow = [\"python:*-slim\"]\n";
+        let disagree = uses("ARG BASE=python:3.12\nFROM $BASE AS build\nRUN gcc -o /x x.c\nFROM $BASE\n", policy);
         assert!(disagree.iter().all(|u| u.applicability.is_none()), "{disagree:?}");
-        let agree = uses("ARG BASE=python:3.12\nFROM $BASE AS build\nFROM $BASE\n", "");
+        let agree = uses("ARG BASE=python:3.12\nFROM $BASE AS build\nFROM $BASE\n", policy);
         assert!(agree.iter().all(|u| u.applicability == Some(Applicability::Unsafe)), "{agree:?}");
+        // Without one, the build stage is not swapped, so the ARG they share is not rewritten.
+        let unshared = uses("ARG BASE=python:3.12\nFROM $BASE AS build\nFROM $BASE\n", "");
+        assert!(unshared.iter().all(|u| u.applicability.is_none()), "{unshared:?}");
     }
 
     #[test]

@@ -300,11 +300,8 @@ fn workspaces(dir: &str, patterns: &[String], listing: &Listing, reading: &mut R
         if parent.contains(['*', '?']) || !listing.shows_inside(&parent) {
             return reading.refuse(format!("the workspaces' package.json files (`{pattern}`) are not in the listing of the build context"));
         }
-        let members = listing
-            .matching(&parent, last)
-            .into_iter()
-            .chain(listing.matching_dirs(&parent, last))
-            .map(|m| format!("{}/package.json", m.trim_end_matches('/')));
+        // A workspace is a folder: `packages/*` does not make `packages/tsconfig.json` one.
+        let members = listing.matching_dirs(&parent, last).into_iter().map(|m| format!("{m}package.json"));
         for member in members {
             match listing.presence(&member) {
                 Presence::Present => {
