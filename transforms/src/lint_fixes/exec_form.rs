@@ -42,16 +42,13 @@ pub(super) fn check(input: &Input) -> Vec<Finding> {
         };
         let finding = Finding::new(&checks::LINT_FIXES_EXEC_FORM, range.clone(), message).with_why(WHY);
         findings.push(match rewrite(input, index, inst, &inst.logical.text[command.clone()]) {
-            Ok((words, applicability_note)) => {
-                let array = format!("[{}]", words.iter().map(|w| json_string(w)).collect::<Vec<_>>().join(", "));
-                let edit = Edit::replace(range, array.clone());
-                let fix = match applicability_note {
-                    None => Fix::safe(format!("Write `{keyword} {array}`"), vec![edit]),
-                    Some(_) => Fix::unsafe_(format!("Write `{keyword} {array}`"), vec![edit]),
-                };
-                match applicability_note {
-                    Some(note) => finding.with_why(format!("{WHY}. Unsafe: {note}")).with_fix(fix),
-                    None => finding.with_fix(fix),
+            Ok(rewrite) => {
+                let array = format!("[{}]", rewrite.words.iter().map(|w| json_string(w)).collect::<Vec<_>>().join(", "));
+                let edit = Edit::replace(range, render(input, inst, command.start, &rewrite));
+                let title = format!("Write `{keyword} {array}`");
+                match rewrite.note {
+                    None => finding.with_fix(Fix::safe(title, vec![edit])),
+                    Some(note) => finding.with_why(format!("{WHY}. Unsafe: {note}")).with_fix(Fix::unsafe_(title, vec![edit])),
                 }
             }
             Err(reason) => finding.with_why(reason),
@@ -76,16 +73,31 @@ fn command_range(inst: &Instruction) -> Option<Range<usize>> {
     (start < args.end).then_some(start..args.end)
 }
 
-/// The JSON array's words, and why the rewrite is Unsafe (`None`: Safe); or why there is none. A
-/// literal command becomes the program's own words; one that needs the shell becomes the shell's
-/// words in full (what the shell form runs), its last command run through `exec` so that it
-/// replaces the shell.
-fn rewrite(input: &Input, index: usize, inst: &Instruction, text: &str) -> Result<(Vec<String>, Option<String>), String> {
+/// The exec form of a command: its array's elements, where they come from in the command's text,
+/// and why it is Unsafe (`None`: Safe).
+struct Rewrite {
+    words: Vec<String>,
+    layout: Layout,
+    note: Option<String>,
+}
+
+enum Layout {
+    /// Each element is a word of the command: these ranges of its text.
+    Words(Vec<Range<usize>>),
+    /// The shell's `words` first, then the whole command text (`len` bytes), with `exec `
+    /// inserted at offset `exec_at`.
+    Shell { words: usize, len: usize, exec_at: Option<usize> },
+}
+
+/// The exec form, or why there is none. A literal command becomes the program's own words; one
+/// that needs the shell becomes the shell's words in full (what the shell form runs), its last
+/// command run through `exec` so that it replaces the shell.
+fn rewrite(input: &Input, index: usize, inst: &Instruction, text: &str) -> Result<Rewrite, String> {
     if !input.posix_shell_at(index) {
         return Err("the shell in force is not a POSIX shell (a Windows image or a SHELL): write the exec form by hand".into());
     }
-    if inst.lines.iter().any(|l| l.kind == LineKind::Comment) {
-        return Err("a comment line sits inside the instruction: rewrite it by hand so the comment is kept".into());
+    if inst.lines.iter().any(|l| l.kind != LineKind::Content) {
+        return Err("a comment or empty line sits inside the instruction: rewrite it by hand so nothing is lost".into());
     }
     if text.starts_with('[') {
         return Err("the arguments look like a JSON array but are not valid JSON, so BuildKit runs them as a shell command: fix the JSON".into());
@@ -98,14 +110,15 @@ fn rewrite(input: &Input, index: usize, inst: &Instruction, text: &str) -> Resul
 }
 
 /// `["program", "arg", …]` for a literal command.
-fn exec_form(input: &Input, index: usize, inst: &Instruction, mut words: Vec<String>) -> Result<(Vec<String>, Option<String>), String> {
-    let execs = words.first().is_some_and(|w| w == "exec");
+fn exec_form(input: &Input, index: usize, inst: &Instruction, mut literal: Vec<(String, Range<usize>)>) -> Result<Rewrite, String> {
+    let execs = literal.first().is_some_and(|(w, _)| w == "exec");
     if execs {
-        words.remove(0);
-        if words.first().is_none_or(|w| w.starts_with('-')) {
+        literal.remove(0);
+        if literal.first().is_none_or(|(w, _)| w.starts_with('-')) {
             return Err("`exec` with options needs the shell".into());
         }
     }
+    let (words, ranges): (Vec<String>, Vec<Range<usize>>) = literal.into_iter().unzip();
     let program = &words[0];
     if SHELL_ONLY.contains(&program.as_str()) || program.contains('=') {
         return Err(format!("`{program}` is part of the shell, not a program the exec form can run"));
@@ -124,7 +137,7 @@ fn exec_form(input: &Input, index: usize, inst: &Instruction, mut words: Vec<Str
             Some(format!("`{program}` {PID_1} {SIGNALS}; the arguments of `docker run IMAGE …` (ignored by the shell form) are now passed to it"))
         }
     };
-    Ok((words, note))
+    Ok(Rewrite { words, layout: Layout::Words(ranges), note })
 }
 
 const PID_1: &str = "becomes PID 1 instead of a child of the shell: it";
@@ -132,7 +145,7 @@ const SIGNALS: &str = "now receives SIGTERM from `docker stop` (and must handle 
 
 /// `["/bin/sh", "-c", "… && exec program …"]`: what the shell form runs, written out, with the
 /// last command run through `exec`. Arguments given to an ENTRYPOINT are still the shell's `$0…`.
-fn explicit_shell(input: &Input, index: usize, inst: &Instruction, text: &str, script: &Script) -> Result<(Vec<String>, Option<String>), String> {
+fn explicit_shell(input: &Input, index: usize, inst: &Instruction, text: &str, script: &Script) -> Result<Rewrite, String> {
     let mut words = match input.model().shell(index) {
         Shell::Set(words) => words.clone(),
         Shell::Default { .. } => vec!["/bin/sh".to_string(), "-c".to_string()],
@@ -140,10 +153,18 @@ fn explicit_shell(input: &Input, index: usize, inst: &Instruction, text: &str, s
     if script.has_errors() || script.has_heredoc() || !script.comments().is_empty() {
         return Err("the command uses shell syntax that cannot be read here: keep the shell form".into());
     }
+    let shell_words = words.len();
+    let written = |mut words: Vec<String>, exec_at: Option<usize>, note: Option<String>| {
+        let mut command = text.to_string();
+        if let Some(at) = exec_at {
+            command.insert_str(at, "exec ");
+        }
+        words.push(command);
+        Ok(Rewrite { words, layout: Layout::Shell { words: shell_words, len: text.len(), exec_at }, note })
+    };
     if inst.keyword == Keyword::Healthcheck {
         // No process to signal: the shell stays as it is.
-        words.push(text.to_string());
-        return Ok((words, None));
+        return written(words, None, None);
     }
     let steps = script.top_level();
     if steps.iter().any(|s| s.background) {
@@ -161,8 +182,7 @@ fn explicit_shell(input: &Input, index: usize, inst: &Instruction, text: &str, s
     }
     let name = command.words.first().and_then(|w| w.literal.as_deref()).ok_or("the last command's name is not literal")?;
     if name == "exec" {
-        words.push(text.to_string());
-        return Ok((words, None));
+        return written(words, None, None);
     }
     if SHELL_ONLY.contains(&name) {
         return Err(format!("the last command, `{name}`, is part of the shell: nothing can take the shell's place"));
@@ -170,14 +190,13 @@ fn explicit_shell(input: &Input, index: usize, inst: &Instruction, text: &str, s
     if BUILTIN_TWINS.contains(&name) {
         return Err(format!("the last command, `{name}`, is a shell builtin: `exec` would run the program of that name, which may behave differently"));
     }
-    let at = command.words[0].range.start;
-    words.push(format!("{}exec {}", &text[..at], &text[at..]));
-    Ok((words, Some(format!("`{name}`, the last command, now replaces the shell (`exec`): it {SIGNALS}"))))
+    let note = format!("`{name}`, the last command, now replaces the shell (`exec`): it {SIGNALS}");
+    written(words, Some(command.words[0].range.start), Some(note))
 }
 
 /// The command's words when the script is one simple command of static words, nothing the shell
 /// would expand, redirect or chain.
-fn literal_words(script: &Script) -> Result<Vec<String>, String> {
+fn literal_words(script: &Script) -> Result<Vec<(String, Range<usize>)>, String> {
     let needs_shell = |what: &str| Err(format!("{what}: the exec form runs no shell, so it stays in shell form"));
     if script.has_errors() || !script.comments().is_empty() || script.has_heredoc() {
         return needs_shell("the command uses shell syntax");
@@ -203,7 +222,7 @@ fn literal_words(script: &Script) -> Result<Vec<String>, String> {
     for word in &command.words {
         match &word.literal {
             Some(value) if value.contains('\\') => return needs_shell(&format!("`{}` holds a backslash, which `echo` and the shell treat differently", word.raw)),
-            Some(value) => words.push(value.clone()),
+            Some(value) => words.push((value.clone(), word.range.clone())),
             None => return needs_shell(&format!("`{}` is expanded by the shell", word.raw)),
         }
     }
@@ -223,4 +242,69 @@ fn cmd_in_scope(input: &Input, index: usize) -> Option<usize> {
         .map(|i| &file.instructions[i])
         .find(|i| i.keyword == Keyword::Cmd && i.sub.is_none())
         .map(|i| i.start_line)
+}
+
+/// The JSON array as source text, keeping the command's line breaks: a continuation between two
+/// words, or inside the shell's command string, stays where it was (BuildKit joins the lines before
+/// it reads the JSON). `start`: the command's logical offset.
+fn render(input: &Input, inst: &Instruction, start: usize, rewrite: &Rewrite) -> String {
+    let source = &input.file.source;
+    let to_source = |logical: usize| inst.logical.to_source(start + logical);
+    let mut out = String::from("[");
+    match &rewrite.layout {
+        Layout::Words(ranges) => {
+            for (i, (word, range)) in rewrite.words.iter().zip(ranges).enumerate() {
+                if i > 0 {
+                    let between = &source[to_source(ranges[i - 1].end - 1) + 1..to_source(range.start)];
+                    out.push_str(if between.contains('\n') { "," } else { ", " });
+                    if between.contains('\n') {
+                        out.push_str(between);
+                    }
+                }
+                out.push_str(&json_string(word));
+            }
+        }
+        Layout::Shell { words, len, exec_at } => {
+            for word in &rewrite.words[..*words] {
+                out.push_str(&json_string(word));
+                out.push_str(", ");
+            }
+            out.push('"');
+            let range = inst.logical.source_range(start..start + len);
+            let exec_at = exec_at.map(|at| to_source(at));
+            let mut chars = source[range.clone()].char_indices().peekable();
+            while let Some((at, c)) = chars.next() {
+                if exec_at == Some(range.start + at) {
+                    out.push_str("exec ");
+                }
+                match c {
+                    '\\' if is_continuation(&source[range.start + at + 1..]) => {
+                        // Kept as written: BuildKit removes it (and the line break) before the JSON.
+                        out.push(c);
+                        while let Some(&(_, next)) = chars.peek() {
+                            out.push(next);
+                            chars.next();
+                            if next == '\n' {
+                                break;
+                            }
+                        }
+                    }
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\t' => out.push_str("\\t"),
+                    c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+    }
+    out.push(']');
+    out
+}
+
+/// Whether `rest` (after an escape character) ends the line: blanks, then a line break.
+fn is_continuation(rest: &str) -> bool {
+    let rest = rest.trim_start_matches([' ', '\t']);
+    rest.starts_with('\n') || rest.starts_with("\r\n")
 }

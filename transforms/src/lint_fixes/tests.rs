@@ -237,3 +237,16 @@ fn the_documented_example_holds() {
     let [before, after] = blocks[..] else { panic!("two dockerfile blocks") };
     assert_eq!(fix(before), after);
 }
+
+/// A command written over several lines keeps its lines in the exec form, and BuildKit reads the
+/// array the rewrite means.
+#[test]
+fn the_exec_form_keeps_the_lines_of_the_command() {
+    let exec_of = |text: &str| crate::syntax::parse(text).unwrap().instructions.last().unwrap().exec.clone().unwrap();
+    let literal = fix("FROM debian:12\nCMD gunicorn \\\n    --bind 0.0.0.0:8000 \\\n\t\"app:create()\"\n");
+    assert_eq!(literal, "FROM debian:12\nCMD [\"gunicorn\", \\\n    \"--bind\", \"0.0.0.0:8000\", \\\n\t\"app:create()\"]\n");
+    assert_eq!(exec_of(&literal), ["gunicorn", "--bind", "0.0.0.0:8000", "app:create()"]);
+    let shell = fix("FROM debian:12\nCMD service php-fpm start && \\\n\tnginx -g \"daemon off;\" \\\n    -c /etc/x\\\\y.conf\n");
+    assert_eq!(shell, "FROM debian:12\nCMD [\"/bin/sh\", \"-c\", \"service php-fpm start && \\\n\\texec nginx -g \\\"daemon off;\\\" \\\n    -c /etc/x\\\\\\\\y.conf\"]\n");
+    assert_eq!(exec_of(&shell), ["/bin/sh", "-c", "service php-fpm start && \texec nginx -g \"daemon off;\"     -c /etc/x\\\\y.conf"]);
+}
