@@ -146,7 +146,7 @@ const SIGNALS: &str = "now receives SIGTERM from `docker stop` (and must handle 
 /// `["/bin/sh", "-c", "… && exec program …"]`: what the shell form runs, written out, with the
 /// last command run through `exec`. Arguments given to an ENTRYPOINT are still the shell's `$0…`.
 fn explicit_shell(input: &Input, index: usize, inst: &Instruction, text: &str, script: &Script) -> Result<Rewrite, String> {
-    let mut words = match input.model().shell(index) {
+    let words = match input.model().shell(index) {
         Shell::Set(words) => words.clone(),
         Shell::Default { .. } => vec!["/bin/sh".to_string(), "-c".to_string()],
     };

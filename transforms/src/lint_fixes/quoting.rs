@@ -46,7 +46,7 @@ pub(super) fn check(input: &Input) -> Vec<Finding> {
                     Value::Plain => finding.with_fix(Fix::safe(format!("Write `\"{written}\"`"), vec![edit])),
                     Value::Splits(value) => finding.with_why(format!("`{name}` is `{value}`, which the shell splits or expands: quoting it would change the command")),
                     Value::Unknown => finding
-                        .with_why(format!("double quotes keep a path one argument (ShellCheck SC2086). Unsafe: the value of `{name}` is not known here; if it holds blanks or wildcards, the command now receives it as one argument"))
+                        .with_why(format!("double quotes keep a path one argument (ShellCheck SC2086). Unsafe: the value of `{name}` is not known here; if it is empty or holds blanks or wildcards, the command now receives it as one argument"))
                         .with_fix(Fix::unsafe_(format!("Write `\"{written}\"`"), vec![edit])),
                 });
             }
