@@ -16,6 +16,7 @@ use self::reads::{reads, Reading};
 use self::rewrite::{copy_lines, plain_path, same_case};
 use crate::checks;
 use crate::fix::{Applicability, Edit, Finding, Fix};
+use crate::model::reference::ImageRef;
 use crate::model::{Dir, From, Input};
 use crate::syntax::{assignments, split_words, unquote, Dockerfile, Instruction, ItemKind, Keyword, Stage};
 
@@ -205,6 +206,7 @@ fn read_all(plan: &Plan, listing: Option<&Listing>) -> Result<Reading, String> {
         }
         merged.files.extend(reading.files.iter().cloned());
         merged.dirs.extend(reading.dirs.iter().cloned());
+        merged.deferred.extend(reading.deferred);
         for reason in reading.unsafe_reasons {
             if !merged.unsafe_reasons.contains(&reason) {
                 merged.unsafe_reasons.push(reason);
@@ -388,6 +390,19 @@ fn rewrite_fix(input: &Input, copy: &WholeCopy, moved: &[Moved]) -> Result<Fix, 
     let mut edits = Vec::new();
     let last = moved.last().ok_or("nothing to move")?;
     let last_inst = &file.instructions[last.run];
+    // The project's own install scripts: skipped by the early install, run after the full COPY.
+    let mut after = String::new();
+    for m in moved {
+        for deferred in &m.reading.deferred {
+            npm_runs_project_scripts(input, copy.index)?;
+            if matches!(m.plan.kind, PlanKind::WarmUp { .. }) || input.model().workdir(m.run) != copy.dest.as_ref() {
+                return Err("the install's RUN does not start in the folder the full COPY fills: where to run its scripts after it is not known".into());
+            }
+            let shell = input.shell(m.run).ok_or("the install's RUN cannot be read")?;
+            edits.push(Edit::insert(shell.source_offset(file, deferred.flag_at), deferred.flag.clone()));
+            after.push_str(&format!("{}{}{newline}", run_prefix(file, &file.instructions[m.run]), deferred.after));
+        }
+    }
     // The install's pragmas (`# hadolint ignore=…`) hold for a RUN split from it or made from it too.
     let pragmas: String = input.pragmas().above(last.run).map(|p| format!("{}{newline}", file.text(p.range.clone()))).collect();
     match &last.plan.kind {
@@ -418,20 +433,51 @@ fn rewrite_fix(input: &Input, copy: &WholeCopy, moved: &[Moved]) -> Result<Fix, 
                         return Err("a comment sits between the install and the rest of its RUN".into());
                     }
                     let c_line = if c_text.ends_with('\n') { c_text.to_string() } else { format!("{c_text}{newline}") };
-                    edits.push(Edit::replace(range, format!("{newline}{c_line}{pragmas}{}", run_prefix(file, last_inst))));
+                    edits.push(Edit::replace(range, format!("{newline}{c_line}{after}{pragmas}{}", run_prefix(file, last_inst))));
                 }
                 _ => {
                     let end = last_inst.span.end;
                     let lead = if source[..end].ends_with('\n') { "" } else { newline };
-                    edits.push(Edit::insert(end, format!("{lead}{c_text}")));
+                    // A file without a final line break keeps none.
+                    let after = if lead.is_empty() { after.as_str() } else { after.strip_suffix(newline).unwrap_or(&after) };
+                    let c_text = if lead.is_empty() || after.is_empty() { c_text.to_string() } else { format!("{}{newline}", c_text.trim_end_matches(['\r', '\n'])) };
+                    edits.push(Edit::insert(end, format!("{lead}{c_text}{after}")));
                 }
             }
         }
     }
     let unsafe_ = moved.iter().any(|m| !m.reading.unsafe_reasons.is_empty()) || matches!(last.plan.kind, PlanKind::Split { .. });
-    let title = title(&files, &dirs, moved);
+    let mut title = title(&files, &dirs, moved);
+    if !after.is_empty() {
+        title.push_str(", the project's install scripts after it");
+    }
     let applicability = if unsafe_ { Applicability::Unsafe } else { Applicability::Safe };
     Ok(Fix::new(title, edits, applicability))
+}
+
+/// `npm rebuild` runs the project's own preinstall/install/postinstall from npm 7 on (the npm of
+/// Node 15 and later); npm 6 rebuilt only the dependencies. Only a `node` base image tells.
+fn npm_runs_project_scripts(input: &Input, copy: usize) -> Result<(), String> {
+    let model = input.model();
+    let stage = model.stage_of(copy).ok_or("the full COPY is in no stage")?;
+    let root = model.lineage(stage).last().unwrap_or(stage);
+    let image = model.from_text(&input.file.stages[root].image);
+    let node = ImageRef::parse(&image).filter(|r| r.official_name().as_deref() == Some("node"));
+    let Some(node) = node else {
+        return Err(format!(
+            "package.json has install scripts, and the npm of `{image}` is not known: `npm rebuild`, which runs them after the full COPY, runs the project's own scripts only from npm 7 on"
+        ));
+    };
+    let tag = node.tag().unwrap_or("latest");
+    let major: Option<u32> = tag.split(['.', '-']).next().and_then(|m| m.parse().ok());
+    // Codenames of the release lines before Node 16.
+    let old_line = ["argon", "boron", "carbon", "dubnium", "erbium", "fermium"].iter().any(|c| tag.starts_with(c));
+    if major.is_some_and(|m| m < 15) || old_line {
+        return Err(format!(
+            "package.json has install scripts, and `{image}` comes with npm 6 or older, whose `npm rebuild` does not run the project's own scripts after the full COPY"
+        ));
+    }
+    Ok(())
 }
 
 /// `RUN --mount=… `: the keyword and flags of a RUN, for a RUN split from it or made for it.

@@ -30,6 +30,20 @@ pub(super) struct Reading {
     pub unsafe_reasons: Vec<String>,
     /// Why there is no rewrite.
     pub refusal: Option<String>,
+    /// The root package's install scripts, which read the sources: the early install skips them
+    /// and they run after the full COPY.
+    pub deferred: Vec<Deferred>,
+}
+
+/// Install scripts of the project itself, run after the full COPY instead of by the early install.
+#[derive(Debug, Clone)]
+pub(super) struct Deferred {
+    /// Script offset after which the flag that skips the scripts goes (the subcommand's end).
+    pub flag_at: usize,
+    /// That flag, with its leading space (` --ignore-scripts`).
+    pub flag: String,
+    /// The command that runs them after the full COPY (`npm rebuild && npm run prepare`).
+    pub after: String,
 }
 
 /// A list without repeats that keeps its order.
@@ -222,12 +236,10 @@ fn package_json(install: &Install, listing: &Listing, reading: &mut Reading) {
         return reading.risk(format!("`{path}` does not parse as JSON"));
     };
     let ignore_scripts = install.rec.has_any(&["--ignore-scripts".to_string()]);
-    const INSTALL_SCRIPTS: &[&str] = &["preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare", "dependencies"];
     if !ignore_scripts {
-        for name in INSTALL_SCRIPTS {
-            if let Some(script) = json["scripts"][name].as_str() {
-                reading.risk(format!("package.json runs `{name}` (`{script}`) on install: it may read files that are not copied yet"));
-            }
+        install_scripts(install, &json, reading);
+        if reading.refusal.is_some() {
+            return;
         }
     }
     for section in ["dependencies", "devDependencies", "optionalDependencies"] {
@@ -262,6 +274,52 @@ fn package_json(install: &Install, listing: &Listing, reading: &mut Reading) {
     if !patterns.is_empty() {
         workspaces(dir, &patterns, listing, reading);
     }
+}
+
+/// The lifecycle scripts npm runs for the project itself on `npm ci` / `npm install`, in order.
+const INSTALL_SCRIPTS: &[&str] = &["preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare", "dependencies"];
+
+/// The project's own install scripts (`"postinstall": "cd frontend && npm install && npm run
+/// build"`) run with the sources in place; the manifest COPY lacks them. npm can install without
+/// them (`--ignore-scripts`) and run them after the full COPY (`npm rebuild` runs the dependencies'
+/// and the project's preinstall/install/postinstall, `npm run prepare` the rest): the download
+/// stays cached. yarn, pnpm and bun have no such pair that runs the project's scripts as their
+/// install would, so their install is not moved.
+fn install_scripts(install: &Install, json: &Json, reading: &mut Reading) {
+    let present: Vec<(&str, &str)> = INSTALL_SCRIPTS.iter().filter_map(|name| Some((*name, json["scripts"][name].as_str()?))).collect();
+    let Some((name, script)) = present.first().copied() else { return };
+    let shown = if script.chars().count() > 60 { format!("{}…", script.chars().take(59).collect::<String>()) } else { script.to_string() };
+    let rec = &install.rec;
+    let program = rec.view.basename().unwrap_or_default();
+    let runs = format!("package.json runs `{name}` (`{shown}`) on install, with the sources in place");
+    if program != "npm" {
+        return reading.refuse(format!(
+            "{runs}: `{program}` has no command that runs them as its install does once the sources are copied (npm has: `--ignore-scripts`, then `npm rebuild`), so the install stays after the full COPY"
+        ));
+    }
+    if rec.positionals().len() > 1 {
+        return reading.refuse(format!("{runs}, and `npm install` with package names would run them before the sources are copied"));
+    }
+    // `npm rebuild` runs preinstall, install and postinstall; the others are run by name (with
+    // their `pre`/`post` scripts: `npm run prepare` runs preprepare and postprepare too).
+    let named = |n: &str| present.iter().any(|(p, _)| *p == n);
+    if !named("prepare") && (named("preprepare") || named("postprepare")) {
+        return reading.refuse(format!("{runs}: `preprepare`/`postprepare` without `prepare` cannot be run on their own after the full COPY"));
+    }
+    let Some(sub) = rec.positionals().first().copied() else {
+        return reading.refuse(format!("{runs}: the npm subcommand cannot be found"));
+    };
+    let mut after = Vec::new();
+    if !install.dir.is_empty() {
+        after.push(format!("cd {}", install.dir.trim_end_matches('/')));
+    }
+    after.push("npm rebuild".to_string());
+    after.extend(["prepublish", "prepare", "dependencies"].into_iter().filter(|n| named(n)).map(|n| format!("npm run {n}")));
+    reading.risk(format!(
+        "{runs}: the early install skips it (`--ignore-scripts`) and `{}` after the full COPY runs it and the dependencies' build scripts (npm 7 or later), on every source change",
+        after.join(" && ")
+    ));
+    reading.deferred.push(Deferred { flag_at: sub.range.end, flag: " --ignore-scripts".into(), after: after.join(" && ") });
 }
 
 /// The `packages:` list of a pnpm-workspace.yaml (a small subset of YAML: `- 'glob'` items).
@@ -517,13 +575,69 @@ fn gemfile(install: &Install, listing: &Listing, reading: &mut Reading) {
             if specs.is_empty() {
                 return reading.refuse("the Gemfile's `gemspec` needs a *.gemspec file, and none is listed");
             }
-            reading.risk(format!(
-                "the Gemfile's `gemspec` loads {}, which usually reads lib/…/version.rb and `git ls-files`: they are not copied first",
-                specs.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
-            ));
-            reading.files.extend(specs);
+            reading.files.extend(specs.iter().cloned());
+            for spec in &specs {
+                gemspec_reads(spec, listing, reading);
+                if reading.refusal.is_some() {
+                    return;
+                }
+            }
         }
     }
+}
+
+/// The files a .gemspec loads while Bundler evaluates it (`require_relative "lib/x/version"`,
+/// `require "x/version"` from its lib/, `File.read("VERSION")`): copied first with it. A load
+/// that cannot be followed is a refusal; what it does with `git ls-files` or `Dir[…]` only lists
+/// files for packaging, which `bundle install` does not need.
+fn gemspec_reads(spec: &str, listing: &Listing, reading: &mut Reading) {
+    let dir = parent_of(spec);
+    let Some(text) = listing.content(spec) else {
+        return unknown(reading, spec, "the Gemfile's `gemspec` evaluates it, and what it loads (often lib/…/version.rb) is not copied first");
+    };
+    let mut loads = Vec::new();
+    for line in text.lines() {
+        let code = line.split(" #").next().unwrap_or("").trim();
+        if code.starts_with('#') {
+            continue;
+        }
+        for (call, prefix, suffix) in [("require_relative", "", ".rb"), ("require", "lib/", ".rb"), ("File.read", "", ""), ("File.readlines", "", ""), ("IO.read", "", "")] {
+            let mut rest = code;
+            while let Some(at) = rest.find(call) {
+                let before_ok = rest[..at].chars().last().is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '.'));
+                let after = &rest[at + call.len()..];
+                rest = after;
+                // `require_relative` also contains `require`; `File.readlines` contains `File.read`.
+                if !before_ok || after.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let argument = after.trim_start_matches(['(', ' ']);
+                let literal = argument.strip_prefix(['"', '\'']).and_then(|a| a.split(['"', '\'']).next());
+                match literal {
+                    // A gem's own library (`require "rubygems"`) is not in lib/ of the context.
+                    Some(path) if call == "require" && !path.contains('/') => {}
+                    Some(path) if !path.contains(['#', '$']) => {
+                        let path = if path.ends_with(suffix) { path.to_string() } else { format!("{path}{suffix}") };
+                        loads.push((format!("{dir}{prefix}{}", path.trim_start_matches("./")), call == "require"));
+                    }
+                    _ if call == "require" => {}
+                    _ => return reading.refuse(format!("`{spec}` reads a file it names by code (`{code}`): which one cannot be told")),
+                }
+            }
+        }
+    }
+    for (path, from_lib) in loads {
+        let Some(path) = normalize(&path) else {
+            return reading.refuse(format!("`{spec}` reads a file outside the build context"));
+        };
+        match listing.presence(&path) {
+            Presence::Present => reading.files.insert(path),
+            // `require "json/add/core"`: a gem's file, not the project's.
+            _ if from_lib => {}
+            _ => return reading.refuse(format!("`{spec}` reads `{path}`, which is not in the listing of the build context")),
+        }
+    }
+    reading.risk(format!("the Gemfile's `gemspec` evaluates `{spec}`, Ruby code: the files it is seen to load are copied first with it"));
 }
 
 fn composer_json(install: &Install, listing: &Listing, reading: &mut Reading) {
