@@ -102,6 +102,8 @@ struct Moved<'a> {
 fn examine(input: &Input, stage: &Stage, copy: &WholeCopy, listing: Option<&Listing>) -> Option<Finding> {
     let (file, model) = (input.file, input.model());
     let mut blocker: Option<String> = None;
+    // Whether every instruction that keeps the full COPY in place is a WORKDIR.
+    let mut only_workdirs = true;
     let mut moved: Vec<Moved> = Vec::new();
     // The refused install: its command, whether it is a build, and why.
     let mut refusal: Option<(String, bool, String)> = None;
@@ -122,6 +124,7 @@ fn examine(input: &Input, stage: &Stage, copy: &WholeCopy, listing: Option<&List
             match passable(input, index, copy) {
                 Ok(()) => continue,
                 Err(reason) if first => {
+                    only_workdirs &= inst.keyword == Keyword::Workdir;
                     blocker.get_or_insert(reason);
                     continue;
                 }
@@ -131,6 +134,7 @@ fn examine(input: &Input, stage: &Stage, copy: &WholeCopy, listing: Option<&List
         match kind {
             RunKind::ContextFree => continue,
             RunKind::Other if first => {
+                only_workdirs = false;
                 blocker.get_or_insert(format!("{} runs between the full COPY and the install and may read the sources", describe(file, index)));
                 continue;
             }
@@ -142,7 +146,10 @@ fn examine(input: &Input, stage: &Stage, copy: &WholeCopy, listing: Option<&List
                 });
                 match planned {
                     Ok(m) if first => {
-                        if let Some(reason) = blocker.take() {
+                        // A dependency step that names its project from the full COPY's
+                        // destination goes before it: the WORKDIRs after it do not matter.
+                        let at_copy = matches!(m.plan.kind, PlanKind::WarmUp { at_copy: true, .. });
+                        if let Some(reason) = blocker.take().filter(|_| !(at_copy && only_workdirs)) {
                             refusal = Some((run.lead, run.build, reason));
                             break;
                         }
@@ -329,8 +336,12 @@ fn already_first(input: &Input, copy: usize, found: Option<(&[&Ecosystem], &[Str
                     if base.is_empty() || base == "*" || base == "." {
                         continue;
                     }
-                    let names_match = names.iter().any(|n| glob(n, base) || glob(base, n));
-                    let files_match = files.iter().any(|f| glob(path, f) || f == path);
+                    // A solution lists projects; without their project files it restores nothing.
+                    if solution(base) {
+                        continue;
+                    }
+                    let names_match = names.iter().filter(|n| !solution(n)).any(|n| glob(n, base) || glob(base, n));
+                    let files_match = files.iter().filter(|f| !solution(f)).any(|f| glob(path, f) || f == path);
                     if files_match || (names_match && (files.is_empty() || !path.contains('/'))) {
                         return true;
                     }
@@ -349,6 +360,11 @@ fn already_first(input: &Input, copy: usize, found: Option<(&[&Ecosystem], &[Str
         }
     }
     false
+}
+
+/// A .NET solution file (or a pattern for one: `*.sln`).
+fn solution(name: &str) -> bool {
+    name.ends_with(".sln") || name.ends_with(".slnx")
 }
 
 /// The rewrite: the manifest COPY lines, the install (or a dependency-only step) before the full
@@ -406,9 +422,15 @@ fn rewrite_fix(input: &Input, copy: &WholeCopy, moved: &[Moved]) -> Result<Fix, 
     // The install's pragmas (`# hadolint ignore=…`) hold for a RUN split from it or made from it too.
     let pragmas: String = input.pragmas().above(last.run).map(|p| format!("{}{newline}", file.text(p.range.clone()))).collect();
     match &last.plan.kind {
-        PlanKind::WarmUp { script, .. } => {
+        PlanKind::WarmUp { script, at_copy, .. } => {
             let w_text = format!("{pragmas}{}{script}{newline}", run_prefix(file, last_inst));
-            if between.is_empty() {
+            if *at_copy {
+                // Its project is named from the full COPY's destination: it runs there.
+                if input.model().workdir(copy.index) != copy.dest.as_ref() {
+                    return Err("the full COPY's destination is not its working directory: the dependency step cannot name the project from there".into());
+                }
+                edits.push(Edit::insert(c_block.start, format!("{mfest}{w_text}")));
+            } else if between.is_empty() {
                 edits.push(Edit::insert(c_block.start, format!("{mfest}{w_text}")));
             } else if workdir_between {
                 edits.push(Edit::replace(c_block.clone(), mfest));

@@ -41,7 +41,9 @@ pub(super) enum PlanKind {
     /// the full COPY and a new RUN.
     Split { junction: Range<usize> },
     /// A dependency-only RUN with this script goes before the full COPY; the RUN stays.
-    WarmUp { script: String, command: String },
+    /// `at_copy`: the script names its project from the full COPY's destination (a WORKDIR
+    /// between them moved the build elsewhere), so it goes right before the full COPY.
+    WarmUp { script: String, command: String, at_copy: bool },
 }
 
 /// The RUN at `index`, whose working directory is `dir`, seen from a full COPY to `dest`.
@@ -191,7 +193,8 @@ fn plan<'a>(
             .filter(|c| c.name() == Some("cd"))
             .map(|c| script.text(&c.range).to_string())
             .collect();
-        return warm_up(script, first, &items[..k], simple, &cds, installs, listing);
+        let elsewhere = installs.first().is_some_and(|i| !i.dir.is_empty()) && dir != dest;
+        return warm_up(script, first, &items[..k], simple, &cds, installs, listing, elsewhere);
     }
     if allowed + 1 == items.len() {
         return Ok((PlanKind::Whole, installs));
@@ -289,6 +292,7 @@ fn warm_up<'a>(
     cds: &[String],
     installs: Vec<Install<'a>>,
     listing: Option<&Listing>,
+    elsewhere: bool,
 ) -> Result<(PlanKind, Vec<Install<'a>>), String> {
     if let Some(cd) = cds.first() {
         return Err(format!(
@@ -306,7 +310,28 @@ fn warm_up<'a>(
             parts.push(text.to_string());
         }
     }
-    let command = super::rewrite::warm_up_command(script, rec, installs.first(), listing)?;
+    // A build in a folder below the full COPY's destination (`WORKDIR /src/Api` after `COPY . .`
+    // in /src): a project-file warm-up (dotnet) names the project from the destination instead.
+    let at_copy = elsewhere && rec.rule.positionals == super::knowledge::Positionals::Project;
+    let project = if at_copy { Some(project_from_dest(rec, installs.first(), listing)?) } else { None };
+    let command = super::rewrite::warm_up_command(script, rec, installs.first(), listing, project.as_deref())?;
     parts.push(command.clone());
-    Ok((PlanKind::WarmUp { script: parts.join(" && "), command }, installs))
+    Ok((PlanKind::WarmUp { script: parts.join(" && "), command, at_copy }, installs))
+}
+
+/// The project a build works on, as a path from the full COPY's destination: the project file it
+/// names, or the only project file of its folder.
+fn project_from_dest(rec: &Recognised, install: Option<&Install>, listing: Option<&Listing>) -> Result<String, String> {
+    let install = install.ok_or("the build's folder is not known")?;
+    if let Some(named) = install.named.first() {
+        return Ok(named.clone());
+    }
+    let listing = listing.ok_or("the build context is not known (no listing)")?;
+    let patterns = rec.eco.manifests.iter().filter(|m| !m.ends_with(".sln") && !m.ends_with(".slnx"));
+    let found: Vec<String> = patterns.flat_map(|m| listing.matching(&install.dir, m)).collect();
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(format!("no project file in {}", super::reads::place(&install.dir))),
+        _ => Err(format!("several project files in {}: which one the build uses is not known", super::reads::place(&install.dir))),
+    }
 }

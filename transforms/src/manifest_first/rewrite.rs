@@ -46,7 +46,8 @@ pub(super) fn copy_lines(keyword: &str, flags: &[String], files: &[String], dirs
 }
 
 /// The dependency-only command for a build command (`go mod download`, `poetry install --no-root`).
-pub(super) fn warm_up_command(script: &Script, rec: &Recognised, install: Option<&Install>, listing: Option<&Listing>) -> Result<String, String> {
+/// `project`: the project to name instead of the command's own (a path from the full COPY's destination).
+pub(super) fn warm_up_command(script: &Script, rec: &Recognised, install: Option<&Install>, listing: Option<&Listing>, project: Option<&str>) -> Result<String, String> {
     let rule = rec.rule;
     if rec.eco.content == Content::CargoToml {
         return cargo_warm_up(script, rec, install, listing);
@@ -56,7 +57,11 @@ pub(super) fn warm_up_command(script: &Script, rec: &Recognised, install: Option
     }
     let template = rule.warm_up.as_deref().ok_or_else(|| format!("no dependency-only command is known for `{}`", rec.view.name().unwrap_or_default()))?;
     let program = rec.view.words().first().map(|w| w.raw.as_str()).unwrap_or_default();
-    let project = rec.positionals().get(1).map(|p| p.raw.clone()).unwrap_or_default();
+    let project = match project {
+        Some(path) if plain_path(path) => path.to_string(),
+        Some(path) => return Err(format!("`{path}` would need quoting")),
+        None => rec.positionals().get(1).map(|p| p.raw.clone()).unwrap_or_default(),
+    };
     let text = template
         .replace("{program}", program)
         .replace("{options}", &kept_options(rec, &rule.keep_options).join(" "))
