@@ -148,9 +148,10 @@ pub fn io_message(e: &std::io::Error) -> String {
 /// `artifacts_allowed`: whether transforms may propose extra files (not for stdin → stdout).
 pub fn context(dir: &Path, artifacts_allowed: bool) -> transforms::Context {
     let files = context_files(dir);
+    let sources = transforms::wants_sources(&files);
     let contents = files
         .iter()
-        .filter(|f| transforms::wants_content(f))
+        .filter(|f| transforms::wants_content(f) || (sources && transforms::is_source(f)))
         .filter(|f| std::fs::metadata(dir.join(f)).is_ok_and(|m| m.is_file() && m.len() <= transforms::MAX_CONTENT_BYTES))
         .filter_map(|f| Some((f.clone(), std::fs::read_to_string(dir.join(f)).ok()?)))
         .collect();

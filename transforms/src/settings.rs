@@ -36,11 +36,39 @@ pub fn wants_content(path: &str) -> bool {
     }
     let name = parts.last().copied().unwrap_or_default();
     let requirements = name.ends_with(".txt") && (name.contains("requirements") || name.contains("constraints"));
+    // Key and certificate files: dockerignore leaves out only those that hold a private key.
+    let key_file = [".pem", ".key"].iter().any(|e| name.ends_with(e)) || matches!(name, "id_rsa" | "id_ecdsa" | "id_ed25519");
     NAMES.contains(&name)
+        || key_file
         || requirements
         || (parts.len() > 1 && parts[parts.len() - 2] == "requirements" && name.ends_with(".txt"))
         || name.ends_with(".gemspec")
         || [".csproj", ".fsproj", ".vbproj", ".sln", ".slnx"].iter().any(|ext| name.ends_with(ext))
+}
+
+/// Whether the file at `path` is a small source or configuration file whose text says which
+/// context files the app opens (dockerignore keeps a file whose name it finds there). The CLI
+/// loads these only when `wants_sources` says the listing calls for it.
+pub fn is_source(path: &str) -> bool {
+    const EXTENSIONS: &[&str] = &[
+        "py", "js", "mjs", "cjs", "ts", "go", "rb", "php", "java", "kt", "cs", "rs", "ex", "exs", "sh", "lua", "pl", "scala",
+        "yaml", "yml", "json", "toml", "ini", "conf", "cfg", "properties", "xml",
+    ];
+    let parts: Vec<&str> = path.split('/').collect();
+    if parts.len() > 6 || parts.iter().any(|p| matches!(*p, "node_modules" | ".git" | "vendor" | "target" | ".venv" | "venv" | "dist" | "build")) {
+        return false;
+    }
+    let name = parts.last().copied().unwrap_or_default();
+    name.rsplit_once('.').is_some_and(|(stem, ext)| !stem.is_empty() && EXTENSIONS.contains(&ext))
+}
+
+/// Whether the sources are worth loading for this listing: it holds a file a .dockerignore
+/// template may leave out only when the app does not open it (keys, certificates, bytecode).
+pub fn wants_sources(files: &[String]) -> bool {
+    files.iter().any(|f| {
+        let name = f.rsplit('/').next().unwrap_or(f);
+        [".pem", ".key", ".p12", ".pfx", ".pyc", ".crt"].iter().any(|e| name.ends_with(e)) || name.starts_with("id_") || name.starts_with(".env")
+    })
 }
 
 /// How to run: which transforms, and whether Unsafe fixes are applied.

@@ -59,7 +59,7 @@ impl Analysis {
         let listing = Listing::new(files, existing.is_none().then_some(PATH));
         let usage = Usage::new(input);
         let protected = protected_sources(&usage, &listing);
-        let proposal = propose(&Inputs { groups, listing: &listing, usage: &usage, protected: &protected, existing: &existing_matcher });
+        let proposal = propose(&Inputs { groups, contents: &input.context.contents, listing: &listing, usage: &usage, protected: &protected, existing: &existing_matcher });
         (!proposal.is_empty()).then_some(Analysis { proposal, usage, existing })
     }
 

@@ -222,6 +222,8 @@ impl Proposal {
 
 pub(crate) struct Inputs<'a> {
     pub groups: &'a [Group],
+    /// The text of the context's small files (`Context::contents`): key files and sources.
+    pub contents: &'a std::collections::BTreeMap<String, String>,
     pub listing: &'a Listing,
     pub usage: &'a Usage,
     pub protected: &'a [Protected],
@@ -324,24 +326,79 @@ fn entry_protection(inputs: &Inputs, group: &Group, entry: &Entry, locations: &[
     let mut protected = inputs.protected.to_vec();
     for location in locations {
         for listed in inputs.listing.within(&location.path) {
+            let source = if listed.dir { None } else { named_by_source(inputs.contents, listed) };
             let why = if group.protect_mentioned && inputs.usage.mentions(listed.name()) {
-                Some("the Dockerfile names it")
+                Some("the Dockerfile names it".to_string())
+            } else if let Some(source) = source {
+                Some(format!("`{source}` names it"))
+            } else if entry.private_key_only && !listed.dir {
+                match inputs.contents.get(&listed.path) {
+                    Some(text) if holds_private_key(text) => None,
+                    Some(_) => Some("it holds no private key (a certificate or a public key is not a secret)".to_string()),
+                    None => Some("its contents are not known: only a file that holds a private key is left out".to_string()),
+                }
             } else if entry.keep.iter().any(|k| k.matches(&listed.path)) || inputs.existing.reincludes(&listed.path) {
-                Some("")
+                Some(String::new())
             } else {
                 None
             };
             if let Some(why) = why {
-                protected.push(Protected { path: listed.path.clone(), dir: listed.dir, why: why.to_string() });
+                protected.push(Protected { path: listed.path.clone(), dir: listed.dir, why });
             }
         }
     }
     protected
 }
 
+/// Whether a file's text holds a PEM private key (PKCS#1, PKCS#8, EC, OpenSSH, encrypted).
+fn holds_private_key(text: &str) -> bool {
+    text.lines().any(|l| l.starts_with("-----BEGIN ") && l.trim_end().ends_with("PRIVATE KEY-----"))
+}
+
+/// A source file of the context that names `listed` (its file name, as a string the code opens:
+/// `open("ca-bundle.pem")`, `send_file("legacy.pyc")`), other than the file itself.
+fn named_by_source<'a>(contents: &'a std::collections::BTreeMap<String, String>, listed: &Listed) -> Option<&'a str> {
+    let name = listed.name();
+    // A name too short or too plain (`key`) would be found in any text.
+    if name.len() < 5 || !name.contains('.') {
+        return None;
+    }
+    contents
+        .iter()
+        .filter(|(path, _)| crate::settings::is_source(path) && **path != listed.path)
+        .find(|(_, text)| {
+            text.match_indices(name).any(|(at, _)| {
+                let before = text[..at].chars().last();
+                let after = text[at + name.len()..].chars().next();
+                let edge = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.')));
+                edge(before) && edge(after)
+            })
+        })
+        .map(|(path, _)| path.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn private_keys_by_contents() {
+        assert!(holds_private_key("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"));
+        assert!(holds_private_key("-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n"));
+        assert!(holds_private_key("subject=CN=x\n-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
+        assert!(!holds_private_key("-----BEGIN CERTIFICATE-----\nMIID\n-----END CERTIFICATE-----\n"));
+        assert!(!holds_private_key("-----BEGIN PUBLIC KEY-----\nMFkw\n"));
+    }
+
+    #[test]
+    fn names_in_sources() {
+        let contents: std::collections::BTreeMap<String, String> =
+            [("app/tls.py".to_string(), "ctx.load_verify_locations('certs/ca-bundle.pem')\n".to_string())].into();
+        let listed = |path: &str| Listed { path: path.to_string(), dir: false, planned: false };
+        assert_eq!(named_by_source(&contents, &listed("certs/ca-bundle.pem")), Some("app/tls.py"));
+        assert_eq!(named_by_source(&contents, &listed("certs/bundle.pem")), None);
+        assert_eq!(named_by_source(&contents, &listed("old-ca-bundle.pem")), None);
+    }
 
     fn listing(files: &[&str]) -> Listing {
         Listing::new(&files.iter().map(|s| s.to_string()).collect::<Vec<_>>(), None)

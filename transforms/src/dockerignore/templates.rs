@@ -40,6 +40,8 @@ struct RawEntry {
     read_by_except: Vec<String>,
     #[serde(default)]
     keep: Vec<String>,
+    #[serde(default)]
+    private_key_only: bool,
 }
 
 #[derive(Debug)]
@@ -61,6 +63,8 @@ pub(crate) struct Entry {
     pub read_by: Vec<CommandSpec>,
     pub read_by_except: Vec<CommandSpec>,
     pub keep: Vec<Pattern>,
+    /// Only files whose contents hold a private key are excluded (a certificate is public).
+    pub private_key_only: bool,
 }
 
 /// One command shape, such as `npm install !-g` (see the template file's header).
@@ -179,6 +183,7 @@ fn build(raw: RawTemplates) -> Result<Vec<Group>, String> {
                 read_by: specs(&entry.read_by)?,
                 read_by_except: specs(&entry.read_by_except)?,
                 keep,
+                private_key_only: entry.private_key_only,
             });
         }
         groups.push(Group { reason: group.reason.clone(), protect_mentioned: group.protect_mentioned, incidental: group.incidental, entries });
