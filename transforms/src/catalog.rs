@@ -59,6 +59,15 @@ static CATALOG: &[TransformInfo] = &[
         runs_last: false,
     },
     TransformInfo {
+        name: "layer-waste",
+        summary: "Keep bytes out of the shipped layers: COPY --chown instead of chown -R, archives deleted once unpacked, build packages purged in the RUN that used them, deletes in the layer that created the files",
+        safety: "Safe or Unsafe",
+        doc: crate::layer_waste::DOC,
+        run: crate::layer_waste::run,
+        artifacts: None,
+        runs_last: false,
+    },
+    TransformInfo {
         name: "approved-base",
         summary: "Base images follow the allow-list and pinning policy; heavy bases become approved slim ones",
         safety: "Safe or Unsafe",

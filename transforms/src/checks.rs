@@ -97,6 +97,12 @@ checks! {
     MANIFEST_FIRST_COPY_BEFORE_INSTALL: "manifest-first/copy-before-install", hadolint [], buildkit [], "Dependency manifests are copied and installed before the whole build context";
     MULTI_STAGE_SINGLE_STAGE: "multi-stage/single-stage", hadolint [], buildkit [], "A single-stage image that compiles inside itself is split into a build and a runtime stage";
     MULTI_STAGE_TOOLCHAIN_IN_FINAL: "multi-stage/toolchain-in-final", hadolint [], buildkit [], "The shipped stage of a multi-stage build installs no compiler toolchain";
+    LAYER_WASTE_CHOWN_AFTER_COPY: "layer-waste/chown-after-copy", hadolint [], buildkit [], "Files a COPY brings get their owner from `COPY --chown`, not from a `chown -R` that stores them again";
+    LAYER_WASTE_CHMOD_AFTER_COPY: "layer-waste/chmod-after-copy", hadolint [], buildkit [], "Files a COPY brings get their mode from `COPY --chmod`, not from a `chmod -R` that stores them again";
+    LAYER_WASTE_ARCHIVE_LEFT: "layer-waste/archive-left", hadolint [], buildkit [], "A RUN that downloads and unpacks an archive does not leave the archive in its layer";
+    LAYER_WASTE_ADD_URL_ARCHIVE: "layer-waste/add-url-archive", hadolint [], buildkit [], "An archive is downloaded, unpacked and deleted by one RUN, not fetched by ADD into a layer of its own";
+    LAYER_WASTE_BUILD_DEPS: "layer-waste/build-deps", hadolint [], buildkit [], "Packages installed only to build are purged at the end of the RUN that used them";
+    LAYER_WASTE_LATE_DELETE: "layer-waste/late-delete", hadolint [], buildkit [], "What a RUN deletes is deleted in the layer that created it, not in a later one";
     APPROVED_BASE_NOT_ALLOWED: "approved-base/not-allowed", hadolint ["DL3026"], buildkit [], "Base images are in the approved list (`[base] allow`)";
     APPROVED_BASE_REPLACE: "approved-base/replace", hadolint [], buildkit [], "Base images named by a `[[base.replace]]` rule become the organisation's replacement";
     APPROVED_BASE_SLIM: "approved-base/slim", hadolint [], buildkit [], "Heavy base images become their slim variant when the stage needs nothing they lack";

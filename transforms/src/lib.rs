@@ -17,6 +17,7 @@ pub mod shell;
 pub mod syntax;
 
 mod format;
+mod layer_waste;
 mod lint_fixes;
 mod manifest_first;
 mod merge_runs;

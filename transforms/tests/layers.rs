@@ -11,7 +11,7 @@ const LAYERS: &[&[&str]] = &[
     &["syntax", "fix", "checks", "config", "settings"],
     &["shell"],
     &["model", "knowledge"],
-    &["approved_base", "dockerignore", "format", "lint_fixes", "manifest_first", "merge_runs", "modernize", "multi_stage", "run_cleanup"],
+    &["approved_base", "dockerignore", "format", "layer_waste", "lint_fixes", "manifest_first", "merge_runs", "modernize", "multi_stage", "run_cleanup"],
     &["catalog", "engine"],
 ];
 const TRANSFORMS: usize = 3;

@@ -2,6 +2,7 @@
 //! and the package managers that more than one transform reads.
 
 pub(crate) mod base_images;
+pub(crate) mod build_packages;
 pub(crate) mod package_managers;
 
 use std::sync::OnceLock;

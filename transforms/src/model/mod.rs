@@ -4,6 +4,7 @@
 //! them from the syntax itself.
 
 mod context;
+pub(crate) mod edits;
 pub mod matcher;
 mod paths;
 pub mod pragmas;

@@ -10,7 +10,7 @@ use crate::shell::{Op, Script};
 use crate::syntax::Keyword;
 
 use crate::knowledge::package_managers::{managers, Index, Invocation, Manager};
-use super::layout::{append_point, has_comment_lines, instruction_deletion, Layout};
+use crate::model::edits::{append_point, has_comment_lines, instruction_deletion, Layout};
 use super::{explain, mounts_instead, privilege_prefix, runs_pattern, Run, Scope};
 use crate::checks;
 

@@ -1,7 +1,6 @@
 #![doc = include_str!("../../docs/run-cleanup.md")]
 
 mod index;
-mod layout;
 
 #[cfg(test)]
 mod tests;
@@ -18,7 +17,7 @@ use crate::shell::{Command, ShellWord};
 use crate::syntax::{Dockerfile, Instruction, Keyword};
 
 use crate::knowledge::package_managers::{self as knowledge, managers, Invocation, Manager};
-use layout::{append_point, item_deletion, Layout};
+use crate::model::edits::{self as layout, append_point, item_deletion, Layout};
 
 pub(crate) const DOC: &str = include_str!("../../docs/run-cleanup.md");
 #[cfg(test)]

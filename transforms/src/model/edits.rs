@@ -1,14 +1,15 @@
 //! Where text can go in a RUN, and in which style: appended commands become a new continuation
-//! line written the way the RUN already writes its continuation lines.
+//! line written the way the RUN already writes its continuation lines. Shared by the transforms
+//! that add a command to a RUN or take one out of it (run-cleanup, layer-waste).
 
 use std::ops::Range;
 
-use crate::model::RunShell;
+use super::RunShell;
 use crate::shell::{Op, StateKind};
 use crate::syntax::{Dockerfile, Instruction, ItemKind, LineKind};
 
 /// How a RUN writes its continuation lines.
-pub(super) struct Layout {
+pub(crate) struct Layout {
     escape: char,
     newline: &'static str,
     indent: String,
@@ -67,11 +68,24 @@ impl Layout {
     }
 }
 
+impl Layout {
+    /// The text that, inserted at the start of the script, runs `command` first and the script
+    /// only when it succeeded: on a line of its own when the RUN has continuation lines.
+    pub fn prepend(&self, command: &str, multiline: bool) -> String {
+        let Layout { escape, newline, indent, .. } = self;
+        match (multiline, self.leading_operator) {
+            (false, _) => format!("{command} && "),
+            (true, true) => format!("{command} {escape}{newline}{indent}&& "),
+            (true, false) => format!("{command} && {escape}{newline}{indent}"),
+        }
+    }
+}
+
 /// Where `&& cleanup` can be inserted so that it runs after everything else in the RUN, once the
 /// last top-level and-or list succeeded: the end of that list. The RUN's exit status is unchanged
 /// whenever the cleanup succeeds (`a; b && c` then `&& x`: x runs iff `b && c` succeeded; a
 /// failure still fails the RUN). Err says why not.
-pub(super) fn append_point(file: &Dockerfile, shell: &RunShell) -> Result<usize, String> {
+pub(crate) fn append_point(file: &Dockerfile, shell: &RunShell) -> Result<usize, String> {
     let script = &shell.script;
     let steps = script.top_level();
     let last = steps.last().ok_or("the RUN has no command")?;
@@ -95,7 +109,7 @@ pub(super) fn append_point(file: &Dockerfile, shell: &RunShell) -> Result<usize,
 
 /// The source range that deletes item `index` of top-level step `step` together with the `&&`
 /// joining it, when that leaves the rest meaning the same and drops no comment line.
-pub(super) fn item_deletion(
+pub(crate) fn item_deletion(
     file: &Dockerfile,
     shell: &RunShell,
     step: usize,
@@ -146,7 +160,7 @@ fn line_deletion(file: &Dockerfile, shell: &RunShell, steps: &[crate::shell::Ste
 
 /// The source range that deletes instruction `index`, with a blank line after it when one is
 /// also before it (so that deleting leaves no double blank line).
-pub(super) fn instruction_deletion(file: &Dockerfile, index: usize) -> Range<usize> {
+pub(crate) fn instruction_deletion(file: &Dockerfile, index: usize) -> Range<usize> {
     let span = file.instructions[index].span.clone();
     let Some(k) = file
         .items
@@ -167,6 +181,6 @@ pub(super) fn instruction_deletion(file: &Dockerfile, index: usize) -> Range<usi
 }
 
 /// True when the RUN's instruction has comment or blank lines inside its continuation lines.
-pub(super) fn has_comment_lines(inst: &Instruction) -> bool {
+pub(crate) fn has_comment_lines(inst: &Instruction) -> bool {
     inst.lines.iter().any(|l| l.kind != LineKind::Content)
 }

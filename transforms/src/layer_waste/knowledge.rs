@@ -1,0 +1,91 @@
+//! What `layer-waste` knows, read from `knowledge/layer-waste.toml` (its comments document every
+//! key). Build-only packages and their run-time libraries are multi-stage's knowledge
+//! (`crate::knowledge::build_packages`).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::model::reference::{glob, glob_matches, ImageRef};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct Knowledge {
+    pub shared_dirs: Vec<String>,
+    pub user_tools: Vec<String>,
+    pub group_tools: Vec<String>,
+    pub archives: Vec<String>,
+    pub builds: Vec<String>,
+    pub toolchain_images: Vec<String>,
+    pub programs: BTreeMap<String, Vec<String>>,
+    pub keeps: BTreeMap<String, Vec<String>>,
+}
+
+pub(super) fn knowledge() -> &'static Knowledge {
+    crate::knowledge::parsed!("layer-waste.toml", Knowledge)
+}
+
+impl Knowledge {
+    /// Whether a base image may hold files in absolute folder `dir`.
+    pub fn is_shared_dir(&self, dir: &str) -> bool {
+        self.shared_dirs.iter().any(|g| glob(g, dir))
+    }
+
+    /// Whether a URL's or file's name is an archive `tar` or `unzip` unpacks.
+    pub fn is_archive(&self, name: &str) -> bool {
+        let name = name.split(['?', '#']).next().unwrap_or(name).to_ascii_lowercase();
+        self.archives.iter().any(|ext| name.ends_with(ext.as_str()))
+    }
+
+    /// Whether a base image already carries compilers (its full, not slim or alpine, variant).
+    pub fn has_toolchain(&self, image: &ImageRef) -> bool {
+        let tag = image.effective_tag().unwrap_or_default().to_ascii_lowercase();
+        !tag.contains("slim") && !tag.contains("alpine") && self.toolchain_images.iter().any(|g| glob_matches(g, image))
+    }
+
+    /// The programs a package puts on PATH.
+    pub fn programs_of<'a>(&'a self, package: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.programs.iter().filter(move |(g, _)| glob(g, package)).flat_map(|(_, p)| p.iter().map(String::as_str))
+    }
+
+    /// Run-time packages a build-only package brings that stay installed.
+    pub fn keeps_of<'a>(&'a self, package: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.keeps.iter().filter(move |(g, _)| glob(g, package)).flat_map(|(_, p)| p.iter().map(String::as_str))
+    }
+
+    /// Whether a command (its program's basename, then its arguments) may build: compile, or run a
+    /// package manager that compiles (`pip install`, `npm ci`, `make`).
+    pub fn builds(&self, program: &str, first_argument: Option<&str>) -> bool {
+        let program = program.strip_suffix(".sh").unwrap_or(program);
+        self.builds.iter().any(|b| match b.split_once(' ') {
+            Some((p, sub)) => is_program_like(program, p) && first_argument == Some(sub),
+            None => is_program_like(program, b),
+        })
+    }
+}
+
+/// `pip3.11` is `pip3`, `python3.12` is `python3`.
+fn is_program_like(name: &str, program: &str) -> bool {
+    name == program || name.strip_prefix(program).is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knowledge_parses() {
+        let k = knowledge();
+        assert!(k.is_shared_dir("/usr/local/bin") && k.is_shared_dir("/home/app") && !k.is_shared_dir("/app"));
+        assert!(k.is_shared_dir("/var/www/html") && !k.is_shared_dir("/srv/app") && !k.is_shared_dir("/opt/app"));
+        assert!(k.is_archive("https://x/y-1.2.tar.gz?raw=1") && k.is_archive("a.ZIP") && !k.is_archive("a.deb"));
+        assert!(k.programs_of("build-essential").any(|p| p == "make"));
+        assert!(k.programs_of("gcc-12").any(|p| p == "gcc"));
+        assert!(k.keeps_of("python3-pip").any(|p| p == "python3"));
+        assert!(k.builds("pip3.11", Some("install")) && k.builds("make", None) && !k.builds("pip", Some("freeze")));
+        assert!(k.builds("configure", None) && !k.builds("python", Some("app.py")));
+        let image = |t: &str| ImageRef::parse(t).unwrap();
+        assert!(k.has_toolchain(&image("python:3.12")) && k.has_toolchain(&image("buildpack-deps:bookworm")));
+        assert!(!k.has_toolchain(&image("python:3.12-slim")) && !k.has_toolchain(&image("debian:bookworm")) && !k.has_toolchain(&image("node:20-alpine")));
+    }
+}

@@ -1,0 +1,119 @@
+#![doc = include_str!("../../docs/layer-waste.md")]
+
+mod add_url;
+mod archive;
+mod build_deps;
+mod copy_permissions;
+mod knowledge;
+mod late_delete;
+#[cfg(test)]
+mod tests;
+
+use crate::fix::Finding;
+use crate::model::{Dir, Input};
+use crate::shell::ShellWord;
+use crate::syntax::{Instruction, Keyword};
+
+pub(crate) const DOC: &str = include_str!("../../docs/layer-waste.md");
+#[cfg(test)]
+const NAME: &str = "layer-waste";
+
+pub(crate) fn run(input: &Input) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let model = input.model();
+    for stage in &input.file.stages {
+        // Bytes wasted in a stage that is not the shipped image's cost nothing where it matters.
+        if !model.stages()[stage.index].in_final_image {
+            continue;
+        }
+        findings.extend(copy_permissions::findings(input, stage));
+        findings.extend(archive::findings(input, stage));
+        findings.extend(add_url::findings(input, stage));
+        findings.extend(build_deps::findings(input, stage));
+        findings.extend(late_delete::findings(input, stage));
+    }
+    findings
+}
+
+/// Instructions that neither read nor write the image's files.
+fn is_inert(keyword: Keyword) -> bool {
+    use Keyword::*;
+    matches!(keyword, Env | Arg | Label | Expose | Cmd | Entrypoint | Stopsignal | Healthcheck | Maintainer)
+}
+
+/// An absolute path written in a script (`word`, static), resolved against the step's working
+/// directory; `None` when it cannot be followed (a variable, `~`, an unknown working directory).
+fn resolve(step_cwd: Option<&Dir>, word: &ShellWord) -> Option<String> {
+    let text = word.literal.as_deref()?;
+    resolve_text(step_cwd, text)
+}
+
+fn resolve_text(cwd: Option<&Dir>, text: &str) -> Option<String> {
+    if text.is_empty() || text.starts_with('-') {
+        return None;
+    }
+    let dir = if text.starts_with('/') { Dir::absolute(text)? } else { cwd?.join(text)? };
+    dir.path()
+}
+
+/// Whether absolute path `path` is `dir` or lies inside it.
+fn within(path: &str, dir: &str) -> bool {
+    dir == "/" || path == dir || path.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Whether one of two absolute paths lies inside the other.
+fn overlap(a: &str, b: &str) -> bool {
+    within(a, b) || within(b, a)
+}
+
+/// Whether `text` names absolute path `path` (as a whole path component sequence: `/app` is not
+/// named by `/apps`).
+fn names_path(text: &str, path: &str) -> bool {
+    text.match_indices(path).any(|(at, _)| {
+        let after = text[at + path.len()..].chars().next();
+        let before = text[..at].chars().next_back();
+        after.is_none_or(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.')))
+            && before.is_none_or(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/')))
+    })
+}
+
+/// The last component of a path.
+fn basename(path: &str) -> &str {
+    path.trim_end_matches('/').rsplit('/').next().unwrap_or(path)
+}
+
+/// `text` shortened for a message.
+fn short(text: &str) -> String {
+    const MAX: usize = 60;
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= MAX {
+        text
+    } else {
+        format!("{}…", text.chars().take(MAX).collect::<String>())
+    }
+}
+
+/// `KEYWORD at line N`, for messages.
+fn at_line(inst: &Instruction, source: &str) -> String {
+    format!("the {} at line {}", &source[inst.keyword_span.clone()], inst.start_line)
+}
+
+/// The user instruction `index` runs as: the last USER of its image before it (`None`: root, or the
+/// base image's user).
+fn user_at(input: &Input, index: usize) -> Option<String> {
+    let file = input.file;
+    input
+        .model()
+        .earlier(index)
+        .into_iter()
+        .rev()
+        .map(|i| &file.instructions[i])
+        .find(|inst| inst.keyword == Keyword::User)
+        .map(|inst| crate::syntax::unquote(inst.args_text().trim(), file.escape))
+}
+
+/// Whether a USER value is root.
+fn is_root(user: &str) -> bool {
+    let name = user.split(':').next().unwrap_or(user);
+    name == "root" || name == "0"
+}

@@ -1,0 +1,139 @@
+use super::*;
+use crate::{Context, Settings};
+
+fn settings(unsafe_fixes: bool) -> Settings {
+    Settings { unsafe_fixes, select: Some(vec![NAME.to_string()]), ..Settings::default() }
+}
+
+/// The text after the fix loop with only this transform (and it is idempotent).
+fn fixed_with(source: &str, context: &Context, unsafe_fixes: bool) -> String {
+    let outcome = crate::optimize(source, context, &settings(unsafe_fixes)).expect("parses");
+    assert_eq!(outcome.error, None);
+    let again = crate::optimize(&outcome.text, context, &settings(unsafe_fixes)).expect("output parses");
+    assert_eq!(again.text, outcome.text, "not idempotent");
+    outcome.text
+}
+
+fn fixed(source: &str) -> String {
+    fixed_with(source, &Context::default(), true)
+}
+
+fn safe(source: &str) -> String {
+    fixed_with(source, &Context::default(), false)
+}
+
+fn findings(source: &str) -> Vec<Finding> {
+    let file = crate::parse_strict(source).expect("parses");
+    let context = Context::default();
+    let settings = settings(true);
+    let input = Input::new(&file, &context, &settings);
+    run(&input)
+}
+
+/// The reasons of the findings left without a fix.
+fn whys(source: &str) -> Vec<String> {
+    findings(source).into_iter().filter(|f| f.fix.is_none()).filter_map(|f| f.why).collect()
+}
+
+#[test]
+fn chown_after_copy_becomes_copy_chown() {
+    let source = "FROM debian\nRUN useradd app\nCOPY . /app\nRUN chown -R app:app /app\nCMD [\"x\"]\n";
+    assert_eq!(safe(source), "FROM debian\nRUN useradd app\nCOPY --chown=app:app . /app\nCMD [\"x\"]\n");
+}
+
+#[test]
+fn chown_keeps_the_folder_a_workdir_made() {
+    let source = "FROM debian\nRUN useradd app\nWORKDIR /app\nCOPY . .\nRUN chown -R app:app /app && echo done\n";
+    assert_eq!(safe(source), "FROM debian\nRUN useradd app\nWORKDIR /app\nCOPY --chown=app:app . .\nRUN chown app:app /app && echo done\n");
+}
+
+#[test]
+fn chown_of_a_base_image_user_is_unsafe() {
+    let source = "FROM node:20\nCOPY . /srv/app\nRUN chown -R node /srv/app\n";
+    assert_eq!(safe(source), source);
+    assert_eq!(fixed(source), "FROM node:20\nCOPY --chown=node:0 . /srv/app\n");
+}
+
+#[test]
+fn chown_refusals() {
+    // npm ci wrote node_modules into /app: chown -R changes it too.
+    let why = whys("FROM node:20\nWORKDIR /app\nCOPY package.json .\nRUN npm ci\nCOPY . .\nRUN chown -R node /app\n");
+    assert!(why.iter().any(|w| w.contains("also writes into `/app`")), "{why:?}");
+    let why = whys("FROM debian\nCOPY . /usr/local\nRUN chown -R 1000 /usr/local\n");
+    assert!(why.iter().any(|w| w.contains("base image may already hold files")), "{why:?}");
+    let why = whys("FROM debian\nCOPY . /app\nRUN chown -R 1000 /app/data\n");
+    assert!(why.iter().any(|w| w.contains("only part")), "{why:?}");
+    let why = whys("FROM debian\nCOPY . /app\nRUN chmod -R u+rwX /app\n");
+    assert!(why.is_empty(), "symbolic modes are not read: {why:?}");
+    assert!(findings("FROM debian\nCOPY . /app\nRUN chmod -R u+rwX /app\n").is_empty());
+}
+
+#[test]
+fn chmod_is_unsafe() {
+    let source = "FROM debian\nCOPY entrypoint.sh /usr/local/bin/entrypoint.sh\nRUN chmod 755 /usr/local/bin/entrypoint.sh\n";
+    let mut context = Context::default();
+    context.files = Some(vec!["entrypoint.sh".into()]);
+    assert_eq!(fixed_with(source, &context, false), source);
+    assert_eq!(
+        fixed_with(source, &context, true),
+        "FROM debian\nCOPY --chmod=755 entrypoint.sh /usr/local/bin/entrypoint.sh\n"
+    );
+}
+
+#[test]
+fn archive_left_gets_deleted() {
+    let source = "FROM debian\nRUN cd /tmp && curl -fsSLO https://x.org/a-1.0.tar.gz && tar -xzf a-1.0.tar.gz -C /opt\n";
+    assert_eq!(safe(source), "FROM debian\nRUN cd /tmp && curl -fsSLO https://x.org/a-1.0.tar.gz && tar -xzf a-1.0.tar.gz -C /opt && rm -f a-1.0.tar.gz\n");
+    let removed = "FROM debian\nRUN curl -fsSL -o /tmp/a.zip https://x.org/a.zip && unzip /tmp/a.zip -d /opt && rm /tmp/*.zip\n";
+    assert!(findings(removed).is_empty());
+}
+
+#[test]
+fn archive_is_streamed_under_pipefail() {
+    let source = "FROM debian\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN curl -fsSL -o /tmp/a.tgz https://x.org/a.tgz && tar -xzf /tmp/a.tgz -C /opt\n";
+    assert_eq!(safe(source), "FROM debian\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN curl -fsSL -o - https://x.org/a.tgz | tar -xzf - -C /opt\n");
+}
+
+#[test]
+fn add_url_becomes_one_run() {
+    let source = "FROM debian\nRUN apt-get install -y curl\nADD --checksum=sha256:abcd https://x.org/a.tar.gz /tmp/\nRUN tar -xzf /tmp/a.tar.gz -C /opt && rm /tmp/a.tar.gz\n";
+    assert_eq!(
+        fixed(source),
+        "FROM debian\nRUN apt-get install -y curl\nRUN curl -fsSL --create-dirs -o /tmp/a.tar.gz \"https://x.org/a.tar.gz\" && test \"$(sha256sum < /tmp/a.tar.gz)\" = \"abcd  -\" && tar -xzf /tmp/a.tar.gz -C /opt && rm /tmp/a.tar.gz\n"
+    );
+    let why = whys("FROM debian\nADD https://x.org/a.tar.gz /tmp/\nRUN tar -xzf /tmp/a.tar.gz -C /opt\n");
+    assert!(why.iter().any(|w| w.contains("curl or wget")), "{why:?}");
+}
+
+#[test]
+fn build_deps_are_purged() {
+    let source = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y gcc libpq-dev python3-pip && pip install psycopg2\nCMD [\"python3\", \"app.py\"]\n";
+    assert_eq!(
+        fixed(source),
+        "FROM debian:bookworm\nRUN apt-get update && apt-get install -y gcc libpq-dev python3-pip && pip install psycopg2 \\\n    && apt-mark manual libpq5 python3 && apt-get purge -y --auto-remove gcc libpq-dev python3-pip\nCMD [\"python3\", \"app.py\"]\n"
+    );
+    let alpine = "FROM alpine:3.19\nRUN apk add --no-cache python3 py3-pip gcc musl-dev postgresql-dev && pip install psycopg2\n";
+    assert_eq!(
+        fixed(alpine),
+        "FROM alpine:3.19\nRUN apk add --no-cache python3 libpq && apk add --no-cache --virtual .build-deps py3-pip gcc musl-dev postgresql-dev && pip install psycopg2 \\\n    && apk del .build-deps\n"
+    );
+}
+
+#[test]
+fn build_deps_refusals() {
+    let why = whys("FROM debian\nRUN apt-get install -y gcc && make\nRUN make test\n");
+    assert!(why.iter().any(|w| w.contains("uses them too")), "{why:?}");
+    let why = whys("FROM python:3.12\nRUN apt-get install -y libpq-dev && pip install psycopg2\n");
+    assert!(why.iter().any(|w| w.contains("already has compilers")), "{why:?}");
+    // Installed and never used to build: maybe the image needs it.
+    assert!(findings("FROM debian\nRUN apt-get install -y git\nCMD [\"app\"]\n").is_empty());
+}
+
+#[test]
+fn late_delete_moves_into_the_creating_run() {
+    let source = "FROM debian\nRUN git clone https://x.org/r.git /src/r && make -C /src/r install\nENV A=1\nRUN rm -rf /src/r\n";
+    assert_eq!(safe(source), "FROM debian\nRUN git clone https://x.org/r.git /src/r && make -C /src/r install \\\n    && rm -rf /src/r\nENV A=1\n");
+    let why = whys("FROM debian\nCOPY . /src\nRUN make -C /src\nRUN rm -rf /src/tests\n");
+    assert!(why.iter().any(|w| w.contains("COPY at line 2 brings them")), "{why:?}");
+}
+
