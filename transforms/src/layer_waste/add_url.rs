@@ -71,12 +71,18 @@ fn finding(input: &Input, stage: &Stage, index: usize, url: &str, dest: &str) ->
     if !run_inst.flags.is_empty() || !run_inst.heredocs.is_empty() {
         return refuse(format!("{} has flags or a heredoc", at_line(run_inst, &file.source)));
     }
+    if let Some(user) = super::user_at(input, run).filter(|u| !super::is_root(u)) {
+        return refuse(format!("{} runs as `{user}`, where ADD writes as root", at_line(run_inst, &file.source)));
+    }
     if !shell.script.is_and_chain() {
         return refuse(format!("{} is not one `&&` list: a failed download would not stop it", at_line(run_inst, &file.source)));
     }
     let quoted = |text: &str| (!text.contains(['"', '\\', '`']) && !text.contains("$(")).then(|| format!("\"{text}\""));
     let Some(url_q) = quoted(url.trim_matches('"')) else { return refuse("its URL has quotes or command substitutions".into()) };
     let Some(path) = target.path() else { return refuse("where it lands depends on the base image's WORKDIR".into()) };
+    if !path.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '+' | ',' | '@' | '%')) {
+        return refuse(format!("`{path}` would need quoting in the RUN"));
+    }
     let tool = downloader(input, index);
     let mut download = match tool {
         Some("curl") => format!("curl -fsSL --create-dirs -o {path} {url_q}"),
@@ -121,7 +127,7 @@ fn finding(input: &Input, stage: &Stage, index: usize, url: &str, dest: &str) ->
 /// The download tool an earlier RUN of the image installs or runs: `curl`, else `wget`.
 fn downloader(input: &Input, index: usize) -> Option<&'static str> {
     let file = input.file;
-    let earlier = input.model().earlier(index);
+    let earlier: Vec<usize> = input.model().earlier(index).collect();
     let mentions = |tool: &str| {
         earlier.iter().any(|&i| {
             file.instructions[i].keyword == Keyword::Run

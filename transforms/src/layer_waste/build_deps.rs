@@ -156,7 +156,15 @@ fn finding(input: &Input, stage: &Stage, shell: &RunShell, install: &Install) ->
             Runtime::Nothing => purged.push(package),
         }
         if purged.last() == Some(package) {
-            libraries.extend(k.keeps_of(package).map(str::to_string));
+            let keeps: Vec<String> = k.keeps_of(package).map(str::to_string).collect();
+            if install.family == Family::Rpm && !keeps.is_empty() {
+                // `dnf remove` also removes what it pulled in (clean_requirements_on_remove), and
+                // nothing here marks the run-time part as installed by hand: the package stays.
+                purged.pop();
+                kept.push(package);
+                continue;
+            }
+            libraries.extend(keeps);
         }
     }
     libraries.sort();
@@ -196,7 +204,7 @@ fn finding(input: &Input, stage: &Stage, shell: &RunShell, install: &Install) ->
         title.push_str(&format!(", keeping {}", libraries.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ")));
     }
     if !kept.is_empty() {
-        title.push_str(&format!(" ({} stays: its run-time library is not known)", kept.join(", ")));
+        title.push_str(&format!(" ({} stays: what it leaves for the run time is not known to stay)", kept.join(", ")));
     }
     let why = format!("{why}. Unsafe: {}", reasons.join("; "));
     Some(Finding::new(&checks::LAYER_WASTE_BUILD_DEPS, range, message).with_why(why).with_fix(Fix::new(title, edits, Applicability::Unsafe)))

@@ -48,6 +48,8 @@ struct Source {
     /// The target folder existed before the COPY (a WORKDIR or `mkdir` made it): `COPY --chown`
     /// leaves such a folder as it was, so `chown` (without `-R`) of the folder itself stays.
     folder_existed: bool,
+    /// One file, not a folder.
+    is_file: bool,
 }
 
 pub(super) fn findings(input: &Input, stage: &Stage) -> Vec<Finding> {
@@ -100,6 +102,7 @@ fn finding(input: &Input, stage: &Stage, shell: &RunShell, steps: &Steps, item: 
     for target in &targets {
         let copy = last_writer(input, stage, run, target)?;
         match source(input, run, copy, target, &change) {
+            Ok(source) if !change.recursive && !source.is_file => return None,
             Ok(source) => sources.push(source),
             Err(why) => {
                 return Some(Finding::new(tool.check(), range, message(copy)).with_why(format!("{}; not rewritten: {why}", why_waste(tool))));
@@ -310,7 +313,8 @@ fn source(input: &Input, run: usize, copy: usize, target: &str, change: &Change)
     }
     let is_file = single_file == Some(true) && (!dir_like || dest != target);
     if !change.recursive && !is_file {
-        return Err(format!("without `-R` it changes only the folder, where `COPY --{}` would change every file", change.tool.name()));
+        // Only the folder's own entry changes (a few bytes): no waste (`finding` reports nothing).
+        return Ok(Source { copy, folder_existed: false, is_file });
     }
     // Between the COPY and the RUN: nothing may write into the target or change who runs the RUN.
     for i in copy + 1..run {
@@ -340,7 +344,7 @@ fn source(input: &Input, run: usize, copy: usize, target: &str, change: &Change)
         }
     }
     if is_file {
-        return Ok(Source { copy, folder_existed: false });
+        return Ok(Source { copy, folder_existed: false, is_file });
     }
     // Before the COPY: what else `-R` changes in the folder.
     if knowledge().is_shared_dir(target) {
@@ -369,7 +373,7 @@ fn source(input: &Input, run: usize, copy: usize, target: &str, change: &Change)
             _ => {}
         }
     }
-    Ok(Source { copy, folder_existed })
+    Ok(Source { copy, folder_existed, is_file })
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -430,7 +434,7 @@ fn resolves_alike(input: &Input, run: usize, copies: &[usize], spec: &str) -> Re
         None => (spec, None),
     };
     let first_copy = copies.iter().copied().min().unwrap_or(run);
-    let earlier = input.model().earlier(first_copy);
+    let earlier: Vec<usize> = input.model().earlier(first_copy).collect();
     let created_user = |name: &str, tools: &[String]| {
         earlier.iter().any(|&i| {
             input.file.instructions[i].keyword == Keyword::Run

@@ -26,9 +26,27 @@ pub(super) fn knowledge() -> &'static Knowledge {
 }
 
 impl Knowledge {
-    /// Whether a base image may hold files in absolute folder `dir`.
+    /// Whether a base image may hold files in absolute folder `dir` or a folder above it matched by
+    /// a `*` (`/usr/*` covers everything below `/usr`): what a `chown -R` must not reach.
     pub fn is_shared_dir(&self, dir: &str) -> bool {
         self.shared_dirs.iter().any(|g| glob(g, dir))
+    }
+
+    /// Whether absolute folder `dir` is itself one of those folders, each `*` standing for part of
+    /// one path component (`/usr/*` is `/usr/src`, not `/usr/src/jq`): a folder every image has,
+    /// which a RUN of the Dockerfile did not create.
+    pub fn is_system_dir(&self, dir: &str) -> bool {
+        let dir = if dir == "/" { dir } else { dir.trim_end_matches('/') };
+        self.shared_dirs.iter().any(|pattern| {
+            let (mut parts, mut names) = (pattern.split('/'), dir.split('/'));
+            loop {
+                match (parts.next(), names.next()) {
+                    (None, None) => return true,
+                    (Some(part), Some(name)) if glob(part, name) => {}
+                    _ => return false,
+                }
+            }
+        })
     }
 
     /// Whether a URL's or file's name is an archive `tar` or `unzip` unpacks.
@@ -78,6 +96,8 @@ mod tests {
         let k = knowledge();
         assert!(k.is_shared_dir("/usr/local/bin") && k.is_shared_dir("/home/app") && !k.is_shared_dir("/app"));
         assert!(k.is_shared_dir("/var/www/html") && !k.is_shared_dir("/srv/app") && !k.is_shared_dir("/opt/app"));
+        assert!(k.is_shared_dir("/home/node/app") && k.is_system_dir("/home/node") && !k.is_system_dir("/home/node/app"));
+        assert!(k.is_system_dir("/usr/src") && !k.is_system_dir("/usr/src/jq") && k.is_system_dir("/lib64") && k.is_system_dir("/"));
         assert!(k.is_archive("https://x/y-1.2.tar.gz?raw=1") && k.is_archive("a.ZIP") && !k.is_archive("a.deb"));
         assert!(k.programs_of("build-essential").any(|p| p == "make"));
         assert!(k.programs_of("gcc-12").any(|p| p == "gcc"));

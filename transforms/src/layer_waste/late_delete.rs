@@ -124,7 +124,7 @@ fn named(input: &Input, index: usize, target: &Target) -> Named {
     if !target.pattern {
         let mut dir = target.path.as_str();
         while let Some((parent, _)) = dir.rsplit_once('/') {
-            if parent.is_empty() || k.is_shared_dir(parent) {
+            if parent.is_empty() || k.is_system_dir(parent) {
                 break;
             }
             folders.push(parent.to_string());
@@ -190,7 +190,7 @@ fn creator(input: &Input, index: usize, target: &Target) -> Option<Creator> {
     let file = input.file;
     let model = input.model();
     let mut folder_run = None;
-    for i in model.earlier(index).into_iter().rev() {
+    for i in model.earlier(index).collect::<Vec<_>>().into_iter().rev() {
         match file.instructions[i].keyword {
             Keyword::Copy | Keyword::Add => {
                 let writes = model.reads_of(i).iter().any(|r| r.dest_dir.as_ref().and_then(|d| d.path()).is_some_and(|d| overlap(&d, target.dir())));
@@ -219,7 +219,7 @@ fn finding(input: &Input, stage: &Stage, shell: &RunShell, at: usize, command: &
     let k = knowledge();
     // Package caches are merge-runs' (standalone-cleanup); a folder every image has is not ours.
     let cache = |t: &Target| managers().iter().flat_map(|m| m.cache_paths()).any(|dir| in_cache_dir(dir, t.dir()) || in_cache_dir(dir, &t.path));
-    if targets.iter().any(|t| cache(t) || (!t.pattern && k.is_shared_dir(&t.path)) || t.dir() == "/") {
+    if targets.iter().any(|t| cache(t) || (!t.pattern && k.is_system_dir(&t.path)) || t.dir() == "/") {
         return None;
     }
     let creators: Vec<Option<Creator>> = targets.iter().map(|t| creator(input, index, t)).collect();
@@ -248,8 +248,21 @@ fn finding(input: &Input, stage: &Stage, shell: &RunShell, at: usize, command: &
     if creator_inst.flags.iter().any(|f| f.name == "mount" && f.value.as_deref().is_some_and(|v| !v.contains("type=bind") && targets.iter().any(|t| mount_covers(v, &t.path)))) {
         return None;
     }
-    // This RUN reads them before deleting them: the RUNs must become one.
-    if shell.script.commands()[..at].iter().any(|c| c.words.iter().any(|w| targets.iter().any(|t| names_path(&w.raw, t.dir())))) {
+    // This RUN reads them (or works where they are: `cd /src/r && make` may write them again)
+    // before deleting them: the RUNs must become one.
+    let steps_here = input.steps(index)?;
+    let works_there = |c: &Command| {
+        // Not a step: `cd` or `export`, which write nothing. The base image's WORKDIR (`/` in
+        // nearly every image) counts as elsewhere, as in copy_permissions; a folder that cannot
+        // be followed counts as theirs.
+        let Some(step) = steps_here.steps.iter().find(|s| std::ptr::eq(s.command, c)) else { return false };
+        match step.cwd.as_ref().map(|d| d.path()) {
+            Some(Some(cwd)) => cwd != "/" && targets.iter().any(|t| overlap(&cwd, t.dir())),
+            Some(None) => false,
+            None => true,
+        }
+    };
+    if shell.script.commands()[..at].iter().any(|c| works_there(c) || c.words.iter().any(|w| targets.iter().any(|t| names_path(&w.raw, t.dir())))) {
         return refuse(format!("this RUN uses them before deleting them: do both in {}", at_line(creator_inst, &file.source)));
     }
     if creator + 1 == index && input.settings.check_enabled(&checks::MERGE_RUNS_CONSECUTIVE) {

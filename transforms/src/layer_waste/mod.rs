@@ -105,10 +105,9 @@ fn user_at(input: &Input, index: usize) -> Option<String> {
     input
         .model()
         .earlier(index)
-        .into_iter()
-        .rev()
         .map(|i| &file.instructions[i])
-        .find(|inst| inst.keyword == Keyword::User)
+        .filter(|inst| inst.keyword == Keyword::User)
+        .last()
         .map(|inst| crate::syntax::unquote(inst.args_text().trim(), file.escape))
 }
 

@@ -137,3 +137,26 @@ fn late_delete_moves_into_the_creating_run() {
     assert!(why.iter().any(|w| w.contains("COPY at line 2 brings them")), "{why:?}");
 }
 
+
+#[test]
+fn late_delete_refuses_what_its_own_run_may_write_again() {
+    // `make` in /src/r may write /src/r/build again before the delete: moving the delete away
+    // would keep those files in this layer.
+    let source = "FROM debian\nRUN git clone https://x.org/r.git /src/r && make -C /src/r\nENV A=1\nRUN cd /src/r && make && rm -rf /src/r/build\n";
+    let why = whys(source);
+    assert!(why.iter().any(|w| w.contains("uses them before deleting them")), "{why:?}");
+    assert_eq!(fixed(source), source);
+}
+
+#[test]
+fn add_url_refusals() {
+    let why = whys("FROM debian\nRUN apt-get install -y curl && useradd app\nUSER app\nADD https://x.org/a.tar.gz /tmp/\nRUN tar -xzf /tmp/a.tar.gz -C /home/app\n");
+    assert!(why.iter().any(|w| w.contains("runs as `app`")), "{why:?}");
+}
+
+#[test]
+fn dnf_keeps_what_it_cannot_mark() {
+    // `dnf remove python3-pip` would also remove python3 that it pulled in: pip stays.
+    let source = "FROM fedora:40\nRUN dnf install -y gcc python3-pip && pip install psycopg2-binary\n";
+    assert_eq!(fixed(source), "FROM fedora:40\nRUN dnf install -y gcc python3-pip && pip install psycopg2-binary \\\n    && dnf remove -y gcc\n");
+}
