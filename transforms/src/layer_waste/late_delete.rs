@@ -135,6 +135,13 @@ fn named(input: &Input, index: usize, target: &Target) -> Named {
     let name = basename(&target.path);
     let parent = target.path.rsplit_once('/').map(|(d, _)| if d.is_empty() { "/" } else { d });
     let mut found = Named::Not;
+    let commands = input.shell(index).map(|s| s.script.commands()).unwrap_or_default();
+    for (at, command) in commands.iter().enumerate() {
+        // `curl -O https://…/x.zip` writes `x.zip` without naming its path.
+        if super::archive::download(&steps, at, command).is_some_and(|d| d.file.path().as_deref() == Some(target.path.as_str())) {
+            return Named::Itself;
+        }
+    }
     for step in &steps.steps {
         let words = step.command.words.iter().chain(&step.command.assignments).chain(step.command.redirects.iter().filter_map(|r| r.target.as_ref()));
         let here = step.cwd.as_ref().and_then(|d| d.path());
@@ -186,30 +193,32 @@ fn brings(input: &Input, index: usize, target: &Target) -> Option<bool> {
     Some(any)
 }
 
+/// The one instruction that created `target` before instruction `index`: the COPY/ADD that brought
+/// it, or the one RUN that names it (a RUN that only names a folder above it does not count). `None`
+/// when it cannot be told or when several did: the bytes are in the first, and moving the delete
+/// into a later one would save nothing.
 fn creator(input: &Input, index: usize, target: &Target) -> Option<Creator> {
     let file = input.file;
     let model = input.model();
-    let mut folder_run = None;
+    let mut found = None;
     for i in model.earlier(index).collect::<Vec<_>>().into_iter().rev() {
         match file.instructions[i].keyword {
             Keyword::Copy | Keyword::Add => {
                 let writes = model.reads_of(i).iter().any(|r| r.dest_dir.as_ref().and_then(|d| d.path()).is_some_and(|d| overlap(&d, target.dir())));
-                match (writes, brings(input, i, target)) {
-                    (false, _) => {}
-                    (true, Some(false)) if folder_run.is_some() => return folder_run,
-                    (true, Some(false)) => {}
-                    (true, _) => return Some(Creator::Copy(i)),
+                if writes && brings(input, i, target) != Some(false) {
+                    return if found.is_some() { None } else { Some(Creator::Copy(i)) };
                 }
             }
-            Keyword::Run => match named(input, i, target) {
-                Named::Itself => return Some(Creator::Run(i)),
-                Named::Folder if folder_run.is_none() => folder_run = Some(Creator::Run(i)),
-                _ => {}
-            },
+            Keyword::Run if named(input, i, target) == Named::Itself => {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(Creator::Run(i));
+            }
             _ => {}
         }
     }
-    folder_run
+    found
 }
 
 fn finding(input: &Input, stage: &Stage, shell: &RunShell, at: usize, command: &Command, targets: &[Target], cwd: Option<&Dir>) -> Option<Finding> {
@@ -248,22 +257,10 @@ fn finding(input: &Input, stage: &Stage, shell: &RunShell, at: usize, command: &
     if creator_inst.flags.iter().any(|f| f.name == "mount" && f.value.as_deref().is_some_and(|v| !v.contains("type=bind") && targets.iter().any(|t| mount_covers(v, &t.path)))) {
         return None;
     }
-    // This RUN reads them (or works where they are: `cd /src/r && make` may write them again)
-    // before deleting them: the RUNs must become one.
-    let steps_here = input.steps(index)?;
-    let works_there = |c: &Command| {
-        // Not a step: `cd` or `export`, which write nothing. The base image's WORKDIR (`/` in
-        // nearly every image) counts as elsewhere, as in copy_permissions; a folder that cannot
-        // be followed counts as theirs.
-        let Some(step) = steps_here.steps.iter().find(|s| std::ptr::eq(s.command, c)) else { return false };
-        match step.cwd.as_ref().map(|d| d.path()) {
-            Some(Some(cwd)) => cwd != "/" && targets.iter().any(|t| overlap(&cwd, t.dir())),
-            Some(None) => false,
-            None => true,
-        }
-    };
-    if shell.script.commands()[..at].iter().any(|c| works_there(c) || c.words.iter().any(|w| targets.iter().any(|t| names_path(&w.raw, t.dir())))) {
-        return refuse(format!("this RUN uses them before deleting them: do both in {}", at_line(creator_inst, &file.source)));
+    // Only a RUN that does nothing else before the delete: commands before it may write what it
+    // deletes (`mktemp -d && … && rm -rf /tmp/*` cleans up its own RUN).
+    if !shell.script.commands()[..at].iter().all(|c| c.effective().is("rm") || c.effective().is("cd")) {
+        return None;
     }
     if creator + 1 == index && input.settings.check_enabled(&checks::MERGE_RUNS_CONSECUTIVE) {
         // merge-runs joins two neighbouring RUNs, which puts the delete in the creating layer.
