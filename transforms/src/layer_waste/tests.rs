@@ -173,3 +173,10 @@ fn dnf_keeps_what_it_cannot_mark() {
     let source = "FROM fedora:40\nRUN dnf install -y gcc python3-pip && pip install psycopg2-binary\n";
     assert_eq!(fixed(source), "FROM fedora:40\nRUN dnf install -y gcc python3-pip && pip install psycopg2-binary \\\n    && dnf remove -y gcc\n");
 }
+
+#[test]
+fn build_deps_stay_for_a_later_composer_install() {
+    // composer fetches VCS dependencies with git.
+    let why = whys("FROM php:8.3-fpm\nRUN apt-get update && apt-get install -y git unzip && docker-php-ext-install pdo_mysql\nCOPY . .\nRUN composer install\n");
+    assert!(why.iter().any(|w| w.contains("composer install")), "{why:?}");
+}
