@@ -196,6 +196,33 @@ fn plan<'a>(
         let elsewhere = installs.first().is_some_and(|i| !i.dir.is_empty()) && dir != dest;
         return warm_up(script, first, &items[..k], simple, &cds, installs, listing, elsewhere);
     }
+    // A project restore in a folder a WORKDIR after the full COPY moved it to (`WORKDIR
+    // /app/src/Web`, `RUN dotnet restore`): the same restore, naming the project from the full
+    // COPY's destination, goes before it; the original stays and finds everything restored.
+    let elsewhere = installs.first().is_some_and(|i| !i.dir.is_empty()) && dir != dest;
+    if elsewhere && items.len() == 1 && first.rule.positionals == super::knowledge::Positionals::Project {
+        let project = project_from_dest(first, installs.first(), listing)?;
+        if !super::rewrite::plain_path(&project) {
+            return Err(format!("`{project}` would need quoting"));
+        }
+        let own = first.positionals().get(1).map(|p| p.range.clone());
+        let words = first.view.words();
+        let mut parts: Vec<&str> = Vec::new();
+        for word in words {
+            if Some(&word.range) != own.as_ref() {
+                parts.push(&word.raw);
+            }
+            // The project goes right after the subcommand.
+            if first.positionals().first().is_some_and(|sub| sub.range == word.range) {
+                parts.push(&project);
+            }
+        }
+        if !first.command.assignments.is_empty() || words.len() != first.command.words.len() {
+            return Err("the restore runs with variables or a wrapper: the dependency step would need them too".into());
+        }
+        let command = parts.join(" ");
+        return Ok((PlanKind::WarmUp { script: command.clone(), command, at_copy: true }, installs));
+    }
     if allowed + 1 == items.len() {
         return Ok((PlanKind::Whole, installs));
     }
