@@ -13,6 +13,7 @@ use dockopt::verify::report::{
     self, Build, CacheCheck, FileVerdict, Rebuild, Verdict, VerifyReport,
 };
 use dockopt::verify::tarfs::{self, Entry, Kind};
+use dockopt::verify::waste;
 use transforms::matcher::Matcher;
 
 // ---- build output ----
@@ -595,6 +596,7 @@ fn sample_report() -> VerifyReport {
                 run_cached: 3,
             }),
         }),
+        waste: Some(sample_waste()),
         notes: vec![],
         kept: None,
     };
@@ -609,6 +611,7 @@ fn sample_report() -> VerifyReport {
         packages: None,
         files: None,
         cache: None,
+        waste: None,
         notes: vec![],
         kept: None,
     };
@@ -740,4 +743,93 @@ fn long_steps_are_shortened_in_sentences() {
     let short = report::short_step(&long);
     assert_eq!(short.chars().count(), 81);
     assert!(short.ends_with('…'));
+}
+
+// ---- wasted bytes ----
+
+/// `COPY . /app` then `RUN chown -R app /app` (the original), and `COPY --chown` (the rewrite), as
+/// an engine's image archive: manifest.json, the config with its history, one tar per layer.
+fn image_archive(chown_layer: bool) -> Vec<u8> {
+    let base = TarBuilder::new().dir("etc").file("etc/os-release", &[b'x'; 100]).finish();
+    let copy = TarBuilder::new().dir("app").file("app/app.py", &[b'a'; 3000]).file("app/data.bin", &[b'd'; 7000]).finish();
+    let mut layers = vec![("base.tar", base), ("copy.tar", copy)];
+    let mut history = vec![
+        r#"{"created_by":"/bin/sh -c #(nop) ADD file:abc in / "}"#.to_string(),
+        r#"{"created_by":"/bin/sh -c #(nop) CMD [\"bash\"]","empty_layer":true}"#.to_string(),
+        r#"{"created_by":"COPY . /app # buildkit"}"#.to_string(),
+    ];
+    if chown_layer {
+        let chown = TarBuilder::new().dir("app").file("app/app.py", &[b'a'; 3000]).file("app/data.bin", &[b'd'; 7000]).finish();
+        layers.push(("chown.tar", chown));
+        history.push(r#"{"created_by":"RUN /bin/sh -c chown -R app /app # buildkit"}"#.to_string());
+    }
+    let names: Vec<String> = layers.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+    let manifest = format!(r#"[{{"Config":"config.json","RepoTags":["x:latest"],"Layers":[{}]}}]"#, names.join(","));
+    let config = format!(r#"{{"architecture":"amd64","history":[{}]}}"#, history.join(","));
+    let mut outer = TarBuilder::new();
+    for (name, bytes) in &layers {
+        outer.file(name, bytes);
+    }
+    outer.file("config.json", config.as_bytes()).file("manifest.json", manifest.as_bytes());
+    outer.finish()
+}
+
+fn sample_waste() -> report::WasteComparison {
+    let measure = |chown: bool, dockerfile: &str| {
+        let layers = waste::read_archive(std::io::Cursor::new(image_archive(chown))).unwrap();
+        let mut measured = waste::analyze(&layers);
+        let file = transforms::parse_strict(dockerfile).unwrap();
+        let instructions: Vec<(String, usize)> = file.instructions.iter().map(|i| (i.keyword.as_str().to_string(), i.start_line)).collect();
+        waste::attribute(&mut measured, &instructions);
+        measured
+    };
+    report::WasteComparison {
+        before: measure(true, "FROM debian\nRUN useradd app\nCOPY . /app\nRUN chown -R app /app\nCMD [\"app\"]\n"),
+        after: measure(false, "FROM debian\nRUN useradd app\nCOPY --chown=app:0 . /app\nCMD [\"app\"]\n"),
+    }
+}
+
+#[test]
+fn image_archives_give_the_efficiency_and_who_wasted() {
+    let waste = sample_waste();
+    // 100 + 10 000 + 10 000 bytes, of which the COPY's 10 000 are hidden by the chown's copies.
+    assert_eq!(waste.before.total_bytes, 20_100);
+    assert_eq!(waste.before.wasted_bytes, 10_000);
+    assert!((waste.before.efficiency - 10_100.0 / 20_100.0).abs() < 1e-9);
+    let copy = &waste.before.layers[1];
+    assert_eq!((copy.line, copy.wasted_bytes), (Some(3), 10_000));
+    assert_eq!(copy.hidden_by[0].layer, 2);
+    assert_eq!(waste.before.layers[2].line, Some(4));
+    assert_eq!(waste.before.layers[2].instruction, "RUN chown -R app /app");
+    assert_eq!(waste.before.paths[0].path, "app/data.bin");
+    assert_eq!((waste.after.efficiency, waste.after.wasted_bytes), (1.0, 0));
+}
+
+#[test]
+fn waste_in_the_reports_and_min_efficiency() {
+    let report = sample_report();
+    let text = report::text(&report);
+    for expected in ["  efficiency  50.2% (10.0 kB wasted) → 100.0% (0 B wasted)", "    original  10.0 kB in line 3 `COPY . /app`, hidden by line 4 `RUN chown -R app /app`"] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    let markdown = report::markdown(&report);
+    assert!(markdown.contains("- **Efficiency** (dive's score): 50.2% (10.0 kB wasted) → 100.0% (0 B wasted)"), "{markdown}");
+    let value = serde_json::to_value(&report).unwrap();
+    assert_eq!(value["files"][0]["waste"]["before"]["wasted_bytes"], 10_000);
+    assert_eq!(value["files"][0]["waste"]["before"]["paths"][0]["copies"][1]["layer"], 2);
+    assert!(dockopt::verify::below_efficiency(&report, Some(0.95)).is_empty());
+    let mut worse = sample_report();
+    let waste = worse.files[0].waste.as_mut().unwrap();
+    waste.after = waste.before.clone();
+    let below = dockopt::verify::below_efficiency(&worse, Some(0.95));
+    assert_eq!(below.len(), 1);
+    assert_eq!(below[0].0, "apps/web/Dockerfile");
+    assert!(dockopt::verify::below_efficiency(&worse, None).is_empty());
+}
+
+#[test]
+fn min_efficiency_is_a_ratio() {
+    let output = Command::new(env!("CARGO_BIN_EXE_dockopt")).args(["verify", "--min-efficiency", "95", "."]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a number from 0 to 1"), "{}", String::from_utf8_lossy(&output.stderr));
 }

@@ -11,6 +11,7 @@ use clap::ValueEnum;
 use serde::Serialize;
 
 use super::tarfs::{self, Listing};
+use super::waste;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -316,6 +317,50 @@ impl Engine {
                 Ok((command, container))
             }
         }
+    }
+
+    /// The image's layers with what wrote each, read from the archive the engine saves (streamed:
+    /// nothing is written to disk, except by Buildah, which writes it to `scratch` first).
+    pub fn layers(&self, tag: &str, scratch: &Path) -> Result<Vec<waste::Layer>, String> {
+        let archive = scratch.join("image.tar");
+        let errors_path = scratch.join("save.err");
+        let mut command = self.command();
+        match self.kind {
+            EngineKind::Docker => {
+                command.args(["save", tag]);
+            }
+            EngineKind::Podman => {
+                command.args(["save", "--format", "docker-archive", tag]);
+            }
+            EngineKind::Buildah => {
+                let target = format!("docker-archive:{}", archive.display());
+                self.run_ok(&["push", "--quiet", tag, &target])?;
+                let file = File::open(&archive).map_err(|e| format!("{}: {e}", archive.display()));
+                let result = file.and_then(|f| waste::read_archive(BufReader::with_capacity(1 << 20, f)).map_err(|e| format!("cannot read the saved image: {e}")));
+                let _ = std::fs::remove_file(&archive);
+                return result;
+            }
+        }
+        let result = (|| {
+            let errors = File::create(&errors_path).map_err(|e| format!("{}: {e}", errors_path.display()))?;
+            let mut child = command
+                .stdout(Stdio::piped())
+                .stderr(errors)
+                .spawn()
+                .map_err(|e| format!("cannot run {}: {e}", self.kind.program()))?;
+            let layers = match child.stdout.take() {
+                Some(stdout) => waste::read_archive(BufReader::with_capacity(1 << 20, stdout)),
+                None => Err(io::Error::other("no output")),
+            };
+            let status = child.wait().map_err(|e| e.to_string())?;
+            if !status.success() {
+                let stderr = std::fs::read_to_string(&errors_path).unwrap_or_default();
+                return Err(format!("saving the image failed: {}", stderr.trim()));
+            }
+            layers.map_err(|e| format!("cannot read the saved image: {e}"))
+        })();
+        let _ = std::fs::remove_file(&errors_path);
+        result
     }
 
     /// `rpm -qa` inside the image (an rpm database is not a format read here).

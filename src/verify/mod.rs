@@ -14,6 +14,7 @@ pub mod files;
 pub mod packages;
 pub mod report;
 pub mod tarfs;
+pub mod waste;
 
 use std::fs;
 use std::io;
@@ -57,6 +58,18 @@ pub struct VerifyArgs {
     /// Keep the images and the work folder (contexts, build logs) and print where they are
     #[arg(long)]
     pub keep: bool,
+
+    /// Fail (exit 1) when a rewrite's image has a lower efficiency than this (dive's score, 0 to
+    /// 1: the smallest copy of each path over every copy of it across the layers)
+    #[arg(long, value_name = "RATIO", value_parser = parse_ratio)]
+    pub min_efficiency: Option<f64>,
+}
+
+fn parse_ratio(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(ratio) if (0.0..=1.0).contains(&ratio) => Ok(ratio),
+        _ => Err(format!("`{text}` is not a number from 0 to 1 (0.95 = 95%)")),
+    }
 }
 
 /// Output formats of `verify`.
@@ -166,7 +179,31 @@ pub fn run(args: &VerifyArgs) -> i32 {
     } else {
         crate::out(&format!("{}\n", report.summary_line()));
     }
-    exit_code(&report, &plan)
+    let below = below_efficiency(&report, args.min_efficiency);
+    for (path, efficiency) in &below {
+        eprintln!(
+            "verify: {path}: the rewrite's efficiency {:.1}% is below --min-efficiency {:.1}%",
+            efficiency * 100.0,
+            args.min_efficiency.unwrap_or_default() * 100.0
+        );
+    }
+    let code = exit_code(&report, &plan);
+    if code == crate::EXIT_OK && !below.is_empty() {
+        1
+    } else {
+        code
+    }
+}
+
+/// The verified files whose rewrite's image is less efficient than `min`, with its efficiency.
+pub fn below_efficiency(report: &VerifyReport, min: Option<f64>) -> Vec<(String, f64)> {
+    let Some(min) = min else { return Vec::new() };
+    report
+        .files
+        .iter()
+        .filter_map(|f| Some((f.path.clone(), f.waste.as_ref()?.after.efficiency)))
+        .filter(|(_, efficiency)| *efficiency < min)
+        .collect()
 }
 
 pub fn exit_code(report: &VerifyReport, plan: &Plan) -> i32 {
@@ -215,6 +252,7 @@ fn verdict(path: &str, verdict: Verdict, message: impl Into<String>) -> FileVerd
         packages: None,
         files: None,
         cache: None,
+        waste: None,
         notes: Vec::new(),
         kept: None,
     }
@@ -470,6 +508,18 @@ impl Session<'_> {
             }
         }
         result.packages = Some(packages::diff(&installed_before, &installed_after));
+        progress("  measuring wasted bytes");
+        let measure = |tag: &str, dockerfile: &Path| -> Result<waste::ImageWaste, String> {
+            let layers = self.engine.layers(tag, &pair.logs)?;
+            let mut measured = waste::analyze(&layers);
+            let text = fs::read_to_string(dockerfile).map_err(|e| format!("{}: {e}", dockerfile.display()))?;
+            waste::attribute(&mut measured, &shipped_instructions(&text));
+            Ok(measured)
+        };
+        match (measure(before_tag, &pair.before_dockerfile), measure(after_tag, &pair.after_dockerfile)) {
+            (Ok(before), Ok(after)) => result.waste = Some(report::WasteComparison { before, after }),
+            (Err(e), _) | (_, Err(e)) => result.notes.push(format!("wasted bytes not measured: {e}")),
+        }
     }
 
     fn cache_check(
@@ -589,6 +639,17 @@ impl Session<'_> {
             self.engine.remove_image(after_tag);
         }
     }
+}
+
+/// The keyword and line of each instruction of the shipped stage (the last), for matching the
+/// image's layers to them; empty when the Dockerfile does not parse.
+fn shipped_instructions(text: &str) -> Vec<(String, usize)> {
+    let Ok(file) = transforms::parse_strict(text) else { return Vec::new() };
+    let Some(stage) = file.stages.last() else { return Vec::new() };
+    file.instructions[stage.instructions.clone()]
+        .iter()
+        .map(|i| (i.keyword.as_str().to_string(), i.start_line))
+        .collect()
 }
 
 /// `run 1732900000-4242`: the time and the process, unique enough for one machine's build cache.

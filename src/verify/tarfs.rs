@@ -4,6 +4,7 @@
 //! Only what `verify` needs: ustar headers with their `prefix`, GNU long names (`L`/`K`), and PAX
 //! extended headers (`path`, `linkpath`, `size`). Contents are skipped, except the package databases.
 
+use std::collections::HashMap;
 use std::io::{self, Read};
 
 /// Files whose contents are kept: the package databases (see `packages.rs`).
@@ -42,8 +43,65 @@ pub struct Listing {
 }
 
 /// Read a whole tar stream.
-pub fn read<R: Read>(mut reader: R) -> io::Result<Listing> {
+pub fn read<R: Read>(reader: R) -> io::Result<Listing> {
     let mut listing = Listing::default();
+    walk(reader, |path, kind, size, content| {
+        if kind == Kind::Dir && (path.starts_with(RPM_DIR) || format!("{path}/") == RPM_DIR) {
+            listing.has_rpm_db = true;
+        }
+        if kind == Kind::File && is_database(&path) && size <= MAX_KEPT {
+            let mut bytes = Vec::new();
+            content.read_to_end(&mut bytes)?;
+            listing
+                .databases
+                .push((path.clone(), String::from_utf8_lossy(&bytes).into_owned()));
+        } else if kind == Kind::File && path.starts_with(RPM_DIR) {
+            listing.has_rpm_db = true;
+        }
+        if !path.is_empty() {
+            listing.entries.push(Entry { path, kind, size });
+        }
+        Ok(())
+    })?;
+    Ok(listing)
+}
+
+/// The members of an image archive (`docker save`, `podman save`): the JSON documents by name,
+/// and the listing of each member that is itself a tar (a layer), by name.
+#[derive(Debug, Default)]
+pub struct Members {
+    pub json: HashMap<String, String>,
+    pub layers: HashMap<String, Vec<Entry>>,
+}
+
+/// JSON members larger than this are not kept (manifests and configs are a few kB).
+const MAX_JSON: u64 = 16 * 1024 * 1024;
+
+pub fn read_members<R: Read>(reader: R) -> io::Result<Members> {
+    let mut members = Members::default();
+    walk(reader, |path, kind, size, content| {
+        if kind != Kind::File || size == 0 {
+            return Ok(());
+        }
+        let mut head = Vec::with_capacity(512);
+        Read::take(&mut *content, 512).read_to_end(&mut head)?;
+        let is_tar = head.len() == 512 && (&head[257..262] == b"ustar" || head.iter().all(|&b| b == 0));
+        if is_tar {
+            let layer = read(io::Cursor::new(head).chain(content))?;
+            members.layers.insert(path, layer.entries);
+        } else if head.first().is_some_and(|b| matches!(b, b'{' | b'[')) && size <= MAX_JSON {
+            let mut bytes = head;
+            content.read_to_end(&mut bytes)?;
+            members.json.insert(path, String::from_utf8_lossy(&bytes).into_owned());
+        }
+        Ok(())
+    })?;
+    Ok(members)
+}
+
+/// Call `visit` with each entry of a tar stream: its normalized path, kind, content size and
+/// content (which `visit` may read or leave: the rest is skipped).
+fn walk<R: Read>(mut reader: R, mut visit: impl FnMut(String, Kind, u64, &mut dyn Read) -> io::Result<()>) -> io::Result<()> {
     let mut header = [0u8; 512];
     // Overrides announced by the previous GNU long-name or PAX header.
     let mut long_name: Option<String> = None;
@@ -103,31 +161,14 @@ pub fn read<R: Read>(mut reader: R) -> io::Result<Listing> {
         };
         // Hard links and symlinks carry no content, whatever their size field says.
         let content_size = if kind == Kind::File { size } else { 0 };
-        if kind == Kind::Dir && (path.starts_with(RPM_DIR) || format!("{path}/") == RPM_DIR) {
-            listing.has_rpm_db = true;
-        }
-        if kind == Kind::File && is_database(&path) && content_size <= MAX_KEPT {
-            let bytes = read_content(&mut reader, content_size)?;
-            listing
-                .databases
-                .push((path.clone(), String::from_utf8_lossy(&bytes).into_owned()));
-        } else {
-            if kind == Kind::File && path.starts_with(RPM_DIR) {
-                listing.has_rpm_db = true;
-            }
-            skip_content(&mut reader, content_size)?;
-        }
-        if !path.is_empty() {
-            listing.entries.push(Entry {
-                path,
-                kind,
-                size: content_size,
-            });
-        }
+        let mut content = (&mut reader).take(content_size);
+        visit(path, kind, content_size, &mut content)?;
+        let left = content.limit();
+        skip_exact(&mut reader, left + (padded(content_size) - content_size))?;
     }
     // Whatever follows the end marker (padding) is drained so the writer does not see a broken pipe.
     io::copy(&mut reader, &mut io::sink())?;
-    Ok(listing)
+    Ok(())
 }
 
 fn is_database(path: &str) -> bool {
