@@ -256,32 +256,43 @@ impl Engine {
 
     /// The image's filesystem as a listing (with its package databases), read as the engine streams it.
     pub fn list_files(&self, tag: &str, scratch: &Path) -> Result<Listing, String> {
-        let (mut command, container) = self.export_command(tag)?;
-        let errors_path = scratch.join("export.err");
+        let (command, container) = self.export_command(tag)?;
+        let result = self.read_stdout(command, &scratch.join("export.err"), tarfs::read, "exporting the filesystem", "the exported filesystem");
+        let _ = self.run_ok(&["rm", &container]);
+        result
+    }
+
+    /// Run `command` and read its stdout as it streams with `read`; its stderr goes to
+    /// `errors_path` (removed afterwards) and into the error when it fails. `doing` and `what` name
+    /// the step and what is read, for messages.
+    fn read_stdout<T>(
+        &self,
+        mut command: Command,
+        errors_path: &Path,
+        read: impl FnOnce(BufReader<std::process::ChildStdout>) -> io::Result<T>,
+        doing: &str,
+        what: &str,
+    ) -> Result<T, String> {
         let result = (|| {
-            let errors = File::create(&errors_path)
+            let errors = File::create(errors_path)
                 .map_err(|e| format!("{}: {e}", errors_path.display()))?;
             let mut child = command
                 .stdout(Stdio::piped())
                 .stderr(errors)
                 .spawn()
                 .map_err(|e| format!("cannot run {}: {e}", self.kind.program()))?;
-            let listing = match child.stdout.take() {
-                Some(stdout) => tarfs::read(BufReader::with_capacity(1 << 20, stdout)),
+            let value = match child.stdout.take() {
+                Some(stdout) => read(BufReader::with_capacity(1 << 20, stdout)),
                 None => Err(io::Error::other("no output")),
             };
             let status = child.wait().map_err(|e| e.to_string())?;
             if !status.success() {
-                let stderr = std::fs::read_to_string(&errors_path).unwrap_or_default();
-                return Err(format!(
-                    "exporting the filesystem failed: {}",
-                    stderr.trim()
-                ));
+                let stderr = std::fs::read_to_string(errors_path).unwrap_or_default();
+                return Err(format!("{doing} failed: {}", stderr.trim()));
             }
-            listing.map_err(|e| format!("cannot read the exported filesystem: {e}"))
+            value.map_err(|e| format!("cannot read {what}: {e}"))
         })();
-        let _ = std::fs::remove_file(&errors_path);
-        let _ = self.run_ok(&["rm", &container]);
+        let _ = std::fs::remove_file(errors_path);
         result
     }
 
@@ -341,26 +352,7 @@ impl Engine {
                 return result;
             }
         }
-        let result = (|| {
-            let errors = File::create(&errors_path).map_err(|e| format!("{}: {e}", errors_path.display()))?;
-            let mut child = command
-                .stdout(Stdio::piped())
-                .stderr(errors)
-                .spawn()
-                .map_err(|e| format!("cannot run {}: {e}", self.kind.program()))?;
-            let layers = match child.stdout.take() {
-                Some(stdout) => waste::read_archive(BufReader::with_capacity(1 << 20, stdout)),
-                None => Err(io::Error::other("no output")),
-            };
-            let status = child.wait().map_err(|e| e.to_string())?;
-            if !status.success() {
-                let stderr = std::fs::read_to_string(&errors_path).unwrap_or_default();
-                return Err(format!("saving the image failed: {}", stderr.trim()));
-            }
-            layers.map_err(|e| format!("cannot read the saved image: {e}"))
-        })();
-        let _ = std::fs::remove_file(&errors_path);
-        result
+        self.read_stdout(command, &errors_path, waste::read_archive, "saving the image", "the saved image")
     }
 
     /// `rpm -qa` inside the image (an rpm database is not a format read here).
