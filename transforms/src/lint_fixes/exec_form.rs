@@ -1,6 +1,8 @@
 //! CMD, ENTRYPOINT and HEALTHCHECK in shell form (hadolint DL3025, BuildKit's JSONArgsRecommended):
 //! the program runs as a child of `/bin/sh -c`, which does not pass it the signals `docker stop`
-//! sends. A literal command becomes the exec form; one that needs the shell is left as it is.
+//! sends. A literal command becomes the exec form; one that needs the shell gets the shell written
+//! out (`["/bin/sh", "-c", "…"]`, what the shell form runs) with its last program run through `exec`,
+//! or stays as it is when no single program can take the shell's place.
 
 use std::ops::Range;
 
