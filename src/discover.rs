@@ -148,13 +148,29 @@ pub fn io_message(e: &std::io::Error) -> String {
 /// `artifacts_allowed`: whether transforms may propose extra files (not for stdin → stdout).
 pub fn context(dir: &Path, artifacts_allowed: bool) -> transforms::Context {
     let files = context_files(dir);
-    let sources = transforms::wants_sources(&files);
-    let contents = files
-        .iter()
-        .filter(|f| transforms::wants_content(f) || (sources && transforms::is_source(f)))
-        .filter(|f| std::fs::metadata(dir.join(f)).is_ok_and(|m| m.is_file() && m.len() <= transforms::MAX_CONTENT_BYTES))
-        .filter_map(|f| Some((f.clone(), std::fs::read_to_string(dir.join(f)).ok()?)))
-        .collect();
+    // Manifests; the first MAX_SOURCE_FILES source files of compiled programs (what multi-stage
+    // carries); other sources and configs when the listing calls for them (dockerignore).
+    let other_sources = transforms::wants_sources(&files);
+    let mut contents = std::collections::BTreeMap::new();
+    let mut compiled = 0;
+    for f in &files {
+        let counted = !transforms::wants_content(f) && compiled < transforms::MAX_SOURCE_FILES && transforms::wants_source(f);
+        let limit = if counted {
+            transforms::MAX_SOURCE_BYTES
+        } else if transforms::wants_content(f) || (other_sources && transforms::is_source(f)) {
+            transforms::MAX_CONTENT_BYTES
+        } else {
+            continue;
+        };
+        let path = dir.join(f);
+        if !std::fs::metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= limit) {
+            continue;
+        }
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            compiled += usize::from(counted);
+            contents.insert(f.clone(), text);
+        }
+    }
     transforms::Context {
         files: Some(files),
         dockerignore: std::fs::read_to_string(dir.join(".dockerignore")).ok(),

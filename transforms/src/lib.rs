@@ -33,5 +33,5 @@ pub use engine::{final_copy_sources, optimize, FixLoopError, Outcome, ReportedFi
 pub use model::pragmas::Warning;
 pub use fix::{Applicability, Artifact, Edit, Finding, Fix};
 pub use model::matcher;
-pub use settings::{is_source, wants_content, wants_sources, Context, EditorSettings, Settings, MAX_CONTENT_BYTES};
+pub use settings::{is_source, wants_content, wants_source, wants_sources, Context, EditorSettings, Settings, MAX_CONTENT_BYTES, MAX_SOURCE_BYTES, MAX_SOURCE_FILES};
 pub use syntax::{parse, parse_strict, Dockerfile, LineIndex, SyntaxError};

@@ -71,6 +71,28 @@ pub fn wants_sources(files: &[String]) -> bool {
     })
 }
 
+/// Largest source file the CLI loads into `Context::contents` (see `wants_source`).
+pub const MAX_SOURCE_BYTES: u64 = 128 * 1024;
+
+/// At most this many source files are loaded per build context, the first ones in the listing's
+/// order: a program's sources beyond that are not read (and what it opens cannot be told).
+pub const MAX_SOURCE_FILES: usize = 400;
+
+/// Whether the context file at `path` is a source file of a compiled program (Go, Rust, C/C++)
+/// whose string literals say which files the program opens at run time (what `multi-stage`
+/// carries into the runtime stage). Tests and vendored code are left out.
+pub fn wants_source(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    if parts.len() > 10
+        || parts[..parts.len() - 1].iter().any(|p| matches!(*p, "node_modules" | ".git" | "vendor" | "target" | "testdata" | "third_party"))
+    {
+        return false;
+    }
+    let name = parts.last().copied().unwrap_or_default();
+    let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+    matches!(ext, "go" | "rs" | "c" | "h" | "cc" | "cpp" | "cxx" | "hpp" | "hh" | "hxx") && !name.ends_with("_test.go")
+}
+
 /// How to run: which transforms, and whether Unsafe fixes are applied.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {

@@ -23,6 +23,18 @@ pub(super) struct Knowledge {
     pub image_runtime: BTreeMap<String, Vec<String>>,
     pub golang_suites: BTreeMap<String, String>,
     pub rust_suites: BTreeMap<String, String>,
+    pub toolchain_homes: Vec<String>,
+    pub toolchain_installers: BTreeMap<String, Vec<String>>,
+    pub runtime_data: RuntimeData,
+}
+
+/// What looks like data a program reads beside itself (see `runtime-data` in the TOML).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RuntimeData {
+    pub dirs: Vec<String>,
+    pub extensions: Vec<String>,
+    pub ignore: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +82,16 @@ impl Knowledge {
     pub fn image_runtime(&self, image: &ImageRef) -> Vec<String> {
         let familiar = image.familiar();
         self.image_runtime.iter().filter(|(g, _)| glob(g, &familiar)).flat_map(|(_, p)| p.clone()).collect()
+    }
+
+    /// Whether `path` is inside a folder a build toolchain lives in (not copied to the runtime).
+    pub fn is_toolchain_home(&self, path: &str) -> bool {
+        self.toolchain_homes.iter().any(|home| path == home || path.starts_with(&format!("{home}/")))
+    }
+
+    /// Whether a downloaded installer (by its URL) installs the ecosystem's own toolchain.
+    pub fn toolchain_installer(&self, ecosystem: &str, url: &str) -> bool {
+        self.toolchain_installers.get(ecosystem).is_some_and(|globs| globs.iter().any(|g| glob(g, url)))
     }
 
     /// Users that exist in `image` without being created.

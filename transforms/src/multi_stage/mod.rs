@@ -1,10 +1,12 @@
 #![doc = include_str!("../../docs/multi-stage.md")]
 
+mod carry;
 mod knowledge;
 mod manifests;
 mod plan;
 mod runtime;
 mod scan;
+mod sources;
 
 use std::ops::Range;
 
@@ -131,8 +133,11 @@ fn edits(input: &Input, scan: &Scan, plan: &Plan) -> Vec<Edit> {
         moved.push(line(&text, nl));
         deleted.push(range);
     }
+    // The file's own trailing blank lines stay where they are, at the end: the runtime stage goes
+    // before them.
+    let tail = file.items.iter().rev().take_while(|i| i.kind == ItemKind::Blank).last().map_or(source.len(), |i| i.span.start);
     // Blank lines left at the end (between moved instructions) go too: one blank line separates the stages.
-    for item in file.items.iter().rev() {
+    for item in file.items.iter().rev().skip_while(|i| i.span.start >= tail) {
         if item.kind == ItemKind::Blank {
             deleted.push(item.span.clone());
         } else if !deleted.iter().any(|r| r.start <= item.span.start && item.span.end <= r.end) {
@@ -145,7 +150,7 @@ fn edits(input: &Input, scan: &Scan, plan: &Plan) -> Vec<Edit> {
     }
 
     // Does the text before the end (once the moved lines are gone) end with a line break?
-    let mut end = source.len();
+    let mut end = tail;
     while let Some(range) = deleted.iter().find(|r| r.end == end && r.start < end) {
         end = range.start;
     }
@@ -216,7 +221,11 @@ fn edits(input: &Input, scan: &Scan, plan: &Plan) -> Vec<Edit> {
     for text in moved {
         out.push_str(&text);
     }
-    edits.push(Edit::insert(source.len(), out));
+    // A file without a final line break keeps it that way.
+    if tail == source.len() && !source.is_empty() && !source.ends_with('\n') {
+        out.truncate(out.trim_end_matches(['\r', '\n']).len());
+    }
+    edits.push(Edit::insert(tail, out));
     edits
 }
 

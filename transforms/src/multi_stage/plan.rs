@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use super::carry::carry;
 use super::knowledge::{knowledge, Ecosystem};
 use super::manifests;
 use super::runtime::{distroless_static, jre_of, language_runtime, slim_of, Runtime};
 use super::scan::{Built, Manager, Scan};
 use crate::model::reference::{glob, glob_matches, ImageRef};
+use crate::config::PinPolicy;
 use crate::model::{Dir, Input};
 use crate::shell::{parse_script, ShellWord};
 
@@ -89,7 +91,7 @@ fn replacement_of_toolchain<'a>(input: &'a Input, image: &ImageRef) -> Option<(&
 }
 
 /// The ecosystem of a build command.
-fn classify(built: &Built) -> Option<&'static str> {
+pub(super) fn classify(built: &Built) -> Option<&'static str> {
     let view = built.view();
     let name = view.basename()?;
     let sub = view.subcommand();
@@ -112,7 +114,7 @@ fn classify(built: &Built) -> Option<&'static str> {
 }
 
 /// For `pip install …`, `python -m pip install …`: the program word.
-fn is_pip(words: &[ShellWord]) -> Option<&ShellWord> {
+pub(super) fn is_pip(words: &[ShellWord]) -> Option<&ShellWord> {
     let program = words.first()?;
     let name = basename(program.literal.as_deref()?);
     let is_python = name.starts_with("python");
@@ -167,10 +169,9 @@ fn plan(input: &Input, scan: &Scan, eco: &str) -> Result<Plan, String> {
         "python" => python(scan, image, &programs)?,
         _ => c(scan, image, &programs)?,
     };
-    if !matches!(eco, "node" | "python") {
-        carry_runtime_files(input, scan, &programs, &mut plan);
-    }
+    carry(input, scan, &programs, eco, &mut plan)?;
     check_user(scan, &plan)?;
+    check_runtime_reference(input, &plan)?;
     let allow = &input.settings.config.base.allow;
     if !allow.is_empty() && !ImageRef::parse(&plan.runtime).is_some_and(|r| allow.iter().any(|g| glob_matches(g, &r))) {
         return Err(format!("the runtime image `{}` is not in the [base] allow list of dockopt.toml", plan.runtime));
@@ -337,9 +338,12 @@ fn go(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan
     let mut plan = empty_plan(runtime);
     binaries(&artifacts, &mut plan)?;
     packages(scan, image, "go", &mut plan)?;
-    if cgo_disabled && exec_only(scan) && plan.packages.iter().all(|p| matches!(bare_name(p), "ca-certificates" | "tzdata")) {
+    // Distroless publishes no version tags: its `nonroot` tag (whose default user is 65532) is the
+    // one a reference can name, so only an image that already runs as that user moves there.
+    let nonroot = scan.user.as_ref().is_some_and(|(_, u)| matches!(u.split(':').next(), Some("65532" | "nonroot")));
+    if cgo_disabled && exec_only(scan) && nonroot && plan.packages.iter().all(|p| matches!(bare_name(p), "ca-certificates" | "tzdata")) {
         if let Some(distroless) = distroless_static(&plan.runtime).or_else(|| distroless_static("debian:bookworm-slim")) {
-            plan.runtime = distroless;
+            plan.runtime = format!("{distroless}:nonroot");
             plan.manager = None;
             plan.packages.clear();
             plan.notes.push("CGO_ENABLED=0 makes a static binary: the runtime is distroless (no shell, no package manager; CA certificates and time zones included)".into());
@@ -836,44 +840,18 @@ fn check_user(scan: &Scan, plan: &Plan) -> Result<(), String> {
     Err(format!("USER {name} may not exist in the runtime image `{}`", plan.runtime))
 }
 
-/// Context files the runtime needs besides the artifact: folders the stage copies outside the
-/// folders it builds in (`COPY templates /templates`), and files the CMD names (`--conf conf/app.json`).
-fn carry_runtime_files(input: &Input, scan: &Scan, programs: &[Vec<ShellWord>], plan: &mut Plan) {
-    let mut build_dirs: Vec<Dir> = scan.commands.iter().filter(|b| classify(b).is_some()).filter_map(|b| Dir::absolute(b.cwd.as_deref()?)).collect();
-    build_dirs.dedup();
-    let mut carried: Vec<String> = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for copy in &scan.copies {
-        let Some(dest) = copy.dest_dir.as_ref().filter(|d| d.is_absolute()) else { continue };
-        let related = build_dirs.iter().any(|d| dest.below(d).is_some() || d.below(dest).is_some());
-        let path = dest.path().unwrap_or_default();
-        if !related && path != "/" && seen.insert(path.clone()) {
-            carried.push(path);
-        }
+/// The runtime image is named so that dockopt's own checks accept it: a version, never `latest`
+/// (nor a tag alone under `[base] pin = "digest"`, as a digest cannot be looked up offline).
+fn check_runtime_reference(input: &Input, plan: &Plan) -> Result<(), String> {
+    let image = ImageRef::parse(&plan.runtime).ok_or_else(|| format!("the runtime image `{}` is not a valid reference", plan.runtime))?;
+    if image.digest().is_none() && matches!(image.tag(), None | Some("latest")) {
+        return Err(format!("the runtime image would be `{}`, which names no version: name one in the build image's tag", plan.runtime));
     }
-    let workdir = scan.final_workdir.as_deref();
-    let listed = |path: &str| input.context.files.as_ref().is_none_or(|files| files.iter().any(|f| f == path || f.starts_with(&format!("{path}/")) || (f.ends_with('/') && path.starts_with(f.as_str()))));
-    for line in programs {
-        for word in line.iter().skip(1) {
-            let Some(text) = word.literal.as_deref() else { continue };
-            let value = text.split_once('=').map_or(text, |(_, v)| v);
-            if !value.contains('/') || value.starts_with('-') || value.contains("://") {
-                continue;
-            }
-            let Some(abs) = Dir::resolve(workdir, value) else { continue };
-            let from_context = scan.context_path(&abs).is_some_and(|p| listed(&p));
-            let artifact = plan.copies.iter().any(|(from, _)| Dir::inside(&abs, from).is_some());
-            if from_context && !artifact && !carried.contains(&abs) {
-                carried.push(abs);
-            }
-        }
+    if input.settings.config.base.pin == PinPolicy::Digest && image.digest().is_none() {
+        return Err(format!(
+            "[base] pin = \"digest\": the runtime image `{}` would need a digest, which dockopt cannot look up offline",
+            plan.runtime
+        ));
     }
-    let mut copied: Vec<Dir> = plan.copies.iter().filter_map(|(from, _)| Dir::absolute(from)).collect();
-    for path in carried {
-        let Some(dir) = Dir::absolute(&path) else { continue };
-        if !copied.iter().any(|from| dir.below(from).is_some()) {
-            plan.copies.push((path.clone(), path));
-            copied.push(dir);
-        }
-    }
+    Ok(())
 }
