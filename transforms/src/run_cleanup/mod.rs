@@ -5,7 +5,7 @@ mod index;
 #[cfg(test)]
 mod tests;
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -55,6 +55,9 @@ pub(super) struct Scope<'a> {
     /// Where the texts `configured` and `mentions` look for occur, found once per text: asked at
     /// every install, a fresh search would cost the square of the file.
     found: RefCell<Found>,
+    /// Per instruction: its readable RUN with the package-manager commands in it, built on first
+    /// use (every check and every manager's index asks again).
+    runs: Vec<OnceCell<Option<Run<'a>>>>,
 }
 
 #[derive(Default)]
@@ -81,6 +84,7 @@ impl<'a> Scope<'a> {
             model: input.model(),
             mode: input.settings.config.run_cleanup.cache,
             found: RefCell::default(),
+            runs: (0..input.file.instructions.len()).map(|_| OnceCell::new()).collect(),
         }
     }
 
@@ -97,7 +101,11 @@ impl<'a> Scope<'a> {
 
     /// The RUN's shell (its arguments, or the body of `RUN <<EOF`), when it can be read reliably
     /// (no syntax error, no heredoc inside the script).
-    fn run(&self, index: usize) -> Option<Run<'a>> {
+    fn run(&self, index: usize) -> Option<&Run<'a>> {
+        self.runs.get(index)?.get_or_init(|| self.read_run(index)).as_ref()
+    }
+
+    fn read_run(&self, index: usize) -> Option<Run<'a>> {
         let input: &'a Input<'a> = self.input;
         let shell = input.script(index)?;
         if shell.script.has_errors() || shell.script.has_heredoc() {
