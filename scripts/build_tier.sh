@@ -71,7 +71,7 @@ for app in "${apps[@]}"; do
         echo "  FAIL: dockopt verify exited $code without a report:"
         sed 's/^/    /' "$out/$app.stderr" | tail -n 30
         failures=$((failures + 1))
-        rows+=("$app|verify exited $code||||||||FAIL")
+        rows+=("$app|verify exited $code|||||||||FAIL")
         continue
     fi
 
@@ -160,7 +160,10 @@ else:
     cached = rerun = rebuild = "?"
     if f["verdict"] == "verified":
         problems.append("the cache check did not complete")
-print("|".join([app, mb(size_b), mb(size_a), ratio, layers, str(removed), cached, rerun, rebuild, smoke]))
+waste = f.get("waste") or {}
+eb, ea = (waste.get("before") or {}).get("efficiency"), (waste.get("after") or {}).get("efficiency")
+efficiency = f"{eb * 100:.1f} -> {ea * 100:.1f}" if eb is not None and ea is not None else "?"
+print("|".join([app, mb(size_b), mb(size_a), ratio, layers, str(removed), cached, rerun, rebuild, efficiency, smoke]))
 for p in problems:
     print(p)
 EOF
@@ -190,13 +193,14 @@ done
 
 echo
 # cached(edit): steps taken from the cache after a one-line source edit (cached/steps, original ->
-# rewrite); rerun: the RUN steps that ran again; rebuild: its seconds.
-printf '%-14s %10s %10s %6s %8s %6s %14s %7s %9s %6s %6s\n' \
-    app before after ratio layers "-pkgs" "cached(edit)" rerun "rebuild s" smoke result
+# rewrite); rerun: the RUN steps that ran again; rebuild: its seconds; efficiency: dive's score in %
+# (verify's waste measurement), original -> rewrite.
+printf '%-16s %10s %10s %6s %8s %6s %14s %7s %9s %14s %6s %6s\n' \
+    app before after ratio layers "-pkgs" "cached(edit)" rerun "rebuild s" efficiency smoke result
 for row in "${rows[@]}"; do
-    IFS='|' read -r app before after ratio layers removed cached rerun rebuild smoke result <<<"$row"
-    printf '%-14s %10s %10s %6s %8s %6s %14s %7s %9s %6s %6s\n' \
-        "$app" "$before" "$after" "$ratio" "$layers" "$removed" "$cached" "$rerun" "$rebuild" "$smoke" "$result"
+    IFS='|' read -r app before after ratio layers removed cached rerun rebuild efficiency smoke result <<<"$row"
+    printf '%-16s %10s %10s %6s %8s %6s %14s %7s %9s %14s %6s %6s\n' \
+        "$app" "$before" "$after" "$ratio" "$layers" "$removed" "$cached" "$rerun" "$rebuild" "$efficiency" "$smoke" "$result"
 done
 passed=$((${#apps[@]} - failures))
 echo

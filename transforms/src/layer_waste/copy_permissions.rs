@@ -3,7 +3,7 @@
 //! once. Checks `layer-waste/chown-after-copy` and `layer-waste/chmod-after-copy`.
 
 use super::knowledge::knowledge;
-use super::{at_line, is_inert, is_root, names_path, overlap, resolve, short, user_at, within};
+use super::{at_line, expanded, is_inert, is_root, names_path, overlap, resolve_text as resolve, short, user_at, within};
 use crate::checks::{self, Check};
 use crate::fix::{Applicability, Edit, Finding, Fix};
 use crate::model::edits::{instruction_deletion, item_deletion};
@@ -88,7 +88,7 @@ fn finding(input: &Input, stage: &Stage, shell: &RunShell, steps: &Steps, item: 
     let run = shell.instruction;
     let change = parse(command, tool).ok()?;
     let step = steps.steps.iter().find(|s| std::ptr::eq(s.command, command))?;
-    let targets: Vec<String> = change.targets.iter().map(|w| resolve(step.cwd.as_ref(), w)).collect::<Option<_>>()?;
+    let targets: Vec<String> = change.targets.iter().map(|w| resolve(step.cwd.as_ref(), &expanded(steps, step, w)?)).collect::<Option<_>>()?;
     // Each target must be what a COPY of this stage brought; a target no COPY wrote is not ours.
     let mut sources = Vec::new();
     let range = shell.source_range(file, command.range.clone());
@@ -213,7 +213,14 @@ fn parse(command: &Command, tool: Tool) -> Result<Change<'_>, String> {
     let mut positionals: Vec<&ShellWord> = Vec::new();
     let mut options_ended = false;
     for word in command.args() {
-        let text = word.literal.as_deref().ok_or_else(|| format!("`{}` is not a fixed word", word.raw))?;
+        let Some(text) = word.literal.as_deref() else {
+            // `$APP_HOME`: an operand, expanded later where the RUN's variables are known.
+            if word.raw.starts_with('-') {
+                return Err(format!("`{}` is not a fixed word", word.raw));
+            }
+            positionals.push(word);
+            continue;
+        };
         if options_ended || !text.starts_with('-') || text == "-" || (tool == Tool::Chmod && positionals.is_empty() && is_symbolic(text)) {
             positionals.push(word);
             continue;

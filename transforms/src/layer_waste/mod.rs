@@ -10,9 +10,9 @@ mod late_delete;
 mod tests;
 
 use crate::fix::Finding;
-use crate::model::{Dir, Input};
+use crate::model::{Dir, Input, Step, Steps};
 use crate::shell::ShellWord;
-use crate::syntax::{Instruction, Keyword};
+use crate::syntax::{expand, Instruction, Keyword, Var};
 
 pub(crate) const DOC: &str = include_str!("../../docs/layer-waste.md");
 #[cfg(test)]
@@ -41,13 +41,26 @@ fn is_inert(keyword: Keyword) -> bool {
     matches!(keyword, Env | Arg | Label | Expose | Cmd | Entrypoint | Stopsignal | Healthcheck | Maintainer)
 }
 
-/// An absolute path written in a script (`word`, static), resolved against the step's working
-/// directory; `None` when it cannot be followed (a variable, `~`, an unknown working directory).
-fn resolve(step_cwd: Option<&Dir>, word: &ShellWord) -> Option<String> {
-    let text = word.literal.as_deref()?;
-    resolve_text(step_cwd, text)
+/// The text of a word of `step`: as written when static, else with the variables the RUN or an
+/// ENV sets expanded (`$APP_HOME`, `"${APP_HOME}/data"`); `None` when a value is not known or the
+/// word needs more than variables and double quotes (a command substitution, single quotes…).
+fn expanded(steps: &Steps, step: &Step, word: &ShellWord) -> Option<String> {
+    if let Some(text) = &word.literal {
+        return Some(text.clone());
+    }
+    if word.raw.contains(['\'', '`', '\\', '*', '?', '[', '~']) || word.raw.contains("$(") {
+        return None;
+    }
+    let var = |name: &str| match steps.var(step, name) {
+        Some(value) if !value.contains(['$', '`']) => Var::Value(value),
+        _ => Var::Unknown,
+    };
+    let out = expand(&word.raw, Some('\\'), &var);
+    out.unknown.is_none().then_some(out.text)
 }
 
+/// An absolute path (`text`), resolved against the step's working directory; `None` when it cannot
+/// be followed (`~`, an unknown working directory).
 fn resolve_text(cwd: Option<&Dir>, text: &str) -> Option<String> {
     if text.is_empty() || text.starts_with('-') {
         return None;

@@ -180,3 +180,12 @@ fn build_deps_stay_for_a_later_composer_install() {
     let why = whys("FROM php:8.3-fpm\nRUN apt-get update && apt-get install -y git unzip && docker-php-ext-install pdo_mysql\nCOPY . .\nRUN composer install\n");
     assert!(why.iter().any(|w| w.contains("composer install")), "{why:?}");
 }
+
+#[test]
+fn chown_of_a_variable_the_image_sets() {
+    let source = "FROM debian\nENV APP_HOME /srv/app\nRUN useradd app\nCOPY . $APP_HOME\nRUN chown -R app:app \"$APP_HOME\"\n";
+    assert_eq!(safe(source), "FROM debian\nENV APP_HOME /srv/app\nRUN useradd app\nCOPY --chown=app:app . $APP_HOME\n");
+    // A value the build decides (an ARG) is not known.
+    let source = "FROM debian\nARG APP_HOME=/srv/app\nRUN useradd app\nCOPY . $APP_HOME\nRUN chown -R app:app $APP_HOME\n";
+    assert_eq!(safe(source), source);
+}
