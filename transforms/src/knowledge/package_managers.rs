@@ -155,10 +155,6 @@ pub(crate) struct Rename {
     pub subcommands: Vec<String>,
     #[serde(default)]
     pub rewrite: BTreeMap<String, String>,
-    #[serde(default)]
-    pub pinned_only: Vec<String>,
-    #[serde(default)]
-    pub pinned_why: Option<String>,
     pub why: String,
 }
 

@@ -328,8 +328,8 @@ fn explain(
     text
 }
 
-/// `apt install` → `apt-get install`, for the subcommands that mean the same in both: all of a
-/// RUN's or none, so that one script does not mix both names.
+/// `apt install` → `apt-get install`, for the subcommands that mean the same in both, pinned or
+/// not: hadolint's pin warning (DL3008) that may then appear was already true of the `apt` line.
 fn renames(scope: &Scope, run: &Run, manager: &'static Manager) -> Vec<Finding> {
     let Some(rename) = &manager.rename else {
         return Vec::new();
@@ -339,17 +339,6 @@ fn renames(scope: &Scope, run: &Run, manager: &'static Manager) -> Vec<Finding> 
         .filter(|i| i.program_name() == rename.from)
         .filter_map(|i| i.runs_any(&rename.subcommands).map(|(s, w)| (i, s, w)))
         .collect();
-    // hadolint's pin warning (DL3008) is one per RUN: renaming cannot add it where an unpinned
-    // `apt-get install` in the same RUN already draws it.
-    let already_unpinned = run.of(manager).any(|i| {
-        i.program_name() == rename.to
-            && i.runs_any(&rename.pinned_only).is_some()
-            && !all_pinned(i)
-    });
-    let blocked = !already_unpinned
-        && targets
-            .iter()
-            .any(|(i, s, _)| rename.pinned_only.iter().any(|p| p == s) && !all_pinned(i));
     let mut findings = Vec::new();
     for (invocation, subcommand, word) in targets {
         let program = invocation.program();
@@ -366,18 +355,6 @@ fn renames(scope: &Scope, run: &Run, manager: &'static Manager) -> Vec<Finding> 
             rename.from, rename.to
         );
         let finding = Finding::new(rename.check, range, message);
-        if blocked {
-            let why = format!(
-                "{}. No fix: {}",
-                rename.why,
-                rename
-                    .pinned_why
-                    .as_deref()
-                    .unwrap_or("not every install here can be renamed")
-            );
-            findings.push(finding.with_why(why));
-            continue;
-        }
         let mut edits = vec![Edit::replace(
             run.source(scope.file, program.range.clone()),
             format!("{raw}{}", rename.to),
@@ -395,16 +372,6 @@ fn renames(scope: &Scope, run: &Run, manager: &'static Manager) -> Vec<Finding> 
         );
     }
     findings
-}
-
-/// Every package of an install is pinned the way hadolint's DL3008 accepts: `pkg=version`, a
-/// path or a `.deb`.
-fn all_pinned(invocation: &Invocation) -> bool {
-    invocation.positionals().iter().skip(1).all(|p| {
-        p.literal
-            .as_deref()
-            .is_some_and(|text| text.contains('=') || text.contains('/') || text.ends_with(".deb"))
-    })
 }
 
 /// Flags the command should carry (`-y`, `--no-install-recommends`, `--no-cache-dir`, ...).
