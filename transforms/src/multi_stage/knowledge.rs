@@ -43,7 +43,16 @@ pub(super) struct Ecosystem {
     pub name: String,
     pub describe: String,
     pub images: Vec<String>,
+    /// Images `images` matches that carry no toolchain (a vendor's JRE tags).
+    #[serde(default, rename = "not-images")]
+    pub not_images: Vec<String>,
     pub packages: Vec<String>,
+}
+
+impl Ecosystem {
+    pub fn has_image(&self, familiar: &str) -> bool {
+        self.images.iter().any(|g| glob(g, familiar)) && !self.not_images.iter().any(|g| glob(g, familiar))
+    }
 }
 
 pub(super) fn knowledge() -> &'static Knowledge {
@@ -58,7 +67,7 @@ impl Knowledge {
     /// The ecosystem whose toolchain the image carries.
     pub fn image_toolchain(&self, image: &ImageRef) -> Option<&Ecosystem> {
         let familiar = image.familiar();
-        self.ecosystem.iter().find(|e| e.images.iter().any(|g| glob(g, &familiar)))
+        self.ecosystem.iter().find(|e| e.has_image(&familiar))
     }
 
     /// The ecosystem whose toolchain the package installs.
@@ -121,5 +130,16 @@ mod tests {
         assert!(k.is_build_only("golang-1.21-go"));
         assert_eq!(k.default_suite(&k.golang_suites, "1.22.3").as_deref(), Some("bookworm"));
         assert_eq!(k.default_suite(&k.golang_suites, "1.2"), None);
+    }
+
+    #[test]
+    fn jdk_images_of_every_vendor_and_not_their_jres() {
+        let java = |text: &str| knowledge().image_toolchain(&ImageRef::parse(text).unwrap()).map(|e| e.name.as_str());
+        for jdk in ["eclipse-temurin:17", "eclipse-temurin:21-jdk-jammy", "amazoncorretto:17", "oracle/openjdk:17", "sapmachine:21", "azul/zulu-openjdk:17"] {
+            assert_eq!(java(jdk), Some("java"), "{jdk}");
+        }
+        for jre in ["eclipse-temurin:17-jre", "sapmachine:21-jre", "azul/zulu-openjdk:17-jre", "bellsoft/liberica-openjdk-debian:17-jre"] {
+            assert_eq!(java(jre), None, "{jre}");
+        }
     }
 }

@@ -8,7 +8,7 @@ use super::knowledge::{knowledge, Ecosystem};
 use super::manifests;
 use super::runtime::{distroless_static, jre_of, language_runtime, slim_of, Runtime};
 use super::scan::{Built, Manager, Scan};
-use crate::model::reference::{glob, glob_matches, ImageRef};
+use crate::model::reference::{glob_matches, ImageRef};
 use crate::config::PinPolicy;
 use crate::model::{Dir, Input};
 use crate::shell::{parse_script, ShellWord};
@@ -85,7 +85,7 @@ fn replacement_of_toolchain<'a>(input: &'a Input, image: &ImageRef) -> Option<(&
             return None;
         }
         // `golang:*` (the rule's glob) is itself one of the names `golang:*` (the knowledge's) matches.
-        let ecosystem = k.ecosystem.iter().find(|e| e.images.iter().any(|g| glob(g, &rule.from)))?;
+        let ecosystem = k.ecosystem.iter().find(|e| e.has_image(&rule.from))?;
         Some((ecosystem, rule.from.as_str()))
     })
 }

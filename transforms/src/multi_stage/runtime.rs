@@ -115,6 +115,14 @@ pub(super) fn jre_of(image: &ImageRef) -> Result<String, String> {
     };
     match image.official_name().as_deref() {
         Some("eclipse-temurin") if tag.contains("jdk") => Ok(format!("eclipse-temurin:{}", tag.replacen("jdk", "jre", 1))),
+        // `17`, `17-jammy`, `21.0.4_7-alpine`: a JDK; its JRE tag puts `-jre` after the version.
+        Some("eclipse-temurin") if !tag.contains("jre") => {
+            let (version, rest) = tag.split_once('-').unwrap_or((tag, ""));
+            if major_of(version).is_empty() || !lts(&major_of(version)) {
+                return Err(refuse());
+            }
+            Ok(format!("eclipse-temurin:{version}-jre{}", if rest.is_empty() { String::new() } else { format!("-{rest}") }))
+        }
         Some("maven") => {
             if let Some(at) = tag.find("eclipse-temurin-") {
                 let rest = &tag[at + "eclipse-temurin-".len()..];
@@ -164,6 +172,9 @@ mod tests {
     #[test]
     fn jre_images() {
         assert_eq!(jre("eclipse-temurin:17-jdk"), "eclipse-temurin:17-jre");
+        assert_eq!(jre("eclipse-temurin:17"), "eclipse-temurin:17-jre");
+        assert_eq!(jre("eclipse-temurin:21.0.4_7-jammy"), "eclipse-temurin:21.0.4_7-jre-jammy");
+        assert_eq!(jre("eclipse-temurin:latest"), "no JRE image is known for `eclipse-temurin:latest`");
         assert_eq!(jre("eclipse-temurin:21-jdk-alpine"), "eclipse-temurin:21-jre-alpine");
         assert_eq!(jre("maven:3.9-eclipse-temurin-17"), "eclipse-temurin:17-jre");
         assert_eq!(jre("maven:3.9.6-eclipse-temurin-21-alpine"), "eclipse-temurin:21-jre-alpine");
