@@ -192,6 +192,8 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
         findings.sort_by_key(|f| (f.fix.as_ref().map_or(f.range.start, |x| x.range().start), f.range.end));
 
         let mut accepted: Vec<&Edit> = Vec::new();
+        // Per accepted edit: the finding whose fix it is (index into `findings`).
+        let mut owners: Vec<usize> = Vec::new();
         let mut applied = vec![false; findings.len()];
         let mut last_end: Option<usize> = None;
         for (i, f) in findings.iter().enumerate() {
@@ -207,6 +209,7 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
                 }
             }
             accepted.extend(fix.edits.iter());
+            owners.extend(fix.edits.iter().map(|_| i));
             last_end = Some(range.end);
             applied[i] = true;
         }
@@ -277,7 +280,12 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
             .zip(&applied)
             .filter(|(_, was_applied)| **was_applied)
             .all(|(f, _)| find_transform(f.transform).is_some_and(|t| t.runs_last));
-        history.push(Layer::new(accepted.into_iter().cloned().collect()));
+        let owners = owners
+            .iter()
+            .zip(&accepted)
+            .map(|(&i, e)| Owner { fix: i, finding: findings[i].range.clone(), removed: text[e.range.clone()].to_string() })
+            .collect();
+        history.push(Layer::with_owners(accepted.into_iter().cloned().collect(), owners));
         text = next.expect("checked above");
     }
     let message = format!("fixes did not settle after {MAX_PASSES} passes; nothing was changed");
@@ -308,7 +316,7 @@ fn note_remaining(
     still_there: &mut [bool],
     later: &mut Vec<ReportedFinding>,
 ) {
-    let range = map_back(history, f.range.clone());
+    let range = locate(history, f.range.clone());
     let open = |i: usize| !original[i].applied && !still_there[i];
     if let Some(i) = index.matching(original, f, &range, open) {
         still_there[i] = true;
@@ -344,7 +352,7 @@ fn note_applied_later(
         }
         return;
     }
-    let range = map_back(history, f.range.clone());
+    let range = locate(history, f.range.clone());
     if let Some(i) = index.matching(original, f, &range, |i| !original[i].applied) {
         original[i].applied = true;
         return;
@@ -521,6 +529,8 @@ fn failed(source: &str, mut reported: Vec<ReportedFinding>, suppressed: Vec<Supp
 /// mapped back with a binary search instead of a walk over every edit.
 struct Layer {
     edits: Vec<Edit>,
+    /// Per edit: the finding whose fix made it (empty in unit tests that need none).
+    owners: Vec<Owner>,
     /// Per edit: its start and end in the text after the pass (both never decrease), and the
     /// change of length made by the edits before it.
     new_start: Vec<usize>,
@@ -529,8 +539,23 @@ struct Layer {
     delta_total: isize,
 }
 
+/// The finding an applied edit belongs to, over the text before the pass.
+struct Owner {
+    /// Which fix of the pass (edits of one fix share it).
+    fix: usize,
+    /// Where that finding is.
+    finding: Range<usize>,
+    /// The text the edit replaced.
+    removed: String,
+}
+
 impl Layer {
+    #[cfg(test)]
     fn new(edits: Vec<Edit>) -> Layer {
+        Layer::with_owners(edits, Vec::new())
+    }
+
+    fn with_owners(edits: Vec<Edit>, owners: Vec<Owner>) -> Layer {
         let (mut new_start, mut new_end, mut delta_before) = (Vec::new(), Vec::new(), Vec::new());
         let mut delta: isize = 0;
         for e in &edits {
@@ -540,7 +565,46 @@ impl Layer {
             delta_before.push(delta);
             delta += e.replacement.len() as isize - e.range.len() as isize;
         }
-        Layer { edits, new_start, new_end, delta_before, delta_total: delta }
+        Layer { edits, owners, new_start, new_end, delta_before, delta_total: delta }
+    }
+
+    /// The edit whose replacement holds position `pos` of the text after the pass.
+    fn written_at(&self, pos: usize) -> Option<usize> {
+        let last = self.new_start.partition_point(|&s| s <= pos).checked_sub(1)?;
+        (pos < self.new_end[last]).then_some(last)
+    }
+
+    /// Where a finding at `range` (over the text after the pass) is in the text before it. A
+    /// finding that starts in text the pass wrote has no place of its own there: text a fix moved
+    /// (`COPY . .` below the install) is found where the fix took it from, anything else (a stage
+    /// multi-stage appended) is placed on the finding whose fix wrote it. Never the bare insertion
+    /// point, which may be the end of the file or the next, unrelated instruction.
+    fn locate(&self, range: Range<usize>) -> Range<usize> {
+        // Only text an insertion wrote has no place of its own: text that replaced original text in
+        // place (`ADD` → `COPY`) is where the text it replaced was, as before.
+        let inserted = |k: &usize| *k < self.owners.len() && self.edits[*k].range.is_empty();
+        let Some(k) = self.written_at(range.start).filter(inserted) else {
+            let start = self.map_through(range.start);
+            return start..self.map_through(range.end).max(start);
+        };
+        let owner = &self.owners[k];
+        if range.end <= self.new_end[k] {
+            let offset = self.new_start[k];
+            let text = &self.edits[k].replacement[range.start - offset..range.end - offset];
+            if !text.trim().is_empty() {
+                let mut sources = (0..self.edits.len())
+                    .filter(|&j| j != k && self.owners[j].fix == owner.fix)
+                    .filter_map(|j| {
+                        let removed = &self.owners[j].removed;
+                        let at = removed.find(text)?;
+                        (removed.rfind(text) == Some(at)).then(|| self.edits[j].range.start + at)
+                    });
+                if let (Some(at), None) = (sources.next(), sources.next()) {
+                    return at..at + text.len();
+                }
+            }
+        }
+        owner.finding.clone()
     }
 
     fn delta_before(&self, edit: usize) -> isize {
@@ -603,6 +667,12 @@ fn written_by_fixes(original: &str, history: &[Layer], range: Range<usize>) -> b
         }
     }
     segments.iter().all(|s| original.get(s.clone()).is_some_and(|t| t.trim().is_empty()))
+}
+
+/// Where a finding at `range` (over the text after `history`) is in the original text (see
+/// `Layer::locate`).
+fn locate(history: &[Layer], range: Range<usize>) -> Range<usize> {
+    history.iter().rev().fold(range, |r, layer| layer.locate(r))
 }
 
 /// Map a range over the text after `history` back onto the original text.
@@ -706,6 +776,41 @@ mod tests {
         assert!(outcome.findings.iter().all(|r| r.applied), "{:?}", outcome.findings);
         assert_eq!(outcome.findings.len(), 2);
         assert_eq!(run(&outcome.text, &["modernize"], false).findings.len(), 0);
+    }
+
+    /// A finding in text a fix wrote points where that text came from, or at the finding whose
+    /// fix wrote it: never at the bare insertion point (the end of the file, the next line).
+    #[test]
+    fn findings_in_written_text_are_placed_on_the_original() {
+        let owner = |fix: usize, finding: Range<usize>, removed: &str| Owner { fix, finding, removed: removed.to_string() };
+        // "FROM a\nCOPY . .\nRUN b\nCMD c\n": one fix moves `COPY . .` below `RUN b`, another
+        // appends a stage at the end.
+        let original = "FROM a\nCOPY . .\nRUN b\nCMD c\n";
+        let edits = vec![Edit::delete(7..16), Edit::insert(22, "COPY . .\n"), Edit::insert(original.len(), "\nFROM d\n")];
+        let owners = vec![owner(0, 7..15, "COPY . .\n"), owner(0, 7..15, ""), owner(1, 0..6, "")];
+        let layer = Layer::with_owners(edits.clone(), owners);
+        let after = apply_edits(original, &edits.iter().collect::<Vec<_>>());
+        assert_eq!(after, "FROM a\nRUN b\nCOPY . .\nCMD c\n\nFROM d\n");
+        let at = |needle: &str| after.find(needle).unwrap();
+        // The moved COPY: where it was.
+        assert_eq!(layer.locate(at("COPY")..at("COPY") + 8), 7..15);
+        // The appended stage: on the finding that wrote it, not past the end.
+        assert_eq!(layer.locate(at("FROM d")..at("FROM d") + 6), 0..6);
+        // Text of the original: shifted as before.
+        assert_eq!(layer.locate(at("CMD")..at("CMD") + 5), 22..27);
+    }
+
+    /// Text that replaced original text in place (`ADD` → `COPY`) stays where that text was, so
+    /// that a later pass's finding there matches the one first reported.
+    #[test]
+    fn findings_in_replaced_text_stay_on_the_original() {
+        let original = "FROM a\nADD . /app\nRUN b\n";
+        let edits = vec![Edit::replace(7..10, "COPY")];
+        let layer = Layer::with_owners(edits.clone(), vec![Owner { fix: 0, finding: 0..6, removed: "ADD".to_string() }]);
+        let after = apply_edits(original, &edits.iter().collect::<Vec<_>>());
+        assert_eq!(after, "FROM a\nCOPY . /app\nRUN b\n");
+        // Not on the finding whose fix replaced it (here the FROM): on the replaced text.
+        assert_eq!(layer.locate(7..18).start, 7);
     }
 
     #[test]
