@@ -68,8 +68,9 @@ pub(crate) struct FlagRule {
     pub subcommands: Vec<String>,
     pub add: String,
     pub present: Vec<String>,
+    /// Environment settings that do the same: `NAME` (any value) or `NAME=VALUE` (that value).
     #[serde(default)]
-    pub env: Option<String>,
+    pub env: Vec<String>,
     #[serde(default)]
     pub configured_by: Vec<String>,
     #[serde(default)]
@@ -80,6 +81,10 @@ pub(crate) struct FlagRule {
     pub keep_recommended: std::collections::BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub refuse_why: Option<String>,
+    /// Text in the image's instructions that shows the flag works (`composer:2`): the fix is
+    /// Safe there whatever `safety` says.
+    #[serde(default)]
+    pub safe_if_stage_mentions: Vec<String>,
     #[serde(default)]
     pub cache: bool,
     #[serde(default = "yes")]

@@ -151,29 +151,34 @@ impl<'a> Scope<'a> {
     }
 
 
-    /// Whether environment variable `name` is set for `command` of `run`: by ENV or ARG (with a
-    /// value) earlier in the image, `export` earlier in the RUN, or a `NAME=x` prefix.
-    fn env_set(&self, run: &Run, command: usize, name: &str) -> bool {
+    /// Whether the environment setting `spec` holds for `command` of `run`: `NAME` set to any
+    /// value, or `NAME=VALUE` set to that value; by ENV or ARG earlier in the image (read through
+    /// the model), `export` earlier in the RUN, or a `NAME=x` prefix.
+    fn env_set(&self, run: &Run, command: usize, spec: &str) -> bool {
+        let (name, wanted) = spec.split_once('=').map_or((spec, None), |(n, v)| (n, Some(v)));
+        let holds = |value: &str| wanted.map_or(!value.is_empty(), |w| value == w);
         let prefix = format!("{name}=");
-        let sets = |raw: &str| raw.starts_with(&prefix) && raw.len() > prefix.len();
-        let cmd = &run.shell.script.commands()[command];
-        if cmd
-            .assignments
-            .iter()
-            .chain(&cmd.words)
-            .any(|w| sets(&w.raw))
-        {
-            return true;
+        let value = |w: &ShellWord| -> Option<String> {
+            w.literal.as_deref().unwrap_or(&w.raw).strip_prefix(prefix.as_str()).map(str::to_string)
+        };
+        // The nearest setting wins: the command's own prefix, then the last `export` before it.
+        let commands = run.shell.script.commands();
+        let cmd = &commands[command];
+        if let Some(v) = cmd.assignments.iter().chain(&cmd.words).find_map(value) {
+            return holds(&v);
         }
-        let exported = run.shell.script.commands()[..command].iter().any(|c| {
-            c.words.first().is_some_and(|w| w.is("export")) && c.words.iter().any(|w| sets(&w.raw))
-        });
-        // ENV in the image, or an ARG of the stage, with a value.
-        exported
-            || self
-                .model
-                .binding(name, run.index)
-                .is_some_and(|b| !b.value.is_empty())
+        let exported = commands[..command]
+            .iter()
+            .rev()
+            .filter(|c| c.words.first().is_some_and(|w| w.is("export")))
+            .find_map(|c| c.words.iter().find_map(value));
+        if let Some(v) = exported {
+            return holds(&v);
+        }
+        // ENV in the image, or an ARG of the stage, with a value (a given value must be known).
+        self.model
+            .binding(name, run.index)
+            .is_some_and(|b| holds(&b.value) && (wanted.is_none() || b.known))
     }
 
     /// Whether one of `texts` appears in an earlier RUN of the image or earlier in this one.
@@ -386,10 +391,7 @@ fn missing_flags(scope: &Scope, run: &Run, invocation: &Invocation) -> Vec<Findi
             continue;
         };
         let unnecessary = invocation.has_any(&rule.present)
-            || rule
-                .env
-                .as_deref()
-                .is_some_and(|env| scope.env_set(run, invocation.command, env))
+            || rule.env.iter().any(|env| scope.env_set(run, invocation.command, env))
             || scope.configured(run, invocation.command, &rule.configured_by)
             || (rule.cache
                 && (run.mounted(&manager.cache_dirs) || mounts_instead(scope, run, manager)));
@@ -397,7 +399,11 @@ fn missing_flags(scope: &Scope, run: &Run, invocation: &Invocation) -> Vec<Findi
             continue;
         }
         let at = flag_insertion_point(scope.file, run, invocation, last_word);
-        let applicability = rule.safety.applicability();
+        let applicability = if scope.mentions(run, &rule.safe_if_stage_mentions) {
+            Applicability::Safe
+        } else {
+            rule.safety.applicability()
+        };
         let note = if rule.shrinks {
             scope.stage_note(run.index)
         } else {
@@ -778,10 +784,7 @@ fn cache_mount(scope: &Scope, run: &Run, manager: &'static Manager) -> Option<Fi
         manager.flags.iter().filter(|r| r.cache).any(|r| {
             i.runs_any(&r.subcommands).is_some()
                 && !i.has_any(&r.present)
-                && !r
-                    .env
-                    .as_deref()
-                    .is_some_and(|env| scope.env_set(run, i.command, env))
+                && !r.env.iter().any(|env| scope.env_set(run, i.command, env))
                 && !scope.configured(run, i.command, &r.configured_by)
         })
     };
