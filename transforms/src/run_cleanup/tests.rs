@@ -33,16 +33,6 @@ fn fix_safe(source: &str) -> String {
     fix_with(source, false, "", &Context::default())
 }
 
-/// The findings' messages and whether each carries a fix.
-fn findings(source: &str, config: &str) -> Vec<(String, bool)> {
-    let outcome = optimize(source, &Context::default(), &settings(true, config)).unwrap();
-    outcome
-        .findings
-        .iter()
-        .map(|f| (f.finding.message.clone(), f.finding.fix.is_some()))
-        .collect()
-}
-
 fn whys(source: &str) -> Vec<String> {
     let outcome = optimize(source, &Context::default(), &settings(true, "")).unwrap();
     outcome
