@@ -98,7 +98,8 @@ fn corpus_format_keeps_buildkit_meaning_and_is_idempotent() {
     );
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
     assert!(pairs.len() > 100, "only {} corpus files changed: the formatter did almost nothing", pairs.len());
-    assert!(refused <= 2, "{refused} corpus files were refused");
+    // BuildKit parser test files a build rejects: two with no FROM, one with a bare HEALTHCHECK.
+    assert!(refused <= 3, "{refused} corpus files were refused");
 }
 
 #[test]

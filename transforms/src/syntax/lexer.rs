@@ -498,6 +498,10 @@ fn build_stages(p: &Parser, instructions: &[Instruction]) -> (Vec<Stage>, Vec<Sy
                 _ => {}
             }
         }
+        if let Some(problem) = argument_problem(inst) {
+            let at = inst.logical.to_source(inst.args.start.min(inst.logical.text.len()));
+            problems.push(p.error(at, problem));
+        }
         if inst.keyword != Keyword::From {
             if stages.is_empty() && inst.keyword != Keyword::Arg {
                 problems.push(p.error(
@@ -542,6 +546,35 @@ fn build_stages(p: &Parser, instructions: &[Instruction]) -> (Vec<Stage>, Vec<Sy
         problems.push(p.error(at, "no FROM instruction: a Dockerfile needs at least one build stage"));
     }
     (stages, problems)
+}
+
+/// The argument counts BuildKit's frontend (`instructions.Parse`) requires, which its parser does
+/// not check: `COPY a`, `WORKDIR`, `SHELL /bin/bash -c` parse, then fail the build.
+fn argument_problem(inst: &Instruction) -> Option<String> {
+    use Keyword::*;
+    let args = inst.args_text();
+    let count = match &inst.exec {
+        Some(words) => words.len(),
+        None => args.split(is_space_re).filter(|w| !w.is_empty()).count(),
+    };
+    let name = inst.keyword.as_str();
+    match inst.keyword {
+        Workdir | User | Maintainer | Stopsignal if args.is_empty() => {
+            Some(format!("{name} requires exactly one argument"))
+        }
+        Env | Label | Arg | Expose | Healthcheck | Onbuild | Volume if args.is_empty() => {
+            Some(format!("{name} requires at least one argument"))
+        }
+        Volume if count == 0 => Some(format!("{name} requires at least one argument")),
+        Shell if inst.exec.is_none() && !args.is_empty() => {
+            Some("SHELL requires the arguments to be in JSON form".to_string())
+        }
+        Shell if count == 0 => Some("SHELL requires at least one argument".to_string()),
+        Copy | Add if count < 2 => Some(format!(
+            "{name} requires at least two arguments, but only one was provided. Destination could not be determined"
+        )),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -644,6 +677,36 @@ mod tests {
         assert!(parse("FROM a\nCMD [\"a\", 1]\n").unwrap_err().message.contains("strings only"));
         assert!(parse("FROM a\nENV A\n").unwrap_err().message.contains("two arguments"));
         assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn argument_counts_follow_buildkits_frontend() {
+        let parse = super::super::parse_strict;
+        let message = |src: &str| parse(src).map(|_| ()).unwrap_err().message;
+        assert_eq!(message("FROM a\nCOPY a\n"), "COPY requires at least two arguments, but only one was provided. Destination could not be determined");
+        assert!(message("FROM a\nADD [\"a\"]\n").starts_with("ADD requires at least two"));
+        assert!(message("FROM a\nCOPY --chown=1 <<EOF\nx\nEOF\n").starts_with("COPY requires at least two"));
+        assert_eq!(message("FROM a\nWORKDIR\n"), "WORKDIR requires exactly one argument");
+        assert_eq!(message("FROM a\nUSER \n"), "USER requires exactly one argument");
+        assert_eq!(message("FROM a\nONBUILD\n"), "ONBUILD requires at least one argument");
+        assert_eq!(message("FROM a\nEXPOSE\n"), "EXPOSE requires at least one argument");
+        assert_eq!(message("FROM a\nVOLUME []\n"), "VOLUME requires at least one argument");
+        assert_eq!(message("FROM a\nSHELL /bin/bash -c\n"), "SHELL requires the arguments to be in JSON form");
+        assert_eq!(message("FROM a\nSHELL []\n"), "SHELL requires at least one argument");
+        let e = parse("FROM a\nRUN x\nSTOPSIGNAL\n").unwrap_err();
+        assert_eq!((e.line, e.message.as_str()), (3, "STOPSIGNAL requires exactly one argument"));
+        // What BuildKit accepts stays accepted.
+        for ok in [
+            "FROM a\nCOPY <<EOF /x\nhi\nEOF\n",
+            "FROM a\nCOPY [\"a\", \"b\"]\n",
+            "FROM a\nUSER app group\n",
+            "FROM a\nSHELL [\"/bin/bash\", \"-c\"]\n",
+            "FROM a\nHEALTHCHECK NONE\n",
+            "FROM a\nONBUILD COPY . /app\n",
+            "FROM a\nVOLUME /data /logs\n",
+        ] {
+            assert!(parse(ok).is_ok(), "{ok}");
+        }
     }
 
     #[test]
