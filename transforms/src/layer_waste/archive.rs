@@ -1,13 +1,13 @@
 //! A RUN that downloads an archive to a file, unpacks it and leaves it there: the archive ships in
 //! the layer beside what it unpacked to. Check `layer-waste/archive-left`.
 
-use super::{at_line, basename, short, within};
+use super::{StageRun, at_line, basename, short, within};
 use crate::checks;
 use crate::fix::{Applicability, Edit, Finding, Fix};
 use crate::model::reference::glob;
 use crate::model::{Dir, Input, RunShell, Shell, Steps};
 use crate::shell::{Command, CommandView, ItemKind, Op, ShellWord};
-use crate::syntax::{Keyword, LineKind, Stage};
+use crate::syntax::{Keyword, LineKind};
 
 /// A command that writes a download to a file.
 pub(super) struct Download<'a> {
@@ -20,20 +20,16 @@ pub(super) struct Download<'a> {
     pub word: Option<&'a ShellWord>,
 }
 
-pub(super) fn findings(input: &Input, stage: &Stage) -> Vec<Finding> {
+pub(super) fn findings(input: &Input, runs: &[StageRun]) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for index in stage.instructions.clone() {
-        if input.file.instructions[index].keyword != Keyword::Run {
-            continue;
-        }
-        let (Some(shell), Some(steps)) = (input.shell(index), input.steps(index)) else { continue };
+    for StageRun { shell, steps } in runs {
         let commands = shell.script.commands();
         for (at, command) in commands.iter().enumerate() {
             if command.step.is_none() || command.in_substitution || command.in_function {
                 continue;
             }
-            let Some(download) = download(&steps, at, command) else { continue };
-            findings.extend(finding(input, shell, &steps, &download));
+            let Some(download) = download(steps, at, command) else { continue };
+            findings.extend(finding(input, shell, steps, &download));
         }
     }
     findings

@@ -3,7 +3,7 @@
 //! once. Checks `layer-waste/chown-after-copy` and `layer-waste/chmod-after-copy`.
 
 use super::knowledge::knowledge;
-use super::{at_line, expanded, is_inert, is_root, names_path, overlap, resolve_text as resolve, short, user_at, within};
+use super::{StageRun, at_line, expanded, is_inert, is_root, names_path, overlap, resolve_text as resolve, short, user_at, within};
 use crate::checks::{self, Check};
 use crate::fix::{Applicability, Edit, Finding, Fix};
 use crate::model::edits::{instruction_deletion, item_deletion};
@@ -52,13 +52,9 @@ struct Source {
     is_file: bool,
 }
 
-pub(super) fn findings(input: &Input, stage: &Stage) -> Vec<Finding> {
+pub(super) fn findings(input: &Input, stage: &Stage, runs: &[StageRun]) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for index in stage.instructions.clone() {
-        if input.file.instructions[index].keyword != Keyword::Run {
-            continue;
-        }
-        let (Some(shell), Some(steps)) = (input.shell(index), input.steps(index)) else { continue };
+    for StageRun { shell, steps } in runs {
         let script = &shell.script;
         let Some(first) = script.top_level().first() else { continue };
         // The leading chown/chmod commands of the RUN: nothing before them in the RUN reads or
@@ -77,7 +73,7 @@ pub(super) fn findings(input: &Input, stage: &Stage) -> Vec<Finding> {
             if command.in_condition || !command.redirects.is_empty() {
                 break;
             }
-            findings.extend(finding(input, stage, shell, &steps, k, command, tool));
+            findings.extend(finding(input, stage, shell, steps, k, command, tool));
         }
     }
     findings

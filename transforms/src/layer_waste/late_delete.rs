@@ -4,7 +4,7 @@
 //! standalone-cleanup check moves those). Check `layer-waste/late-delete`.
 
 use super::knowledge::knowledge;
-use super::{at_line, basename, is_inert, names_path, overlap, short, user_at, within};
+use super::{StageRun, at_line, basename, is_inert, names_path, overlap, short, user_at, within};
 use crate::checks;
 use crate::fix::{Applicability, Edit, Finding, Fix};
 use crate::knowledge::package_managers::{in_cache_dir, managers};
@@ -31,16 +31,9 @@ impl Target {
     }
 }
 
-pub(super) fn findings(input: &Input, stage: &Stage) -> Vec<Finding> {
+pub(super) fn findings(input: &Input, stage: &Stage, runs: &[StageRun]) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for index in stage.instructions.clone() {
-        if input.file.instructions[index].keyword != Keyword::Run {
-            continue;
-        }
-        let (Some(shell), Some(steps)) = (input.shell(index), input.steps(index)) else { continue };
-        if shell.script.has_errors() {
-            continue;
-        }
+    for StageRun { shell, steps } in runs {
         for (at, command) in shell.script.commands().iter().enumerate() {
             let (Some(step), Some(item)) = (command.step, command.item) else { continue };
             if !command.effective().is("rm") || command.in_condition || shell.script.top_level()[step].items[item].kind != ItemKind::Simple {

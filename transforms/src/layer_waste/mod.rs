@@ -10,9 +10,9 @@ mod late_delete;
 mod tests;
 
 use crate::fix::Finding;
-use crate::model::{Dir, Input, Step, Steps};
+use crate::model::{Dir, Input, RunShell, Step, Steps};
 use crate::shell::ShellWord;
-use crate::syntax::{expand, Instruction, Keyword, Var};
+use crate::syntax::{expand, Instruction, Keyword, Stage, Var};
 
 pub(crate) const DOC: &str = include_str!("../../docs/layer-waste.md");
 #[cfg(test)]
@@ -26,13 +26,30 @@ pub(crate) fn run(input: &Input) -> Vec<Finding> {
         if !model.stages()[stage.index].in_final_image {
             continue;
         }
-        findings.extend(copy_permissions::findings(input, stage));
-        findings.extend(archive::findings(input, stage));
+        let runs = stage_runs(input, stage);
+        findings.extend(copy_permissions::findings(input, stage, &runs));
+        findings.extend(archive::findings(input, &runs));
         findings.extend(add_url::findings(input, stage));
         findings.extend(build_deps::findings(input, stage));
-        findings.extend(late_delete::findings(input, stage));
+        findings.extend(late_delete::findings(input, stage, &runs));
     }
     findings
+}
+
+/// A RUN of the stage that the shell view reads, with its steps (directories, variables): three
+/// checks walk the same RUNs, so the steps are worked out once per stage.
+struct StageRun<'i> {
+    shell: &'i RunShell,
+    steps: Steps<'i>,
+}
+
+fn stage_runs<'i>(input: &'i Input, stage: &Stage) -> Vec<StageRun<'i>> {
+    stage
+        .instructions
+        .clone()
+        .filter(|&index| input.file.instructions[index].keyword == Keyword::Run)
+        .filter_map(|index| Some(StageRun { shell: input.shell(index)?, steps: input.steps(index)? }))
+        .collect()
 }
 
 /// Instructions that neither read nor write the image's files.
