@@ -553,7 +553,8 @@ fn build_stages(p: &Parser, instructions: &[Instruction]) -> (Vec<Stage>, Vec<Sy
 fn argument_problem(inst: &Instruction) -> Option<String> {
     use Keyword::*;
     let args = inst.args_text();
-    let count = match &inst.exec {
+    // Counted only where a count matters: a RUN's arguments can be a long script.
+    let count = || match &inst.exec {
         Some(words) => words.len(),
         None => args.split(is_space_re).filter(|w| !w.is_empty()).count(),
     };
@@ -565,12 +566,12 @@ fn argument_problem(inst: &Instruction) -> Option<String> {
         Env | Label | Arg | Expose | Healthcheck | Onbuild | Volume if args.is_empty() => {
             Some(format!("{name} requires at least one argument"))
         }
-        Volume if count == 0 => Some(format!("{name} requires at least one argument")),
+        Volume if count() == 0 => Some(format!("{name} requires at least one argument")),
         Shell if inst.exec.is_none() && !args.is_empty() => {
             Some("SHELL requires the arguments to be in JSON form".to_string())
         }
-        Shell if count == 0 => Some("SHELL requires at least one argument".to_string()),
-        Copy | Add if count < 2 => Some(format!(
+        Shell if count() == 0 => Some("SHELL requires at least one argument".to_string()),
+        Copy | Add if count() < 2 => Some(format!(
             "{name} requires at least two arguments, but only one was provided. Destination could not be determined"
         )),
         _ => None,
