@@ -2,7 +2,7 @@
 # The build tier of CI: every realistic legacy app in tests/apps is built as it is and as
 # `dockopt fix --unsafe` rewrites it (through `dockopt verify`, with Podman), each image's smoke command
 # (its CMD, a self-test) is run, and the tier asserts for each app:
-#   - both images build,
+#   - both images build, and (verify's run check) the rewrite's CMD does not fail where the original's works,
 #   - the smoke output is the same (and not empty),
 #   - the rewritten image is smaller,
 #   - after a one-line source edit the rewrite re-runs no more RUN steps than the original,
@@ -142,6 +142,10 @@ if f["verdict"] == "verified":
         problems.append("image sizes unknown")
     elif size_a >= size_b:
         problems.append(f"the rewritten image is not smaller ({mb(size_b)} -> {mb(size_a)})")
+run = f.get("run") or {}
+if f["verdict"] == "verified" and run.get("verdict") != "works":
+    # Every app's CMD is a self-test that exits 0: verify must have run both and seen them work.
+    problems.append(f"verify's run of the images' own command: {run.get('verdict', 'not done')}")
 layers = f"{before.get('layers', '?')} -> {after.get('layers', '?')}"
 packages = f.get("packages") or {}
 removed = len(packages.get("removed") or [])

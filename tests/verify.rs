@@ -6,12 +6,13 @@ use std::process::Command;
 
 use dockopt::verify::buildlog::{self, LogSummary};
 use dockopt::verify::edit::{self, SourceEdit, NEW_FILE};
-use dockopt::verify::engine::{parse_human_size, EngineKind};
+use dockopt::verify::engine::{command_of_config, parse_human_size, EngineKind};
 use dockopt::verify::files::{self, DirTotal};
 use dockopt::verify::packages::{self, Installed, Manager};
 use dockopt::verify::report::{
     self, Build, CacheCheck, FileVerdict, Rebuild, Verdict, VerifyReport,
 };
+use dockopt::verify::run::{judge, ImageRun, Outcome, RunCheck, RunVerdict};
 use dockopt::verify::tarfs::{self, Entry, Kind};
 use dockopt::verify::waste;
 use transforms::matcher::Matcher;
@@ -597,6 +598,11 @@ fn sample_report() -> VerifyReport {
             }),
         }),
         waste: Some(sample_waste()),
+        run: Some(RunCheck::new(
+            5,
+            image_run(Outcome::StillRunning, "Serving on :8000\n"),
+            image_run(Outcome::StillRunning, "Serving on :8000\n"),
+        )),
         notes: vec![],
         kept: None,
     };
@@ -612,6 +618,7 @@ fn sample_report() -> VerifyReport {
         files: None,
         cache: None,
         waste: None,
+        run: None,
         notes: vec![],
         kept: None,
     };
@@ -675,6 +682,124 @@ fn json_report_shape() {
     assert_eq!(value["files"][0]["cache"]["after"]["cached"], 8);
     assert_eq!(value["files"][1]["verdict"], "unsafe");
     assert_eq!(value["files"][1]["after"]["failed_step"], "RUN make");
+}
+
+// ---- running the images' own command ----
+
+fn image_run(outcome: Outcome, log: &str) -> ImageRun {
+    ImageRun {
+        outcome,
+        command: vec!["python3".into(), "app.py".into()],
+        seconds: 0.42,
+        log: log.into(),
+    }
+}
+
+#[test]
+fn run_outcomes_are_judged_against_the_original() {
+    let ok = Outcome::Exited { code: 0 };
+    let up = Outcome::StillRunning;
+    let fails = Outcome::Exited { code: 1 };
+    let none = Outcome::NothingToRun;
+    let not_run = Outcome::NotRun { reason: "buildah cannot run".into() };
+    // The original works (exit 0 or still up at the timeout): the rewrite must too.
+    for original in [&ok, &up] {
+        assert_eq!(judge(original, &ok), RunVerdict::Works);
+        assert_eq!(judge(original, &up), RunVerdict::Works);
+        assert_eq!(judge(original, &fails), RunVerdict::Broken);
+        assert_eq!(judge(original, &Outcome::Exited { code: 137 }), RunVerdict::Broken);
+        // A rewrite that lost its command is broken too.
+        assert_eq!(judge(original, &none), RunVerdict::Broken);
+        assert_eq!(judge(original, &not_run), RunVerdict::NotRun);
+    }
+    // An original that fails by itself (it needs the network, a database…) proves nothing.
+    assert_eq!(judge(&fails, &fails), RunVerdict::OriginalFails);
+    assert_eq!(judge(&fails, &ok), RunVerdict::OriginalFails);
+    assert_eq!(judge(&none, &none), RunVerdict::NothingToRun);
+    assert_eq!(judge(&not_run, &ok), RunVerdict::NotRun);
+}
+
+#[test]
+fn image_command_is_entrypoint_then_cmd() {
+    assert_eq!(
+        command_of_config(r#"{"Entrypoint":["/docker-entrypoint.sh"],"Cmd":["nginx","-g","daemon off;"]}"#).unwrap(),
+        ["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"]
+    );
+    assert_eq!(command_of_config(r#"{"Entrypoint":null,"Cmd":["bash"]}"#).unwrap(), ["bash"]);
+    assert!(command_of_config(r#"{"Env":["PATH=/usr/bin"]}"#).unwrap().is_empty());
+    assert!(command_of_config("not json").is_err());
+}
+
+fn broken_run_report() -> VerifyReport {
+    let mut report = sample_report();
+    report.files.truncate(1);
+    let original_log = "loaded config.yaml\n".repeat(30) + "ready\n";
+    let check = RunCheck::new(
+        5,
+        image_run(Outcome::StillRunning, &original_log),
+        image_run(Outcome::Exited { code: 1 }, "open config.yaml: no such file or directory\n"),
+    );
+    let file = &mut report.files[0];
+    file.verdict = Verdict::Unsafe;
+    file.message = check.broken_message();
+    file.run = Some(check);
+    report
+}
+
+#[test]
+fn a_rewrite_whose_command_fails_is_unsafe_with_both_logs() {
+    let report = broken_run_report();
+    assert_eq!(
+        report.files[0].message,
+        "both build, but the rewrite's `python3 app.py` exits 1 where the original's stays up \
+         (run without network for up to 5 s): the rewrite is unsafe"
+    );
+    let plan = dockopt::artifacts::Plan::default();
+    assert_eq!(dockopt::verify::exit_code(&report, &plan), 1);
+    let text = report::text(&report);
+    for expected in [
+        "  run         `python3 app.py` (no network, up to 5 s): original still running after 5 s (stopped) · rewrite exited 1 in 0.4 s",
+        "  run log of the original (end):\n    | loaded config.yaml",
+        "    | ready\n  run log of the rewrite (end):\n    | open config.yaml: no such file or directory",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    // Text shows the end of a long log, JSON all of it.
+    assert_eq!(text.matches("| loaded config.yaml").count(), buildlog::tail(&"x\n".repeat(100)).len() - 1);
+    let markdown = report::markdown(&report);
+    for expected in [
+        "- **Run:** `python3 app.py` (no network, up to 5 s): original still running after 5 s (stopped) · rewrite exited 1 in 0.4 s",
+        "<details><summary>Output of the original's run (still running after 5 s (stopped))</summary>",
+        "<details><summary>Output of the rewrite's run (exited 1 in 0.4 s)</summary>\n\n```text\nopen config.yaml: no such file or directory\n```",
+    ] {
+        assert!(markdown.contains(expected), "missing {expected:?} in:\n{markdown}");
+    }
+    let value = serde_json::to_value(&report).unwrap();
+    let run = &value["files"][0]["run"];
+    assert_eq!(run["verdict"], "broken");
+    assert_eq!(run["timeout_seconds"], 5);
+    assert_eq!(run["before"]["outcome"], "still-running");
+    assert_eq!(run["after"]["outcome"], "exited");
+    assert_eq!(run["after"]["code"], 1);
+    assert_eq!(run["before"]["log"].as_str().unwrap().matches("loaded config.yaml").count(), 30);
+}
+
+#[test]
+fn an_original_that_fails_to_run_is_reported_not_blamed() {
+    let mut report = sample_report();
+    report.files.truncate(1);
+    report.files[0].run = Some(RunCheck::new(
+        5,
+        image_run(Outcome::Exited { code: 2 }, "could not connect to db:5432\n"),
+        image_run(Outcome::Exited { code: 2 }, "could not connect to db:5432\n"),
+    ));
+    assert_eq!(dockopt::verify::exit_code(&report, &dockopt::artifacts::Plan::default()), 0);
+    let text = report::text(&report);
+    assert!(text.contains("original exited 2 in 0.4 s · rewrite exited 2 in 0.4 s"), "{text}");
+    assert!(text.contains("  run log of the original (end):\n    | could not connect to db:5432\n"), "{text}");
+    assert!(!text.contains("run log of the rewrite"), "{text}");
+    report.files[0].run = Some(RunCheck::new(5, image_run(Outcome::NothingToRun, ""), ImageRun::not_run("the original has nothing to run")));
+    assert!(report::text(&report).contains("  run         nothing to run: the original has no ENTRYPOINT or CMD\n"));
 }
 
 #[test]
@@ -832,4 +957,97 @@ fn min_efficiency_is_a_ratio() {
     let output = Command::new(env!("CARGO_BIN_EXE_dockopt")).args(["verify", "--min-efficiency", "95", "."]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("not a number from 0 to 1"), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+// ---- with a real engine: root, podman and the local base images of scripts/make_base_images.sh
+// (`DOCKOPT_ENGINE_DIR` names their folder; without it this test says why it skips) ----
+
+/// The engine's environment (`make_base_images.sh --env`), or why the engine test cannot run here.
+fn engine_env() -> Result<Vec<(String, String)>, String> {
+    let dir = std::env::var("DOCKOPT_ENGINE_DIR").map_err(|_| "DOCKOPT_ENGINE_DIR is not set".to_string())?;
+    let uid = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if !uid.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0")) {
+        return Err("not root".into());
+    }
+    let dir = std::path::Path::new(&dir);
+    if !dir.join("storage.conf").is_file() || Command::new("podman").arg("--version").output().is_err() {
+        return Err("no podman engine set up there (scripts/make_base_images.sh)".into());
+    }
+    Ok(vec![
+        ("CONTAINERS_STORAGE_CONF".into(), dir.join("storage.conf").display().to_string()),
+        ("CONTAINERS_CONF".into(), dir.join("containers.conf").display().to_string()),
+        ("TMPDIR".into(), dir.join("tmp").display().to_string()),
+    ])
+}
+
+#[test]
+fn verify_runs_each_images_own_command() {
+    let env = match engine_env() {
+        Ok(env) => env,
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    let root = tempfile::tempdir().unwrap();
+    // Each rewrite swaps to debian:bookworm-slim (which has no /usr/share/doc/*/README*): only the
+    // app that reads such a file at start-up breaks.
+    let apps = [
+        ("exits-0", r#"CMD ["sh", "-c", "echo hello"]"#),
+        ("stays-up", r#"CMD ["sleep", "60"]"#),
+        ("original-fails", r#"CMD ["sh", "-c", "echo cannot reach db:5432 >&2; exit 3"]"#),
+        ("reads-docs", r#"CMD ["sh", "/start.sh"]"#),
+    ];
+    let mut dirs = Vec::new();
+    for (name, cmd) in apps {
+        let dir = root.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("start.sh"), "set -e\ngzip -dc /usr/share/doc/bash/README.gz >/tmp/readme\nhead -n 1 /tmp/readme\n").unwrap();
+        std::fs::write(
+            dir.join("Dockerfile"),
+            format!("FROM debian:bookworm\nMAINTAINER dev@example.com\nCOPY start.sh /start.sh\n{cmd}\n"),
+        )
+        .unwrap();
+        dirs.push(dir);
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_dockopt"))
+        .args(["verify", "--unsafe", "--engine", "podman", "--format", "json", "--skip-cache-check"])
+        .args(["--run-timeout", "3", "--engine-arg=--pull=never"])
+        .args(&dirs)
+        .envs(env)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(output.status.code(), Some(1), "{report:#}\n{stderr}");
+    let runs: Vec<(String, String, String, String)> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let run = &f["run"];
+            (
+                f["verdict"].as_str().unwrap_or("?").to_string(),
+                run["verdict"].as_str().unwrap_or("?").to_string(),
+                run["before"]["outcome"].as_str().unwrap_or("?").to_string(),
+                run["after"]["outcome"].as_str().unwrap_or("?").to_string(),
+            )
+        })
+        .collect();
+    // In the order of the paths: exits-0, original-fails, reads-docs, stays-up.
+    let expected = [
+        ("verified", "works", "exited", "exited"),
+        ("verified", "original-fails", "exited", "exited"),
+        ("unsafe", "broken", "exited", "exited"),
+        ("verified", "works", "still-running", "still-running"),
+    ];
+    for (run, want) in runs.iter().zip(expected) {
+        assert_eq!((run.0.as_str(), run.1.as_str(), run.2.as_str(), run.3.as_str()), want, "{report:#}");
+    }
+    let broken = &report["files"][2]["run"];
+    assert_eq!(broken["before"]["code"], 0);
+    assert!(broken["before"]["log"].as_str().unwrap().contains("Introduction"), "{broken:#}");
+    assert_ne!(broken["after"]["code"], 0);
+    assert_eq!(report["files"][0]["run"]["before"]["log"], "hello\n");
+    assert_eq!(report["files"][1]["run"]["after"]["code"], 3);
 }

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
 use serde::Serialize;
@@ -383,6 +383,61 @@ impl Engine {
         }
     }
 
+    /// The image's ENTRYPOINT then CMD (empty: nothing to run).
+    pub fn image_command(&self, tag: &str) -> Result<Vec<String>, String> {
+        let config = match self.kind {
+            EngineKind::Docker | EngineKind::Podman => {
+                self.run_ok(&["image", "inspect", "-f", "{{json .Config}}", tag])?
+            }
+            EngineKind::Buildah => {
+                self.run_ok(&["inspect", "--type", "image", "-f", "{{json .OCIv1.Config}}", tag])?
+            }
+        };
+        command_of_config(&config)
+    }
+
+    /// Run the image's own command with no network, stopped after `timeout` when it is still
+    /// running. Its output goes to `log_file`. `name` names the container (unique per run).
+    pub fn run_image(
+        &self,
+        tag: &str,
+        name: &str,
+        timeout: Duration,
+        log_file: &Path,
+    ) -> Result<(RunEnd, f64, String), String> {
+        if self.kind == EngineKind::Buildah {
+            return Err("buildah cannot run an image's own command: use --engine podman or docker".to_string());
+        }
+        let out = File::create(log_file).map_err(|e| format!("{}: {e}", log_file.display()))?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        let mut child = self
+            .command()
+            .args(["run", "--rm", "--name", name, "--network", "none", tag])
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", self.kind.program()))?;
+        let started = Instant::now();
+        let end = loop {
+            match child.try_wait().map_err(|e| e.to_string())? {
+                Some(status) => break RunEnd::Exited(exit_code(status)),
+                None if started.elapsed() >= timeout => {
+                    // SIGKILL: `rm -f` would wait out the stop timeout first.
+                    if self.run_ok(&["kill", name]).is_err() {
+                        let _ = child.kill();
+                    }
+                    let _ = child.wait();
+                    let _ = self.run_ok(&["rm", "-f", name]);
+                    break RunEnd::StillRunning;
+                }
+                None => std::thread::sleep(Duration::from_millis(100)),
+            }
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        let log = String::from_utf8_lossy(&std::fs::read(log_file).unwrap_or_default()).into_owned();
+        Ok((end, seconds, log))
+    }
+
     pub fn remove_image(&self, tag: &str) {
         let args: &[&str] = match self.kind {
             EngineKind::Buildah => &["rmi", tag],
@@ -409,6 +464,39 @@ impl Engine {
             ))
         }
     }
+}
+
+/// How a run ended, as the engine saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    Exited(i32),
+    StillRunning,
+}
+
+/// A signal's death reads as the shell writes it (128 + the signal).
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(-1)
+}
+
+/// ENTRYPOINT then CMD from an image config as JSON (`{"Entrypoint": [..], "Cmd": [..]}`; either
+/// may be null or missing).
+pub fn command_of_config(json: &str) -> Result<Vec<String>, String> {
+    let config: serde_json::Value = serde_json::from_str(json.trim())
+        .map_err(|e| format!("unexpected image config: {e}"))?;
+    let words = |key: &str| -> Vec<String> {
+        config
+            .get(key)
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|w| w.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    };
+    let mut command = words("Entrypoint");
+    command.extend(words("Cmd"));
+    Ok(command)
 }
 
 fn is_root() -> bool {

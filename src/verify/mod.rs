@@ -13,6 +13,7 @@ pub mod engine;
 pub mod files;
 pub mod packages;
 pub mod report;
+pub mod run;
 pub mod tarfs;
 pub mod waste;
 
@@ -58,6 +59,12 @@ pub struct VerifyArgs {
     /// Keep the images and the work folder (contexts, build logs) and print where they are
     #[arg(long)]
     pub keep: bool,
+
+    /// Run each image's own ENTRYPOINT/CMD without network for up to this many seconds (still
+    /// running then counts as working); the rewrite is unsafe when the original exits 0 or stays
+    /// up and the rewrite exits non-zero. 0: do not run them
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub run_timeout: u64,
 
     /// Fail (exit 1) when a rewrite's image has a lower efficiency than this (dive's score, 0 to
     /// 1: the smallest copy of each path over every copy of it across the layers)
@@ -253,6 +260,7 @@ fn verdict(path: &str, verdict: Verdict, message: impl Into<String>) -> FileVerd
         files: None,
         cache: None,
         waste: None,
+        run: None,
         notes: Vec::new(),
         kept: None,
     }
@@ -373,6 +381,19 @@ impl Session<'_> {
         result.before = Some(before);
         result.after = Some(after);
         self.compare(&mut result, &before_tag, &after_tag, &pair);
+        if self.args.run_timeout > 0 {
+            let check = self.run_check(index, &before_tag, &after_tag, &pair);
+            let broken = check.verdict == run::RunVerdict::Broken;
+            if broken {
+                result.verdict = Verdict::Unsafe;
+                result.message = check.broken_message();
+            }
+            result.run = Some(check);
+            if broken {
+                self.finish(&mut result, &pair, &before_tag, &after_tag);
+                return result;
+            }
+        }
         if !self.args.skip_cache_check {
             result.cache = self.cache_check(
                 &mut result.notes,
@@ -520,6 +541,47 @@ impl Session<'_> {
             (Ok(before), Ok(after)) => result.waste = Some(report::WasteComparison { before, after }),
             (Err(e), _) | (_, Err(e)) => result.notes.push(format!("wasted bytes not measured: {e}")),
         }
+    }
+
+    /// Run both images' own command (see `run`).
+    fn run_check(&self, index: usize, before_tag: &str, after_tag: &str, pair: &Pair) -> run::RunCheck {
+        progress("  running the images' own command");
+        let timeout = std::time::Duration::from_secs(self.args.run_timeout);
+        let run_one = |tag: &str, side: &str| -> run::ImageRun {
+            let command = match self.engine.image_command(tag) {
+                Ok(command) => command,
+                Err(e) => return run::ImageRun::not_run(e),
+            };
+            if command.is_empty() {
+                return run::ImageRun {
+                    outcome: run::Outcome::NothingToRun,
+                    command,
+                    seconds: 0.0,
+                    log: String::new(),
+                };
+            }
+            let name = format!("dockopt-verify-{}-{index}-{side}", std::process::id());
+            let log_file = pair.logs.join(format!("{side}-run.log"));
+            match self.engine.run_image(tag, &name, timeout, &log_file) {
+                Ok((end, seconds, log)) => run::ImageRun {
+                    outcome: match end {
+                        engine::RunEnd::Exited(code) => run::Outcome::Exited { code },
+                        engine::RunEnd::StillRunning => run::Outcome::StillRunning,
+                    },
+                    command,
+                    seconds,
+                    log,
+                },
+                Err(e) => run::ImageRun { command, ..run::ImageRun::not_run(e) },
+            }
+        };
+        let before = run_one(before_tag, "before");
+        // Nothing to compare with: the rewrite is not run.
+        let after = match before.outcome {
+            run::Outcome::NothingToRun => run::ImageRun::not_run("the original has nothing to run"),
+            _ => run_one(after_tag, "after"),
+        };
+        run::RunCheck::new(self.args.run_timeout, before, after)
     }
 
     fn cache_check(

@@ -8,6 +8,7 @@ use super::edit::SourceEdit;
 use super::engine::EngineKind;
 use super::files::{FileDiff, Side};
 use super::packages::PackageDiff;
+use super::run::RunCheck;
 use super::waste::ImageWaste;
 use crate::render::plural;
 
@@ -54,6 +55,8 @@ pub struct FileVerdict {
     pub cache: Option<CacheCheck>,
     /// dive's efficiency score and the wasted bytes of each image, attributed to the layers.
     pub waste: Option<WasteComparison>,
+    /// Each image's own ENTRYPOINT/CMD run without network (`--run-timeout`).
+    pub run: Option<RunCheck>,
     /// Problems that left a part of the report out (e.g. the filesystem could not be exported).
     pub notes: Vec<String>,
     /// The images and the Dockerfiles as built, when kept (`--keep`).
@@ -382,6 +385,15 @@ pub fn text(report: &VerifyReport) -> String {
         if let Some(cache) = &file.cache {
             out.push_str(&format!("  cache       {}\n", cache_sentence(cache)));
         }
+        if let Some(run) = &file.run {
+            out.push_str(&format!("  run         {}\n", run_line(run)));
+            for (label, image) in run.logs_to_show() {
+                out.push_str(&format!("  run log of the {label} (end):\n"));
+                for line in image.log_tail() {
+                    out.push_str(&format!("    | {line}\n"));
+                }
+            }
+        }
         if let Some(waste) = &file.waste {
             out.push_str(&format!("  efficiency  {}\n", efficiency_line(waste)));
             for (label, side) in [("original", &waste.before), ("rewrite", &waste.after)] {
@@ -409,6 +421,32 @@ pub fn text(report: &VerifyReport) -> String {
         }
     }
     out
+}
+
+/// `` `python app.py` (no network, up to 5 s): original exited 0 in 0.4 s · rewrite … ``
+fn run_line(run: &RunCheck) -> String {
+    if run.verdict == super::run::RunVerdict::NothingToRun {
+        return run.sentence();
+    }
+    format!(
+        "{} (no network, up to {} s): {}",
+        code(&run.command_text()),
+        run.timeout_seconds,
+        run.sentence()
+    )
+}
+
+/// A collapsed block of log lines for markdown.
+fn details(summary: &str, lines: &[String]) -> String {
+    let fence = if lines.iter().any(|l| l.contains("```")) {
+        "~~~~"
+    } else {
+        "```"
+    };
+    format!(
+        "\n<details><summary>{summary}</summary>\n\n{fence}text\n{}\n{fence}\n\n</details>\n",
+        lines.join("\n")
+    )
 }
 
 fn packages_text(packages: &PackageDiff) -> String {
@@ -633,6 +671,9 @@ pub fn markdown(report: &VerifyReport) -> String {
                 cache_sentence(cache).replace(&cache.edit.path, &code(&cache.edit.path))
             ));
         }
+        if let Some(run) = &file.run {
+            out.push_str(&format!("- **Run:** {}\n", run_line(run)));
+        }
         for note in &file.notes {
             out.push_str(&format!("- Note: {note}\n"));
         }
@@ -647,15 +688,18 @@ pub fn markdown(report: &VerifyReport) -> String {
                 .as_deref()
                 .map(|s| format!(" at {}", code(&short_step(s))))
                 .unwrap_or_default();
-            let fence = if build.log_tail.iter().any(|l| l.contains("```")) {
-                "~~~~"
-            } else {
-                "```"
-            };
-            out.push_str(&format!(
-                "\n<details><summary>Build log of the {label} (failed{step})</summary>\n\n{fence}text\n{}\n{fence}\n\n</details>\n",
-                build.log_tail.join("\n")
+            out.push_str(&details(
+                &format!("Build log of the {label} (failed{step})"),
+                &build.log_tail,
             ));
+        }
+        if let Some(run) = &file.run {
+            for (label, image) in run.logs_to_show() {
+                out.push_str(&details(
+                    &format!("Output of the {label}'s run ({})", image.describe(run.timeout_seconds)),
+                    &image.log_tail(),
+                ));
+            }
         }
         out.push('\n');
     }
