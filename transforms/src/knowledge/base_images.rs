@@ -8,13 +8,16 @@ use serde::Deserialize;
 
 use super::package_managers::managers;
 use crate::model::reference::{glob_matches, ImageRef};
+use crate::model::Input;
 use crate::shell::Command;
+use crate::syntax::Keyword;
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct Knowledge {
     os: Vec<Os>,
     workdir: Vec<Workdir>,
+    packaged_npm: Vec<PackagedNpm>,
     installs: BTreeMap<String, Vec<String>>,
 }
 
@@ -55,6 +58,13 @@ struct Workdir {
     workdir: Option<String>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackagedNpm {
+    images: Vec<String>,
+    major: u32,
+}
+
 fn knowledge() -> &'static Knowledge {
     super::parsed!("base-images.toml", Knowledge => Knowledge, |k: Knowledge| {
         match k.installs.keys().find(|name| !managers().iter().any(|m| &m.name == *name)) {
@@ -73,6 +83,28 @@ pub(crate) fn os(image: &ImageRef) -> Option<&'static Os> {
 pub(crate) fn workdir(image: &ImageRef) -> Option<&'static str> {
     let entry = knowledge().workdir.iter().find(|w| w.images.iter().any(|g| glob_matches(g, image)))?;
     entry.workdir.as_deref()
+}
+
+/// The base image the stage of instruction `index` starts from, past the stages it is built on
+/// (meta ARGs resolved).
+pub(crate) fn image(input: &Input, index: usize) -> Option<ImageRef> {
+    let model = input.model();
+    let root = model.lineage(model.stage_of(index)?).last()?;
+    let text = model.from_text(&input.file.stages[root].image);
+    ImageRef::parse(text.trim_matches('"'))
+}
+
+/// Whether a RUN that ran before instruction `index` in its image installed OS package `package`.
+pub(crate) fn installed(input: &Input, index: usize, package: &str) -> bool {
+    input.model().earlier(index).into_iter().any(|i| {
+        input.file.instructions[i].keyword == Keyword::Run
+            && input.shell(i).is_some_and(|run| run.script.commands().iter().any(|c| installed_packages(c).iter().any(|p| p == package)))
+    })
+}
+
+/// The major version of the npm that `image`'s package repositories install, when known.
+pub(crate) fn packaged_npm_major(image: &ImageRef) -> Option<u32> {
+    knowledge().packaged_npm.iter().find(|n| n.images.iter().any(|g| glob_matches(g, image))).map(|n| n.major)
 }
 
 /// The OS packages `command` installs (`apk add bash` → `bash`), names without version pins.
@@ -129,6 +161,20 @@ mod tests {
         assert_eq!(wd("php:8.3-cli"), Some("/"));
         assert_eq!(wd("node:20-alpine"), Some("/"));
         assert_eq!(wd("myorg/base:1"), None);
+    }
+
+    #[test]
+    fn npm_of_the_distributions() {
+        let npm = |text: &str| packaged_npm_major(&image(text));
+        assert_eq!(npm("debian:bookworm"), Some(9));
+        assert_eq!(npm("debian:12.5-slim"), Some(9));
+        assert_eq!(npm("debian:bullseye-slim"), Some(7));
+        assert_eq!(npm("ubuntu:22.04"), Some(8));
+        assert_eq!(npm("ubuntu:focal"), Some(6));
+        assert_eq!(npm("debian:10"), Some(5));
+        assert_eq!(npm("debian:120"), None);
+        assert_eq!(npm("debian"), None, "latest moves from release to release");
+        assert_eq!(npm("node:20"), None, "not a distribution's package");
     }
 
     #[test]

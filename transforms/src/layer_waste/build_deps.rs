@@ -129,10 +129,14 @@ fn finding(input: &Input, stage: &Stage, shell: &RunShell, install: &Install) ->
             return refuse(format!("{} uses them too (`{user}`)", at_line(inst, &file.source)));
         }
     }
+    let toolchain_base = base_image(input, stage).filter(|i| k.has_toolchain(i));
     if !used_here {
-        return None;
+        return match toolchain_base {
+            None if runs_a_program(input, run) && !runs_unseen_code(input, run, &later_here) => Some(unused(install, &build, range)),
+            _ => None,
+        };
     }
-    if let Some(image) = base_image(input, stage).filter(|i| k.has_toolchain(i)) {
+    if let Some(image) = toolchain_base {
         return refuse(format!("the base image `{}` already has compilers and headers: purging would remove its own tools and save nothing", image.familiar()));
     }
     let inst = &file.instructions[run];
@@ -208,6 +212,91 @@ fn finding(input: &Input, stage: &Stage, shell: &RunShell, install: &Install) ->
     }
     let why = format!("{why}. Unsafe: {}", reasons.join("; "));
     Some(Finding::new(&checks::LAYER_WASTE_BUILD_DEPS, range, message).with_why(why).with_fix(Fix::new(title, edits, Applicability::Unsafe)))
+}
+
+/// Build packages of the shipped image that nothing in the Dockerfile uses: no fix (the program
+/// may run them, which the Dockerfile does not show), but what to install instead.
+fn unused(install: &Install, build: &[&str], range: std::ops::Range<usize>) -> Finding {
+    let k = knowledge();
+    let one = build.len() == 1;
+    let names = build.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ");
+    let message = format!(
+        "{names} {} installed to build, but no command of the Dockerfile builds with {}: {} in the image",
+        if one { "is" } else { "are" },
+        if one { "it" } else { "them" },
+        if one { "it ships" } else { "they ship" }
+    );
+    let mut instead = Vec::new();
+    for package in build {
+        let mut wanted: Vec<String> = k.keeps_of(package).map(str::to_string).collect();
+        if let Runtime::Library(library) = build_packages().runtime(install.family, package) {
+            wanted.push(library);
+        }
+        wanted.retain(|w| !install.packages.iter().any(|(_, name)| name == w));
+        if !wanted.is_empty() {
+            let list = wanted.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(" and ");
+            instead.push(format!("instead of `{package}`, {list}"));
+        }
+    }
+    let mut why = format!(
+        "compilers, build tools and headers cost the image their size and their vulnerabilities, yet no RUN, CMD or ENTRYPOINT here runs them or builds with them: drop {} from the install unless the program itself runs {} at run time",
+        if one { "it" } else { "them" },
+        if one { "it" } else { "them" }
+    );
+    if !instead.is_empty() {
+        why.push_str(&format!("; what the program needs of them at run time is smaller: {}", instead.join("; ")));
+    }
+    why.push_str(". When a build needs them, build in a stage of its own and copy the result (`dockopt explain multi-stage`)");
+    Finding::new(&checks::LAYER_WASTE_BUILD_DEPS, range, message).with_why(why)
+}
+
+const SHELLS: &[&str] = &["sh", "bash", "dash", "zsh", "ash"];
+
+/// Whether the image this Dockerfile makes runs a program of its own: a CMD or ENTRYPOINT after
+/// the install that is not a bare shell. Images without one (a base or SDK image for others to
+/// build on) and shells (a toolbox, a dev container) ship their build tools on purpose.
+fn runs_a_program(input: &Input, run: usize) -> bool {
+    input
+        .model()
+        .later(run)
+        .filter(|&i| matches!(input.file.instructions[i].keyword, Keyword::Cmd | Keyword::Entrypoint))
+        .flat_map(|i| input.image_commands(i))
+        .any(|words| match words.as_slice() {
+            [program] => program.literal.as_deref().is_none_or(|p| !SHELLS.contains(&p.rsplit('/').next().unwrap_or(p))),
+            words => !words.is_empty(),
+        })
+}
+
+/// Whether the rest of the install's RUN or a later instruction of the image runs code the
+/// Dockerfile does not show (a script of the context or one it copies in, a program named by a
+/// variable): it may build with the packages, so they cannot be called unused.
+fn runs_unseen_code(input: &Input, run: usize, later_here: &[Command]) -> bool {
+    let file = input.file;
+    // The file names COPY and ADD bring in (any stage: conservative): a program by one of them is theirs.
+    let copied: Vec<String> = file
+        .instructions
+        .iter()
+        .filter(|inst| matches!(inst.keyword, Keyword::Copy | Keyword::Add))
+        .flat_map(|inst| split_words(inst.args_text(), file.escape))
+        .filter(|w| !w.raw.starts_with("--"))
+        .filter_map(|w| w.raw.trim_end_matches('/').rsplit('/').next().map(str::to_string))
+        .collect();
+    let opaque = |words: &[ShellWord]| {
+        let Some((program, args)) = words.split_first() else { return false };
+        let Some(name) = program.literal.as_deref() else { return true };
+        let base = name.rsplit('/').next().unwrap_or(name);
+        let script_argument = args.iter().find(|w| w.literal.as_deref().is_none_or(|t| !t.starts_with('-')));
+        let shell = SHELLS.contains(&base) && !args.iter().any(|w| w.is("-c")) && script_argument.is_some();
+        name.contains('/') && !name.starts_with("/usr/") && !name.starts_with("/bin/") || name.ends_with(".sh") || shell || copied.iter().any(|c| c == base)
+    };
+    if later_here.iter().any(|c| opaque(c.effective().words())) {
+        return true;
+    }
+    input.model().later(run).into_iter().any(|later| match input.file.instructions[later].keyword {
+        Keyword::Run => input.shell(later).is_none_or(|s| s.script.commands().iter().any(|c| opaque(c.effective().words()))),
+        Keyword::Cmd | Keyword::Entrypoint | Keyword::Healthcheck => input.image_commands(later).iter().any(|words| opaque(words)),
+        _ => false,
+    })
 }
 
 /// `apk add --no-cache python3 gcc musl-dev` → `apk add --no-cache python3 && apk add --no-cache

@@ -125,8 +125,21 @@ fn build_deps_refusals() {
     assert!(why.iter().any(|w| w.contains("uses them too")), "{why:?}");
     let why = whys("FROM python:3.12\nRUN apt-get install -y libpq-dev && pip install psycopg2\n");
     assert!(why.iter().any(|w| w.contains("already has compilers")), "{why:?}");
-    // Installed and never used to build: maybe the image needs it.
-    assert!(findings("FROM debian\nRUN apt-get install -y git\nCMD [\"app\"]\n").is_empty());
+    // Installed and never used to build: said, not fixed (the program may run it).
+    let unused = findings("FROM debian\nRUN apt-get install -y git\nCMD [\"app\"]\n");
+    assert!(unused.len() == 1 && unused[0].fix.is_none(), "{unused:?}");
+    assert!(unused[0].why.as_deref().is_some_and(|w| w.contains("unless the program itself runs it")), "{unused:?}");
+    // …unless a script the Dockerfile does not show, or a build stage that does not ship, may use it.
+    assert!(findings("FROM debian\nRUN apt-get install -y gcc\nRUN ./build.sh\n").is_empty());
+    assert!(findings("FROM debian\nRUN apt-get install -y gcc\nENTRYPOINT [\"/entrypoint.sh\"]\n").is_empty());
+    assert!(findings("FROM debian AS build\nRUN apt-get install -y gcc\nFROM debian\nCMD [\"app\"]\n").is_empty());
+}
+
+#[test]
+fn a_jdk_used_to_compile_keeps_its_jre_for_the_command() {
+    let source = "FROM debian:bookworm-slim\nRUN apt-get install -y default-jdk-headless && javac Main.java\nCMD [\"java\", \"Main\"]\n";
+    let fixed = fixed_with(source, &Context::default(), true);
+    assert!(fixed.contains("apt-mark manual default-jre-headless && apt-get purge -y --auto-remove default-jdk-headless"), "{fixed}");
 }
 
 #[test]

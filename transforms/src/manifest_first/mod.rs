@@ -15,6 +15,7 @@ use self::plan::{analyse, Plan, PlanKind, RunKind};
 use self::reads::{reads, Reading};
 use self::rewrite::{copy_lines, plain_path, same_case};
 use crate::checks;
+use crate::knowledge::base_images;
 use crate::fix::{Applicability, Edit, Finding, Fix};
 use crate::model::reference::ImageRef;
 use crate::model::{Dir, From, Input};
@@ -478,26 +479,35 @@ fn rewrite_fix(input: &Input, copy: &WholeCopy, moved: &[Moved]) -> Result<Fix, 
 }
 
 /// `npm rebuild` runs the project's own preinstall/install/postinstall from npm 7 on (the npm of
-/// Node 15 and later); npm 6 rebuilt only the dependencies. Only a `node` base image tells.
+/// Node 15 and later); npm 6 rebuilt only the dependencies. A `node` base image tells by its tag;
+/// the `npm` OS package a RUN installed, by the distribution's release
+/// (`knowledge/base-images.toml`).
 fn npm_runs_project_scripts(input: &Input, copy: usize) -> Result<(), String> {
     let model = input.model();
     let stage = model.stage_of(copy).ok_or("the full COPY is in no stage")?;
     let root = model.lineage(stage).last().unwrap_or(stage);
     let image = model.from_text(&input.file.stages[root].image);
-    let node = ImageRef::parse(&image).filter(|r| r.official_name().as_deref() == Some("node"));
+    let reference = ImageRef::parse(&image);
+    let too_old = |npm: &str| {
+        format!("package.json has install scripts, and `{image}` comes with {npm}, whose `npm rebuild` does not run the project's own scripts after the full COPY")
+    };
+    let node = reference.as_ref().filter(|r| r.official_name().as_deref() == Some("node"));
     let Some(node) = node else {
-        return Err(format!(
-            "package.json has install scripts, and the npm of `{image}` is not known: `npm rebuild`, which runs them after the full COPY, runs the project's own scripts only from npm 7 on"
-        ));
+        let packaged = reference.as_ref().filter(|_| base_images::installed(input, copy, "npm")).and_then(base_images::packaged_npm_major);
+        return match packaged {
+            Some(major) if major >= 7 => Ok(()),
+            Some(major) => Err(too_old(&format!("npm {major} (its `npm` package)"))),
+            None => Err(format!(
+                "package.json has install scripts, and the npm of `{image}` is not known: `npm rebuild`, which runs them after the full COPY, runs the project's own scripts only from npm 7 on"
+            )),
+        };
     };
     let tag = node.tag().unwrap_or("latest");
     let major: Option<u32> = tag.split(['.', '-']).next().and_then(|m| m.parse().ok());
     // Codenames of the release lines before Node 16.
     let old_line = ["argon", "boron", "carbon", "dubnium", "erbium", "fermium"].iter().any(|c| tag.starts_with(c));
     if major.is_some_and(|m| m < 15) || old_line {
-        return Err(format!(
-            "package.json has install scripts, and `{image}` comes with npm 6 or older, whose `npm rebuild` does not run the project's own scripts after the full COPY"
-        ));
+        return Err(too_old("npm 6 or older"));
     }
     Ok(())
 }
