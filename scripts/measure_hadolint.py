@@ -24,6 +24,8 @@ Counting (decided on the RUN-hygiene issue):
   original (DL1000) and parses the fixed file, every increase in that file is counted as revealed.
 - hadolint false positives dockopt is right to leave count as resolved, each listed with its reason
   (FALSE_POSITIVES: apt 3's `apt-get dist-clean`, `rm /var/lib/apt/lists/*_*`).
+- DL3059 in a stage whose layers do not ship (merge-runs leaves build stages apart by design,
+  `[merge-runs] build-stages`) counts as resolved, listed with its reason (BUILD_STAGE_RUNS).
 - Findings left on purpose are listed with their reason (KEPT: `apk add --no-network`,
   `apt-get install -s`, Windows RUNs that cannot merge) and still count as remaining.
 
@@ -90,6 +92,12 @@ KEPT = [
 ]
 
 
+# Findings dockopt leaves by design and counts as resolved (listed with their reason, like the false
+# positives): merge-runs keeps the RUNs of stages that do not ship apart (`[merge-runs] build-stages`).
+BUILD_STAGE_RUNS = ("RUNs of a build stage (its layers do not ship): merging saves no shipped bytes and "
+                    "throws away cached steps when a later one fails")
+
+
 @dataclass
 class Side:
     """One text's findings: (code, line) pairs and the text's instructions for classification."""
@@ -154,6 +162,30 @@ def instruction_at(text: str, line: int) -> str:
     return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
+def build_stage_lines(text: str) -> list[tuple[int, int]]:
+    """Line spans (first, last) of the stages whose layers do not ship: neither the final stage nor
+    one it is built on (`FROM <stage>`). merge-runs leaves their RUNs apart on purpose."""
+    _, _, commands = buildkit(text)
+    stages: list[tuple[str | None, str, int]] = []  # (name, base, first line)
+    for c in commands:
+        if c.cmd.lower() == "from" and c.value:
+            name = c.value[2].lower() if len(c.value) >= 3 and c.value[1].lower() == "as" else None
+            stages.append((name, c.value[0].lower(), c.start_line))
+    if not stages:
+        return []
+    shipped = {len(stages) - 1}
+    at = len(stages) - 1
+    while True:
+        base = stages[at][1]
+        parent = next((i for i in range(at - 1, -1, -1) if stages[i][0] == base), None)
+        if parent is None or parent in shipped:
+            break
+        shipped.add(parent)
+        at = parent
+    ends = [first - 1 for _, _, first in stages[1:]] + [len(text.splitlines())]
+    return [(stages[i][2], ends[i]) for i in range(len(stages)) if i not in shipped]
+
+
 def is_windows(text: str) -> bool:
     head = text.lower()
     return bool(re.search(r"^#\s*escape\s*=\s*`", head, re.M)) or any(
@@ -184,10 +216,11 @@ def reveal(result: Result) -> None:
 
 def classify_left(result: Result) -> list[tuple[str, str, str]]:
     """Target findings left after the fix: (code, kind, reason) with kind one of
-    `false-positive` (counted as resolved), `kept` (left on purpose) and `left`."""
+    `false-positive` and `by-design` (counted as resolved), `kept` (left on purpose) and `left`."""
     out = []
     text = result.after.text
     windows = is_windows(text)
+    build_stages = build_stage_lines(text)
     for code, line in result.after.findings:
         if code not in TARGET_CODES:
             continue
@@ -197,6 +230,8 @@ def classify_left(result: Result) -> list[tuple[str, str, str]]:
         kept = next((reason for codes, pattern, reason in KEPT if code in codes and pattern.search(instruction)), None)
         if fp:
             out.append((code, "false-positive", fp))
+        elif code == "DL3059" and any(first <= line <= last for first, last in build_stages):
+            out.append((code, "by-design", BUILD_STAGE_RUNS))
         elif kept:
             out.append((code, "kept", kept))
         elif code == "DL3059" and windows:
@@ -285,22 +320,29 @@ def report_family(results: list[Result], args) -> bool:
     before, after = total(results, "before"), total(results, "after")
     left = [(r, item) for r in results for item in classify_left(r)]
     false_positives = collections.Counter(item[2] for _, item in left if item[1] == "false-positive")
+    by_design = collections.Counter(item[2] for _, item in left if item[1] == "by-design")
     kept = collections.Counter(item[2] for _, item in left if item[1] == "kept")
     print(f"{'code':<8} {'before':>7} {'after':>7} {'removed':>8}")
     for code in TARGET_CODES:
         b, a = before[code], after[code]
         fp = sum(1 for _, item in left if item[0] == code and item[1] == "false-positive")
-        share = f"{100 * (b - a + fp) / b:.1f}%" if b else "-"
-        note = f"  ({fp} hadolint false positives counted as resolved)" if fp else ""
+        designed = sum(1 for _, item in left if item[0] == code and item[1] == "by-design")
+        share = f"{100 * (b - a + fp + designed) / b:.1f}%" if b else "-"
+        notes = [f"{fp} hadolint false positives"] * bool(fp) + [f"{designed} left by design"] * bool(designed)
+        note = f"  ({', '.join(notes)} counted as resolved)" if notes else ""
         print(f"{code:<8} {b:>7} {a:>7} {share:>8}{note}")
     total_before = sum(before[c] for c in TARGET_CODES)
-    total_after = sum(after[c] for c in TARGET_CODES) - sum(false_positives.values())
+    total_after = sum(after[c] for c in TARGET_CODES) - sum(false_positives.values()) - sum(by_design.values())
     removed = 100 * (total_before - total_after) / total_before if total_before else 100.0
-    print(f"{'total':<8} {total_before:>7} {total_after:>7} {removed:>7.1f}%   (false positives counted as resolved)")
+    print(f"{'total':<8} {total_before:>7} {total_after:>7} {removed:>7.1f}%   (false positives and findings left by design counted as resolved)")
 
     if false_positives:
         print("\nhadolint false positives, counted as resolved:")
         for reason, n in false_positives.most_common():
+            print(f"  {n:>4}  {reason}")
+    if by_design:
+        print("\nleft by design, counted as resolved:")
+        for reason, n in by_design.most_common():
             print(f"  {n:>4}  {reason}")
     if kept:
         print("\nleft on purpose (still counted as remaining):")

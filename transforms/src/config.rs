@@ -29,6 +29,8 @@ pub struct Config {
     pub only_final_stage: bool,
     #[serde(default, rename = "run-cleanup")]
     pub run_cleanup: RunCleanupConfig,
+    #[serde(default, rename = "merge-runs")]
+    pub merge_runs: MergeRunsConfig,
     /// The base-image policy (`approved-base`).
     #[serde(default)]
     pub base: BaseConfig,
@@ -203,6 +205,14 @@ pub struct ReplaceRule {
 pub struct RunCleanupConfig {
     #[serde(default)]
     pub cache: CacheMode,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MergeRunsConfig {
+    /// Also merge the RUNs of stages whose layers do not ship (build stages).
+    #[serde(default)]
+    pub build_stages: bool,
 }
 
 /// How package caches are kept out of layers.

@@ -34,7 +34,7 @@ pub(super) struct Moves {
     pub moved: Vec<usize>,
 }
 
-pub(super) fn moves(input: &Input, stage: &Stage, is_final: bool, leading: bool) -> Moves {
+pub(super) fn moves(input: &Input, stage: &Stage, in_image: bool, leading: bool) -> Moves {
     let mut out = Moves { findings: Vec::new(), moved: Vec::new() };
     for index in stage.instructions.clone() {
         let inst = &input.file.instructions[index];
@@ -43,7 +43,7 @@ pub(super) fn moves(input: &Input, stage: &Stage, is_final: bool, leading: bool)
         }
         let Some(shell) = input.shell(index) else { continue };
         let Some(family) = cleanup_family(&shell.script) else { continue };
-        let Some(finding) = move_finding(input, stage, index, &family, is_final, leading) else { continue };
+        let Some(finding) = move_finding(input, stage, index, &family, in_image, leading) else { continue };
         let threshold = if input.settings.unsafe_fixes { Applicability::Unsafe } else { Applicability::Safe };
         if finding.fix.as_ref().is_some_and(|fix| fix.applicability >= threshold) {
             out.moved.push(index);
@@ -146,7 +146,7 @@ fn unrelated(family: &Family, script: &Script) -> bool {
         && script.commands().iter().all(|command| command.words.is_empty() || command.effective().basename().is_some_and(|name| UNRELATED.contains(&name)))
 }
 
-fn move_finding(input: &Input, stage: &Stage, index: usize, family: &Family, is_final: bool, leading: bool) -> Option<Finding> {
+fn move_finding(input: &Input, stage: &Stage, index: usize, family: &Family, in_image: bool, leading: bool) -> Option<Finding> {
     let file = input.file;
     let cleanup = &file.instructions[index];
     let creates_here = |j: usize| file.instructions[j].keyword == Keyword::Run && input.shell(j).is_some_and(|s| creates(family, &s.script));
@@ -162,7 +162,7 @@ fn move_finding(input: &Input, stage: &Stage, index: usize, family: &Family, is_
         }
         let line = file.instructions[creator].start_line;
         let mut why = format!("the RUN right before (line {line}) already runs the same cleanup: this RUN only adds an empty layer");
-        why.push_str(&stage_note(is_final));
+        why.push_str(&stage_note(in_image));
         let title = format!("Delete the cleanup RUN: the RUN at line {line} already does it");
         // Only the RUN goes: a comment above it stays (dockopt never drops a comment).
         let fix = Fix::new(title, vec![Edit::delete(cleanup.span.clone())], Applicability::Safe);
@@ -175,7 +175,7 @@ fn move_finding(input: &Input, stage: &Stage, index: usize, family: &Family, is_
         let line = inst.start_line;
         if inst.keyword == Keyword::Run {
             let Some(shell) = input.shell(j) else {
-                return Some(refused(cleanup, is_final, format!("the RUN at line {line} comes between and cannot be read: it could use the files")));
+                return Some(refused(cleanup, in_image, format!("the RUN at line {line} comes between and cannot be read: it could use the files")));
             };
             if !unrelated(family, &shell.script) {
                 // Right after the creator (only RUNs between): merging is about to chain it into the
@@ -183,7 +183,7 @@ fn move_finding(input: &Input, stage: &Stage, index: usize, family: &Family, is_
                 if file.instructions[creator + 1..=j].iter().all(|i| i.keyword == Keyword::Run) {
                     return None;
                 }
-                return Some(refused(cleanup, is_final, format!("the RUN at line {line} comes between and could use the files")));
+                return Some(refused(cleanup, in_image, format!("the RUN at line {line} comes between and could use the files")));
             }
         } else if is_inert(inst.keyword) {
             env_between |= matches!(inst.keyword, Keyword::Env | Keyword::Arg | Keyword::Workdir);
@@ -194,13 +194,13 @@ fn move_finding(input: &Input, stage: &Stage, index: usize, family: &Family, is_
                 Keyword::Shell => "the cleanup would run under another shell",
                 _ => "it could use or replace the files",
             };
-            return Some(refused(cleanup, is_final, format!("the {keyword} at line {line} comes between: {effect}")));
+            return Some(refused(cleanup, in_image, format!("the {keyword} at line {line} comes between: {effect}")));
         }
     }
     let creator_inst = &file.instructions[creator];
     let line = creator_inst.start_line;
     if creator_inst.flag("mount").is_some() {
-        return Some(refused(cleanup, is_final, format!("the RUN at line {line} that fills the cache has a `--mount`: the cleanup could clean the mount instead")));
+        return Some(refused(cleanup, in_image, format!("the RUN at line {line} that fills the cache has a `--mount`: the cleanup could clean the mount instead")));
     }
     let (Some(creator_shell), Some(cleanup_shell)) = (input.shell(creator), input.shell(index)) else { return None };
     let first = Facts::new(creator, creator_inst, creator_shell);
@@ -209,11 +209,11 @@ fn move_finding(input: &Input, stage: &Stage, index: usize, family: &Family, is_
     let places = first.place(true, false, errexit).and_then(|a| Ok((a, second.place(false, true, errexit)?)));
     let (first_place, second_place) = match places {
         Ok(places) => places,
-        Err(why) => return Some(refused(cleanup, is_final, format!("the RUN at line {line} that fills the cache cannot take it: {why}"))),
+        Err(why) => return Some(refused(cleanup, in_image, format!("the RUN at line {line} that fills the cache cannot take it: {why}"))),
     };
     if first_place.wrap == Wrap::Subshell {
         if let Some(name) = first.variables.iter().find(|v| second.reads_variable(v)) {
-            return Some(refused(cleanup, is_final, format!("it reads `${name}`, which the RUN at line {line} sets")));
+            return Some(refused(cleanup, in_image, format!("it reads `${name}`, which the RUN at line {line} sets")));
         }
     }
     let mut reasons = first_place.unsafe_reasons;
@@ -223,14 +223,14 @@ fn move_finding(input: &Input, stage: &Stage, index: usize, family: &Family, is_
 
     let message = message(cleanup);
     let mut why = format!("deleting files in a later layer hides them without making the image smaller: the cleanup belongs in the RUN that created them (line {line})");
-    why.push_str(&stage_note(is_final));
+    why.push_str(&stage_note(in_image));
     let mut edits = Vec::new();
     let title = if already_cleaned(&first, &second) {
         format!("Delete the cleanup RUN: the RUN at line {line} already does it")
     } else {
         let layout = Layout::of(file, &[creator_inst, cleanup], leading);
         let Some(end) = edits::script_end(file, creator_inst) else {
-            return Some(refused(cleanup, is_final, format!("the RUN at line {line} that fills the cache does not end where a command can be added")));
+            return Some(refused(cleanup, in_image, format!("the RUN at line {line} that fills the cache does not end where a command can be added")));
         };
         let newline = file.newline();
         let comments = &file.source[file.with_comments_above(index).start..cleanup.span.start];
@@ -262,9 +262,9 @@ fn message(cleanup: &Instruction) -> String {
     format!("`{}` cleans up in a layer of its own: what it deletes still ships in an earlier layer", short(cleanup.args_text()))
 }
 
-fn refused(cleanup: &Instruction, is_final: bool, reason: String) -> Finding {
+fn refused(cleanup: &Instruction, in_image: bool, reason: String) -> Finding {
     let mut why = format!("not moved into the RUN that creates the files: {reason}");
-    why.push_str(&stage_note(is_final));
+    why.push_str(&stage_note(in_image));
     Finding::new(&checks::MERGE_RUNS_STANDALONE_CLEANUP, cleanup.keyword_span.clone(), message(cleanup)).with_why(why)
 }
 

@@ -34,20 +34,27 @@ pub(crate) fn run(input: &Input) -> Vec<Finding> {
         if !is_final && input.settings.config.only_final_stage {
             continue;
         }
-        let moves = cleanup::moves(input, stage, is_final, leading);
+        // A stage whose layers do not ship (a build stage, even one that lends files through
+        // `COPY --from`): merging saves no shipped bytes and one failing step reruns the whole
+        // merged RUN, cached compiles and all.
+        let in_image = input.model().stages()[stage.index].in_final_image;
+        if !in_image && !input.settings.config.merge_runs.build_stages {
+            continue;
+        }
+        let moves = cleanup::moves(input, stage, in_image, leading);
         findings.extend(moves.findings);
-        findings.extend(merge_stage(input, stage, is_final, leading, &moves.moved));
-        findings.extend(windows::findings(input, stage, is_final));
+        findings.extend(merge_stage(input, stage, in_image, leading, &moves.moved));
+        findings.extend(windows::findings(input, stage, in_image));
     }
     findings
 }
 
-/// Added to a finding's `why` in a non-final stage.
-fn stage_note(is_final: bool) -> String {
-    if is_final {
+/// Added to a finding's `why` in a stage whose layers do not ship (merged with `build-stages = true`).
+fn stage_note(in_image: bool) -> String {
+    if in_image {
         String::new()
     } else {
-        ". This stage is not the final one: the saving does not reach the shipped image (it speeds up the build)".into()
+        ". This stage's layers do not ship: merging only speeds up its build (`[merge-runs] build-stages = true`)".into()
     }
 }
 
@@ -76,7 +83,7 @@ impl<'a> Group<'a> {
     }
 }
 
-fn merge_stage(input: &Input, stage: &Stage, is_final: bool, leading: bool, moved: &[usize]) -> Vec<Finding> {
+fn merge_stage(input: &Input, stage: &Stage, in_image: bool, leading: bool, moved: &[usize]) -> Vec<Finding> {
     let file = input.file;
     let mut findings = Vec::new();
     let mut group = Group { members: Vec::new(), subshell_variables: Vec::new(), errexit: false, script_len: 0 };
@@ -84,7 +91,7 @@ fn merge_stage(input: &Input, stage: &Stage, is_final: bool, leading: bool, move
         let inst = &file.instructions[index];
         let mergeable = inst.keyword == Keyword::Run && !moved.contains(&index) && readable(input, index);
         if !mergeable {
-            findings.extend(flush(input, &mut group, is_final, leading));
+            findings.extend(flush(input, &mut group, in_image, leading));
             continue;
         }
         let prev = group.members.last().map(|f| f.inst).or_else(|| previous_run(input, stage, index, moved));
@@ -95,13 +102,13 @@ fn merge_stage(input: &Input, stage: &Stage, is_final: bool, leading: bool, move
                 let why = if inst.exec.is_some() { "it is in exec form (JSON): it runs without a shell" } else { "it has a heredoc" };
                 findings.push(refusal(inst, why));
             }
-            findings.extend(flush(input, &mut group, is_final, leading));
+            findings.extend(flush(input, &mut group, in_image, leading));
             continue;
         };
         let facts = Facts::new(index, inst, shell);
         if prev.is_some() && !same_flags {
             // Different flags (mounts, network, security) are a reason of their own to keep RUNs apart.
-            findings.extend(flush(input, &mut group, is_final, leading));
+            findings.extend(flush(input, &mut group, in_image, leading));
         } else if prev.is_some() && group.members.is_empty() {
             // The RUN before is one that cannot join (exec form, heredoc): reported there.
             let before = &file.instructions[index - 1];
@@ -113,12 +120,12 @@ fn merge_stage(input: &Input, stage: &Stage, is_final: bool, leading: bool, move
         } else if !group.members.is_empty() {
             if let Err(why) = can_join(input, &group, &facts) {
                 findings.push(refusal(inst, &why));
-                findings.extend(flush(input, &mut group, is_final, leading));
+                findings.extend(flush(input, &mut group, in_image, leading));
             }
         }
         group.push(input.model(), facts);
     }
-    findings.extend(flush(input, &mut group, is_final, leading));
+    findings.extend(flush(input, &mut group, in_image, leading));
     findings
 }
 
@@ -174,7 +181,7 @@ fn can_join(input: &Input, group: &Group, next: &Facts) -> Result<(), String> {
 }
 
 /// Findings for a finished group; empties it.
-fn flush(input: &Input, group: &mut Group, is_final: bool, leading: bool) -> Vec<Finding> {
+fn flush(input: &Input, group: &mut Group, in_image: bool, leading: bool) -> Vec<Finding> {
     let members: Vec<Facts> = std::mem::take(&mut group.members);
     group.subshell_variables.clear();
     let errexit = group.errexit;
@@ -183,7 +190,7 @@ fn flush(input: &Input, group: &mut Group, is_final: bool, leading: bool) -> Vec
     }
     let refs: Vec<&Facts> = members.iter().collect();
     if input.settings.unsafe_fixes {
-        return merge_finding(input, &refs, errexit, is_final, leading).into_iter().collect();
+        return merge_finding(input, &refs, errexit, in_image, leading).into_iter().collect();
     }
     // Without --unsafe, the safe stretches are fixed on their own; each unsafe junction is
     // reported with its fix (applied only with --unsafe).
@@ -192,10 +199,10 @@ fn flush(input: &Input, group: &mut Group, is_final: bool, leading: bool) -> Vec
     let mut start = 0;
     for (at, safe) in junction_safe.iter().enumerate() {
         if !safe {
-            findings.extend(merge_finding(input, &refs[start..=at], errexit, is_final, leading));
+            findings.extend(merge_finding(input, &refs[start..=at], errexit, in_image, leading));
             // Ranged on the later RUN's keyword, which no fix of this pass edits: the next pass
             // reports the same junction at the same place.
-            findings.extend(merge_finding(input, &refs[at..=at + 1], errexit, is_final, leading).map(|mut finding| {
+            findings.extend(merge_finding(input, &refs[at..=at + 1], errexit, in_image, leading).map(|mut finding| {
                 finding.range = refs[at + 1].inst.keyword_span.clone();
                 finding.message = "RUN can be merged into the RUN before it".into();
                 finding
@@ -203,7 +210,7 @@ fn flush(input: &Input, group: &mut Group, is_final: bool, leading: bool) -> Vec
             start = at + 1;
         }
     }
-    findings.extend(merge_finding(input, &refs[start..], errexit, is_final, leading));
+    findings.extend(merge_finding(input, &refs[start..], errexit, in_image, leading));
     findings
 }
 
@@ -229,7 +236,7 @@ fn mount_reason(inst: &Instruction) -> Option<String> {
 }
 
 /// One finding with the fix that chains `members` (2 or more) into one RUN.
-fn merge_finding(input: &Input, members: &[&Facts], errexit: bool, is_final: bool, leading: bool) -> Option<Finding> {
+fn merge_finding(input: &Input, members: &[&Facts], errexit: bool, in_image: bool, leading: bool) -> Option<Finding> {
     if members.len() < 2 {
         return None;
     }
@@ -255,7 +262,7 @@ fn merge_finding(input: &Input, members: &[&Facts], errexit: bool, is_final: boo
     let last = members[count - 1].inst;
     let message = format!("{count} consecutive RUN instructions can be one");
     let mut why = "each RUN adds a layer, and what one RUN leaves behind for a later one to delete still ships in its layer (hadolint DL3059)".to_string();
-    why.push_str(&stage_note(is_final));
+    why.push_str(&stage_note(in_image));
     let applicability = if reasons.is_empty() { Applicability::Safe } else { Applicability::Unsafe };
     if !reasons.is_empty() {
         why.push_str(&format!(". Unsafe: {}", reasons.join("; ")));

@@ -139,20 +139,27 @@ fn does_not_cross_instructions_or_stages() {
 }
 
 #[test]
-fn non_final_stages_say_so_and_can_be_skipped() {
-    let source = "FROM x AS build\nRUN a\nRUN b\nFROM y\nRUN c\nRUN d\n";
-    let all = findings(source);
-    assert_eq!(all.len(), 2);
-    assert!(all[0].why.as_deref().unwrap().contains("not the final one"));
-    assert!(!all[1].why.as_deref().unwrap().contains("not the final one"));
-
+fn build_stages_are_left_apart_unless_configured() {
+    // `base` is in the shipped image (the final stage is built on it); `build` only lends files.
+    let source = "FROM x AS build\nRUN a\nRUN b\nFROM x AS base\nRUN c\nRUN d\nFROM base\nCOPY --from=build /a /a\nRUN e\nRUN f\n";
     let file = crate::parse_strict(source).unwrap();
     let context = Context::default();
+    let by_default = findings(source);
+    assert_eq!(by_default.len(), 2);
+    assert!(by_default.iter().all(|f| f.range.start > source.find("FROM x AS base").unwrap()));
+    assert!(by_default.iter().all(|f| !f.why.as_deref().unwrap().contains("do not ship")));
+
     let mut settings = settings(true);
+    settings.config.merge_runs.build_stages = true;
+    let all = run(&Input::new(&file, &context, &settings));
+    assert_eq!(all.len(), 3);
+    assert!(all[0].why.as_deref().unwrap().contains("do not ship"));
+    assert!(!all[1].why.as_deref().unwrap().contains("do not ship"));
+
     settings.config.only_final_stage = true;
     let only_final = run(&Input::new(&file, &context, &settings));
     assert_eq!(only_final.len(), 1);
-    assert!(only_final[0].range.start > source.find("FROM y").unwrap());
+    assert!(only_final[0].range.start > source.find("FROM base").unwrap());
 }
 
 #[test]

@@ -47,7 +47,7 @@ fn interpreter(shell: &Shell) -> Interpreter {
 }
 
 /// The merge findings of one stage's Windows RUNs.
-pub(super) fn findings(input: &Input, stage: &Stage, is_final: bool) -> Vec<Finding> {
+pub(super) fn findings(input: &Input, stage: &Stage, in_image: bool) -> Vec<Finding> {
     let (file, model) = (input.file, input.model());
     let mut findings = Vec::new();
     let mut group: Vec<&Instruction> = Vec::new();
@@ -63,20 +63,20 @@ pub(super) fn findings(input: &Input, stage: &Stage, is_final: bool) -> Vec<Find
             && inst.flags.is_empty()
             && !input.posix_shell_at(index);
         if !joins {
-            findings.extend(merge(file, &group, shell, is_final));
+            findings.extend(merge(file, &group, shell, in_image));
             group.clear();
             continue;
         }
         if let Some(prev) = group.last() {
             if !adjacent(file, prev, inst) || junction(&group, inst, shell).is_err() {
-                findings.extend(merge(file, &group, shell, is_final));
+                findings.extend(merge(file, &group, shell, in_image));
                 group.clear();
             }
         }
         shell = here;
         group.push(inst);
     }
-    findings.extend(merge(file, &group, shell, is_final));
+    findings.extend(merge(file, &group, shell, in_image));
     findings
 }
 
@@ -207,7 +207,7 @@ fn assigned_variables(text: &str) -> Vec<String> {
 }
 
 /// One Unsafe finding chaining the group's RUNs.
-fn merge(file: &Dockerfile, group: &[&Instruction], shell: Interpreter, is_final: bool) -> Option<Finding> {
+fn merge(file: &Dockerfile, group: &[&Instruction], shell: Interpreter, in_image: bool) -> Option<Finding> {
     if group.len() < 2 {
         return None;
     }
@@ -232,7 +232,7 @@ fn merge(file: &Dockerfile, group: &[&Instruction], shell: Interpreter, is_final
     };
     let why = format!(
         "each RUN adds a layer, and Windows layers are large (hadolint DL3059){}. Unsafe: no {name} parser checks the scripts; the merge follows textual rules (see `dockopt explain merge-runs`)",
-        stage_note(is_final)
+        stage_note(in_image)
     );
     Some(
         Finding::new(&checks::MERGE_RUNS_CONSECUTIVE, first.keyword_span.start..last.head_range().end, format!("{} consecutive RUN instructions can be one", group.len()))
