@@ -89,6 +89,9 @@ checks! {
     RUN_CLEANUP_NPM_CACHE_CLEAN: "run-cleanup/npm-cache-clean", hadolint [], buildkit [], "npm's cache is cleaned in the RUN that filled it";
     RUN_CLEANUP_YARN_CACHE_CLEAN: "run-cleanup/yarn-cache-clean", hadolint ["DL3060"], buildkit [], "Yarn's cache is cleaned in the RUN that filled it";
     RUN_CLEANUP_CONDA_CLEAN: "run-cleanup/conda-clean", hadolint [], buildkit [], "conda's package archives are cleaned in the RUN that downloaded them";
+    RUN_CLEANUP_PNPM_STORE_PRUNE: "run-cleanup/pnpm-store-prune", hadolint [], buildkit [], "pnpm's store is pruned in the RUN that left unused packages in it";
+    RUN_CLEANUP_PIPENV_CACHE: "run-cleanup/pipenv-cache", hadolint [], buildkit [], "pipenv's cache is removed in the RUN that filled it";
+    RUN_CLEANUP_BUNDLER_GEM_CACHE: "run-cleanup/bundler-gem-cache", hadolint [], buildkit [], "Bundler's downloaded .gem files are removed in the RUN that installed them";
     RUN_CLEANUP_GEM_NO_DOCUMENT: "run-cleanup/gem-no-document", hadolint [], buildkit [], "`gem install` carries `--no-document`";
     RUN_CLEANUP_COMPOSER_NO_CACHE: "run-cleanup/composer-no-cache", hadolint [], buildkit [], "Composer's installs carry `--no-cache`";
     RUN_CLEANUP_CACHE_MOUNT: "run-cleanup/cache-mount", hadolint [], buildkit [], "With `cache = \"mount\"`, package caches go to BuildKit cache mounts";

@@ -28,6 +28,8 @@ pub(crate) struct Manager {
     #[serde(default)]
     pub cache_dirs: Vec<String>,
     #[serde(default)]
+    pub cache_dir_env: Vec<String>,
+    #[serde(default)]
     pub cache_filled_by: Vec<String>,
     #[serde(default)]
     pub cache_cleaned_by: Vec<String>,
@@ -118,6 +120,10 @@ pub(crate) struct Cleanup {
     pub unsafe_if_context_unknown: bool,
     #[serde(default)]
     pub unsafe_if_stage_mentions: Vec<String>,
+    #[serde(default)]
+    pub only_if_stage_mentions: Vec<String>,
+    #[serde(default)]
+    pub refuse_if_stage_mentions: Vec<String>,
     pub safety: Safety,
     pub why: String,
     #[serde(default)]

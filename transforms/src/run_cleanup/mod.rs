@@ -157,6 +157,13 @@ impl<'a> Scope<'a> {
     fn env_set(&self, run: &Run, command: usize, spec: &str) -> bool {
         let (name, wanted) = spec.split_once('=').map_or((spec, None), |(n, v)| (n, Some(v)));
         let holds = |value: &str| wanted.map_or(!value.is_empty(), |w| value == w);
+        self.env_value(run, command, name).is_some_and(|(value, known)| holds(&value) && (wanted.is_none() || known))
+    }
+
+    /// The value variable `name` has for `command` of `run`, and whether it is known (an ARG
+    /// without a default is not): the command's own `NAME=x` prefix, else the last `export`
+    /// before it in the RUN, else the ENV or ARG in force (the model's scopes).
+    fn env_value(&self, run: &Run, command: usize, name: &str) -> Option<(String, bool)> {
         let prefix = format!("{name}=");
         let value = |w: &ShellWord| -> Option<String> {
             w.literal.as_deref().unwrap_or(&w.raw).strip_prefix(prefix.as_str()).map(str::to_string)
@@ -165,7 +172,7 @@ impl<'a> Scope<'a> {
         let commands = run.shell.script.commands();
         let cmd = &commands[command];
         if let Some(v) = cmd.assignments.iter().chain(&cmd.words).find_map(value) {
-            return holds(&v);
+            return Some((v, true));
         }
         let exported = commands[..command]
             .iter()
@@ -173,12 +180,16 @@ impl<'a> Scope<'a> {
             .filter(|c| c.words.first().is_some_and(|w| w.is("export")))
             .find_map(|c| c.words.iter().find_map(value));
         if let Some(v) = exported {
-            return holds(&v);
+            return Some((v, true));
         }
-        // ENV in the image, or an ARG of the stage, with a value (a given value must be known).
-        self.model
-            .binding(name, run.index)
-            .is_some_and(|b| holds(&b.value) && (wanted.is_none() || b.known))
+        // ENV in the image, or an ARG of the stage.
+        self.model.binding(name, run.index).map(|b| (b.value.clone(), b.known))
+    }
+
+    /// Where `cache-dir-env` moves the manager's cache for `command`: the known, non-empty values.
+    fn moved_cache_dirs(&self, run: &Run, command: usize, manager: &Manager) -> Vec<String> {
+        let values = manager.cache_dir_env.iter().filter_map(|name| self.env_value(run, command, name));
+        values.filter(|(value, known)| *known && !value.is_empty()).map(|(value, _)| value).collect()
     }
 
     /// Whether one of `texts` appears in an earlier RUN of the image or earlier in this one.
@@ -394,7 +405,9 @@ fn missing_flags(scope: &Scope, run: &Run, invocation: &Invocation) -> Vec<Findi
             || rule.env.iter().any(|env| scope.env_set(run, invocation.command, env))
             || scope.configured(run, invocation.command, &rule.configured_by)
             || (rule.cache
-                && (run.mounted(&manager.cache_dirs) || mounts_instead(scope, run, manager)));
+                && (run.mounted(&manager.cache_dirs)
+                    || run.mounted(&scope.moved_cache_dirs(run, invocation.command, manager))
+                    || mounts_instead(scope, run, manager)));
         if unnecessary {
             continue;
         }
@@ -502,7 +515,8 @@ fn flag_insertion_point(
 /// What a manager's commands leave in the layer and its cleanup does not remove (or, with
 /// `cache = "mount"`, a cache mount would keep out).
 fn leftovers(scope: &Scope, run: &Run, manager: &'static Manager) -> Option<Finding> {
-    if run.mounted(&manager.cache_dirs) {
+    let moved = run.of(manager).last().map(|i| scope.moved_cache_dirs(run, i.command, manager)).unwrap_or_default();
+    if run.mounted(&manager.cache_dirs) || run.mounted(&moved) {
         return None;
     }
     if mounts_instead(scope, run, manager) && manager.index.is_none() {
@@ -530,7 +544,13 @@ fn leftovers(scope: &Scope, run: &Run, manager: &'static Manager) -> Option<Find
         );
     }
     let missing = missing_cleanup(run, manager, &triggers);
-    if missing.is_empty() {
+    // An `rm` of the folder a variable moved the cache to cleans it.
+    let removed_there = || {
+        let after = &run.commands()[last.command + 1..];
+        moved.iter().any(|dir| after.iter().any(|cmd| runs_pattern(manager, &format!("rm {dir}"), cmd)))
+    };
+    let elsewhere = !cleanup.only_if_stage_mentions.is_empty() && !scope.mentions(run, &cleanup.only_if_stage_mentions);
+    if missing.is_empty() || removed_there() || elsewhere {
         return None;
     }
     let finding = finding(format!(
@@ -546,6 +566,7 @@ fn leftovers(scope: &Scope, run: &Run, manager: &'static Manager) -> Option<Find
                 .any(|f| f == *m || (m.ends_with('/') && f.starts_with(m.as_str())))
         })
     });
+    let refused = refused.or_else(|| cleanup.refuse_if_stage_mentions.iter().find(|m| scope.mentions(run, std::slice::from_ref(*m))));
     if let Some(marker) = refused {
         let refuse_why = cleanup
             .refuse_why
