@@ -46,6 +46,11 @@ fi
 if (($#)); then
     apps=("$@")
 else
+    # The whole tier (CI): also verify's own engine test, which skips where no engine is set up:
+    # each image's CMD run, a rewrite that breaks it reported unsafe.
+    echo "build tier: verify's run check (tests/verify.rs, with this engine)"
+    DOCKOPT_ENGINE_DIR="${DOCKOPT_ENGINE_DIR:-$repo/target/engine}" \
+        cargo test --locked --quiet --test verify verify_runs_each_images_own_command
     apps=()
     for dir in tests/apps/*/; do
         apps+=("$(basename "$dir")")
