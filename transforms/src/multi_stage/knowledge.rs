@@ -12,7 +12,7 @@ pub(super) struct Knowledge {
     pub build_only: Vec<String>,
     pub suites: Vec<String>,
     pub distroless_static: BTreeMap<String, String>,
-    pub jre_majors: Vec<String>,
+    pub java_variants: Vec<String>,
     pub known_users: Vec<String>,
     pub image_users: BTreeMap<String, Vec<String>>,
     pub ecosystem: Vec<Ecosystem>,
@@ -26,6 +26,7 @@ pub(super) struct Knowledge {
     pub toolchain_homes: Vec<String>,
     pub toolchain_installers: BTreeMap<String, Vec<String>>,
     pub runtime_data: RuntimeData,
+    pub java_runtime: Vec<JavaRuntime>,
 }
 
 /// What looks like data a program reads beside itself (see `runtime-data` in the TOML).
@@ -35,6 +36,21 @@ pub(super) struct RuntimeData {
     pub dirs: Vec<String>,
     pub extensions: Vec<String>,
     pub ignore: Vec<String>,
+}
+
+/// The JRE image of the JDK images `image` globs (see `[[java-runtime]]` in the TOML).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct JavaRuntime {
+    pub image: String,
+    #[serde(default)]
+    pub after: Option<String>,
+    #[serde(default)]
+    pub jre: Option<String>,
+    #[serde(default)]
+    pub majors: Vec<String>,
+    #[serde(default)]
+    pub none: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,6 +1,8 @@
 #![doc = include_str!("../../docs/multi-stage.md")]
 
 mod carry;
+mod java;
+mod jvm_manifests;
 mod knowledge;
 mod manifests;
 mod plan;
@@ -159,7 +161,10 @@ fn edits(input: &Input, scan: &Scan, plan: &Plan) -> Vec<Edit> {
     if end > 0 && !before.ends_with('\n') {
         out.push_str(nl);
     }
-    // One blank line between the stages.
+    // The build stage's last instructions, then one blank line between the stages.
+    for append in &plan.build_appends {
+        out.push_str(&format!("{append}{nl}"));
+    }
     out.push_str(nl);
 
     let platform = scan.from.flag("platform").map(|f| format!("{} ", f.text)).unwrap_or_default();
@@ -241,10 +246,15 @@ fn line(text: &str, nl: &str) -> String {
 /// The text of a moved instruction with the artifact paths it names rewritten.
 fn rewrite(input: &Input, index: usize, text: &str, plan: &Plan, workdir: Option<&str>) -> String {
     let inst = &input.file.instructions[index];
-    if plan.rewrites.is_empty() || !matches!(inst.keyword, Keyword::Cmd | Keyword::Entrypoint | Keyword::Healthcheck) {
+    if !matches!(inst.keyword, Keyword::Cmd | Keyword::Entrypoint | Keyword::Healthcheck) {
         return text.to_string();
     }
     let mut out = text.to_string();
+    if inst.keyword != Keyword::Healthcheck {
+        for (old, new) in &plan.replacements {
+            out = out.replacen(old.as_str(), new, 1);
+        }
+    }
     for words in input.image_commands(index) {
         for word in words {
             let Some(literal) = word.literal.as_deref() else { continue };

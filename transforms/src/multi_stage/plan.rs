@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 
 use super::carry::carry;
+use super::java::java;
 use super::knowledge::{knowledge, Ecosystem};
 use super::manifests;
-use super::runtime::{distroless_static, jre_of, language_runtime, slim_of, Runtime};
+use super::runtime::{distroless_static, language_runtime, slim_of, Runtime};
 use super::scan::{Built, Manager, Scan};
 use crate::model::reference::{glob_matches, ImageRef};
 use crate::config::PinPolicy;
@@ -25,6 +26,10 @@ pub(super) struct Plan {
     pub rewrites: Vec<(String, String)>,
     /// Instructions (without line ends) inserted into the build stage before instruction N.
     pub build_inserts: Vec<(usize, Vec<String>)>,
+    /// Instructions (without line ends) that end the build stage (Spring Boot's layer extraction).
+    pub build_appends: Vec<String>,
+    /// Text of the moved CMD/ENTRYPOINT replaced: (old, new) (`-jar app.jar` → the launcher class).
+    pub replacements: Vec<(String, String)>,
     /// Said in the finding.
     pub dropped: Vec<String>,
     pub notes: Vec<String>,
@@ -129,7 +134,7 @@ pub(super) fn is_pip(words: &[ShellWord]) -> Option<&ShellWord> {
     rest.iter().skip(install_at).find(|w| !w.is_some_and(|w| w.starts_with('-'))).filter(|w| **w == Some("install")).map(|_| program)
 }
 
-fn basename(path: &str) -> &str {
+pub(super) fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
@@ -163,7 +168,7 @@ fn plan(input: &Input, scan: &Scan, eco: &str) -> Result<Plan, String> {
     let mut plan = match eco {
         "go" => go(scan, image, &programs)?,
         "rust" => rust(input, scan, image, &programs)?,
-        "java" => java(scan, image, &programs)?,
+        "java" => java(input, scan, image, &programs)?,
         "dotnet" => dotnet(input, scan, image, &programs)?,
         "node" => node(input, scan, image, &programs)?,
         "python" => python(scan, image, &programs)?,
@@ -278,7 +283,7 @@ fn binaries(paths: &[String], plan: &mut Plan) -> Result<(), String> {
     Ok(())
 }
 
-fn empty_plan(runtime: Runtime) -> Plan {
+pub(super) fn empty_plan(runtime: Runtime) -> Plan {
     Plan {
         runtime: runtime.image,
         manager: runtime.manager,
@@ -287,16 +292,18 @@ fn empty_plan(runtime: Runtime) -> Plan {
         copies: Vec::new(),
         rewrites: Vec::new(),
         build_inserts: Vec::new(),
+        build_appends: Vec::new(),
+        replacements: Vec::new(),
         dropped: Vec::new(),
         notes: Vec::new(),
     }
 }
 
-fn builds<'s>(scan: &'s Scan, eco: &'s str) -> impl Iterator<Item = &'s Built<'s>> + 's {
+pub(super) fn builds<'s>(scan: &'s Scan, eco: &'s str) -> impl Iterator<Item = &'s Built<'s>> + 's {
     scan.commands.iter().filter(move |b| classify(b) == Some(eco))
 }
 
-fn relative_error(value: &str, what: &str) -> String {
+pub(super) fn relative_error(value: &str, what: &str) -> String {
     format!("{what} `{value}` is relative and the working directory is not known (no WORKDIR)")
 }
 
@@ -458,44 +465,6 @@ fn copy_ca_bundle(plan: &mut Plan) {
         plan.copies.push((BUNDLE.into(), BUNDLE.into()));
         plan.notes.push(format!("The CA certificates are the build stage's bundle ({BUNDLE}), copied rather than installed"));
     }
-}
-
-fn java(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
-    let k = knowledge();
-    let workdir = scan.final_workdir.as_deref();
-    let jar = programs
-        .iter()
-        .filter(|line| line.first().and_then(|w| w.literal.as_deref()).is_some_and(|p| basename(p) == "java"))
-        .find_map(|line| line.iter().position(|w| w.is("-jar")).and_then(|at| line.get(at + 1)))
-        .ok_or("the CMD does not run a jar with `java -jar`: which files the JRE needs cannot be told")?;
-    let (from, to) = match &jar.literal {
-        Some(path) => {
-            let abs = Dir::resolve(workdir, path).ok_or_else(|| relative_error(path, "the jar"))?;
-            (abs.clone(), abs)
-        }
-        None if jar.raw.contains('*') && jar.raw.chars().all(|c| c.is_ascii_alphanumeric() || "_./*-".contains(c)) => {
-            // A glob in a shell-form CMD: copying the same glob into the same folder keeps its meaning.
-            let abs = Dir::resolve(workdir, &jar.raw).ok_or_else(|| relative_error(&jar.raw, "the jar"))?;
-            let dir = abs.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_else(|| "/".into());
-            (abs, dir)
-        }
-        None => return Err(format!("the jar `{}` is not a static path", jar.raw)),
-    };
-    let toolchain_image = k.image_toolchain(image).is_some_and(|e| e.name == "java");
-    let runtime = if toolchain_image {
-        let jre = jre_of(image)?;
-        let manager = if jre.contains("alpine") { Manager::Apk } else { Manager::Apt };
-        Runtime { image: jre, manager: Some(manager) }
-    } else {
-        slim_of(image)?
-    };
-    let mut plan = empty_plan(runtime);
-    plan.copies.push((from, to));
-    packages(scan, image, "java", &mut plan)?;
-    if !toolchain_image && !plan.packages.iter().any(|p| p.contains("jre")) {
-        plan.packages.push("default-jre-headless".into());
-    }
-    Ok(plan)
 }
 
 fn dotnet(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
@@ -768,7 +737,7 @@ fn c(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan,
 
 /// The runtime packages: what the stage installs, minus the build tools, with -dev packages
 /// replaced by their libraries; plus what the toolchain image gave implicitly.
-fn packages(scan: &Scan, image: &ImageRef, eco: &str, plan: &mut Plan) -> Result<(), String> {
+pub(super) fn packages(scan: &Scan, image: &ImageRef, eco: &str, plan: &mut Plan) -> Result<(), String> {
     let k = knowledge();
     let mut kept: Vec<String> = std::mem::take(&mut plan.packages);
     let runtime_is_alpine = plan.manager == Some(Manager::Apk);

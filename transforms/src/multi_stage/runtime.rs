@@ -2,7 +2,7 @@
 
 use super::knowledge::knowledge;
 use super::scan::Manager;
-use crate::model::reference::ImageRef;
+use crate::model::reference::{glob, ImageRef};
 
 /// A runtime image and how packages are installed on it (`None`: they cannot be).
 pub(super) struct Runtime {
@@ -97,53 +97,36 @@ pub(super) fn distroless_static(debian_runtime: &str) -> Option<String> {
     knowledge().distroless_static.get(suite).cloned()
 }
 
-/// The JRE image for a JDK image.
+/// The JRE image of a JDK image: same vendor, same Java major (`[[java-runtime]]` in the knowledge).
 pub(super) fn jre_of(image: &ImageRef) -> Result<String, String> {
-    let tag = image.tag().unwrap_or("latest");
     let k = knowledge();
-    let lts = |major: &str| k.jre_majors.iter().any(|m| m == major);
-    let major_of = |text: &str| -> String { text.chars().take_while(|c| c.is_ascii_digit()).collect() };
-    let refuse = || format!("no JRE image is known for `{}`", image.text);
-    let variant = |rest: &str| -> String {
-        ["alpine", "jammy", "focal", "noble", "ubi9-minimal"].iter().find(|v| rest.contains(*v)).map(|v| format!("-{v}")).unwrap_or_default()
+    let refuse = |why: &str| format!("no JRE image is known for `{}`: {why}", image.text);
+    let familiar = image.familiar();
+    let rule = k.java_runtime.iter().find(|r| glob(&r.image, &familiar)).ok_or_else(|| refuse("its vendor is not in the knowledge"))?;
+    let template = match (&rule.jre, &rule.none) {
+        (Some(jre), _) => jre,
+        (None, why) => return Err(refuse(why.as_deref().unwrap_or("its vendor publishes none"))),
     };
-    let temurin = |major: String, rest: &str| -> Result<String, String> {
-        if major.is_empty() || !lts(&major) {
-            return Err(refuse());
-        }
-        Ok(format!("eclipse-temurin:{major}-jre{}", variant(rest)))
+    let tag = image.tag().unwrap_or("latest");
+    let after = match rule.after.as_deref().unwrap_or_default() {
+        "" => tag,
+        marker => tag.find(marker).map(|at| &tag[at + marker.len()..]).unwrap_or_default(),
     };
-    match image.official_name().as_deref() {
-        Some("eclipse-temurin") if tag.contains("jdk") => Ok(format!("eclipse-temurin:{}", tag.replacen("jdk", "jre", 1))),
-        // `17`, `17-jammy`, `21.0.4_7-alpine`: a JDK; its JRE tag puts `-jre` after the version.
-        Some("eclipse-temurin") if !tag.contains("jre") => {
-            let (version, rest) = tag.split_once('-').unwrap_or((tag, ""));
-            if major_of(version).is_empty() || !lts(&major_of(version)) {
-                return Err(refuse());
-            }
-            Ok(format!("eclipse-temurin:{version}-jre{}", if rest.is_empty() { String::new() } else { format!("-{rest}") }))
-        }
-        Some("maven") => {
-            if let Some(at) = tag.find("eclipse-temurin-") {
-                let rest = &tag[at + "eclipse-temurin-".len()..];
-                temurin(major_of(rest), rest)
-            } else if let Some(at) = tag.find("openjdk-") {
-                let rest = &tag[at + "openjdk-".len()..];
-                temurin(major_of(rest), "")
-            } else {
-                Err(refuse())
-            }
-        }
-        Some("gradle") => match tag.find("jdk") {
-            Some(at) => {
-                let rest = &tag[at + 3..];
-                temurin(major_of(rest), rest)
-            }
-            None => Err(refuse()),
-        },
-        Some("openjdk") => temurin(major_of(tag), ""),
-        _ => Err(refuse()),
+    let (version, rest) = after.split_once('-').unwrap_or((after, ""));
+    let major: String = version.chars().take_while(|c| c.is_ascii_digit()).collect();
+    if major.is_empty() {
+        return Err(refuse("its tag names no Java version"));
     }
+    if !rule.majors.contains(&major) {
+        return Err(refuse(&format!("its vendor publishes no Java {major} JRE image")));
+    }
+    let rest = rest.strip_prefix("jdk").map(|r| r.trim_start_matches('-')).unwrap_or(rest);
+    let variant = if rest.is_empty() { String::new() } else { format!("-{rest}") };
+    let known = rest.is_empty() || k.java_variants.iter().any(|v| rest == v || rest.starts_with(&format!("{v}-")));
+    if template.contains("{variant}") && !known {
+        return Err(refuse(&format!("its variant `{rest}` has no known JRE tag")));
+    }
+    Ok(template.replace("{version}", version).replace("{major}", &major).replace("{variant}", &variant))
 }
 
 #[cfg(test)]
@@ -174,13 +157,25 @@ mod tests {
         assert_eq!(jre("eclipse-temurin:17-jdk"), "eclipse-temurin:17-jre");
         assert_eq!(jre("eclipse-temurin:17"), "eclipse-temurin:17-jre");
         assert_eq!(jre("eclipse-temurin:21.0.4_7-jammy"), "eclipse-temurin:21.0.4_7-jre-jammy");
-        assert_eq!(jre("eclipse-temurin:latest"), "no JRE image is known for `eclipse-temurin:latest`");
+        assert!(jre("eclipse-temurin:latest").ends_with("its tag names no Java version"));
         assert_eq!(jre("eclipse-temurin:21-jdk-alpine"), "eclipse-temurin:21-jre-alpine");
         assert_eq!(jre("maven:3.9-eclipse-temurin-17"), "eclipse-temurin:17-jre");
         assert_eq!(jre("maven:3.9.6-eclipse-temurin-21-alpine"), "eclipse-temurin:21-jre-alpine");
         assert_eq!(jre("gradle:8.5-jdk17"), "eclipse-temurin:17-jre");
         assert_eq!(jre("openjdk:17-jdk-slim"), "eclipse-temurin:17-jre");
         assert!(jre("maven:3").starts_with("no JRE"));
+        assert_eq!(jre("gradle:8.5-jdk21-alpine"), "eclipse-temurin:21-jre-alpine");
+        assert!(jre("gradle:8.5-jdk17-corretto").contains("Corretto"), "{}", jre("gradle:8.5-jdk17-corretto"));
+        assert!(jre("gradle:8.5-jdk-lts-and-current").ends_with("names no Java version"));
+        assert_eq!(jre("sapmachine:21"), "sapmachine:21-jre");
+        assert_eq!(jre("sapmachine:21-jdk-ubuntu-jammy"), "sapmachine:21-jre-ubuntu-jammy");
+        assert_eq!(jre("maven:3.9-sapmachine-21"), "sapmachine:21-jre");
+        assert_eq!(jre("ibm-semeru-runtimes:open-17-jdk-jammy"), "ibm-semeru-runtimes:open-17-jre-jammy");
+        assert_eq!(jre("azul/zulu-openjdk:17"), "azul/zulu-openjdk:17-jre");
+        assert_eq!(jre("bellsoft/liberica-openjdk-debian:21"), "bellsoft/liberica-openjre-debian:21");
+        assert!(jre("amazoncorretto:17").contains("Corretto"));
+        assert!(jre("eclipse-temurin:17-jdk-windowsservercore-ltsc2022").contains("variant `windowsservercore-ltsc2022`"));
+        assert!(jre("eclipse-temurin:16-jdk").contains("no Java 16 JRE"));
     }
 
     #[test]
