@@ -27,6 +27,7 @@ pub(super) struct Knowledge {
     pub toolchain_installers: BTreeMap<String, Vec<String>>,
     pub runtime_data: RuntimeData,
     pub java_runtime: Vec<JavaRuntime>,
+    pub php_dev_environments: Vec<DevEnvironment>,
 }
 
 /// What looks like data a program reads beside itself (see `runtime-data` in the TOML).
@@ -36,6 +37,15 @@ pub(super) struct RuntimeData {
     pub dirs: Vec<String>,
     pub extensions: Vec<String>,
     pub ignore: Vec<String>,
+}
+
+/// A PHP package that loads dev dependencies at run time unless `variable` is one of `production`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DevEnvironment {
+    pub package: String,
+    pub variable: String,
+    pub production: Vec<String>,
 }
 
 /// The JRE image of the JDK images `image` globs (see `[[java-runtime]]` in the TOML).

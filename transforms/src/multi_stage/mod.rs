@@ -5,6 +5,7 @@ mod java;
 mod jvm_manifests;
 mod knowledge;
 mod manifests;
+mod php;
 mod plan;
 mod runtime;
 mod scan;
@@ -28,6 +29,9 @@ pub(crate) fn run(input: &Input) -> Vec<Finding> {
         [] => Vec::new(),
         [stage] => {
             let scan = scan(input, stage);
+            if let Some(finding) = php::finding(input, &scan) {
+                return vec![finding];
+            }
             let Some(verdict) = decide(input, &scan) else { return Vec::new() };
             let message = format!("single-stage build ships {}", verdict.ecosystem.describe);
             let range = scan.from.head_range();

@@ -187,7 +187,7 @@ fn plan(input: &Input, scan: &Scan, eco: &str) -> Result<Plan, String> {
 
 /// The command lines the image runs: ENTRYPOINT (with an exec-form CMD as its arguments) or CMD.
 /// `sh -c '…'` is read through; `tini`, `dumb-init` are skipped.
-fn programs(input: &Input, scan: &Scan) -> Vec<Vec<ShellWord>> {
+pub(super) fn programs(input: &Input, scan: &Scan) -> Vec<Vec<ShellWord>> {
     let file = input.file;
     let mut lines = match (scan.entrypoint, scan.cmd) {
         (Some(e), cmd) => {
@@ -226,7 +226,7 @@ fn programs(input: &Input, scan: &Scan) -> Vec<Vec<ShellWord>> {
     out
 }
 
-fn is_script(program: &str) -> bool {
+pub(super) fn is_script(program: &str) -> bool {
     let name = basename(program);
     name.ends_with(".sh") || name.starts_with("docker-entrypoint") || name.starts_with("entrypoint")
 }
