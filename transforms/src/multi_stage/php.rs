@@ -14,7 +14,7 @@ use crate::fix::{Edit, Finding, Fix};
 use crate::model::matcher::Matcher;
 use crate::model::reference::ImageRef;
 use crate::model::{Dir, Input};
-use crate::syntax::{assignments, split_words, Keyword};
+use crate::syntax::{assignments, split_words, ItemKind, Keyword};
 
 /// Composer events that an install or an autoloader dump runs.
 const INSTALL_EVENTS: &[&str] = &[
@@ -270,7 +270,14 @@ fn edits(input: &Input, scan: &Scan, plan: &PhpPlan) -> Vec<Edit> {
     let vendor = format!("{}/vendor", plan.cwd.trim_end_matches('/'));
     edits.push(Edit::replace(replaced.span.clone(), format!("COPY --from={STAGE}{chown} {APP}/vendor {vendor}{end}")));
     for index in &plan.deleted {
-        edits.push(Edit::delete(file.with_comments_above(*index)));
+        let mut range = file.with_comments_above(*index);
+        // An instruction alone between blank lines takes one of them along.
+        let blank = |item: Option<&crate::syntax::Item>| item.is_some_and(|i| i.kind == ItemKind::Blank);
+        let after = file.items.iter().find(|i| i.span.start == range.end);
+        if blank(file.items.iter().find(|i| i.span.end == range.start)) && blank(after) {
+            range.end = after.map_or(range.end, |i| i.span.end);
+        }
+        edits.push(Edit::delete(range));
     }
     edits
 }
