@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::model::reference::{glob, glob_matches, ImageRef};
+use crate::shell::CommandView;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -14,11 +15,29 @@ pub(super) struct Knowledge {
     pub shared_dirs: Vec<String>,
     pub user_tools: Vec<String>,
     pub group_tools: Vec<String>,
+    pub removes: Vec<String>,
+    pub creates_folders: Vec<String>,
+    pub creates_files: Vec<String>,
     pub archives: Vec<String>,
     pub builds: Vec<String>,
     pub toolchain_images: Vec<String>,
     pub programs: BTreeMap<String, Vec<String>>,
     pub keeps: BTreeMap<String, Vec<String>>,
+    pub in_place: Vec<InPlace>,
+}
+
+/// A package manager's command and what it writes into the folder it runs in.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct InPlace {
+    pub command: String,
+    pub writes: Vec<String>,
+    #[serde(default)]
+    pub unless: Vec<String>,
+    #[serde(default)]
+    pub values: Vec<String>,
+    #[serde(default)]
+    pub paths_build: bool,
 }
 
 pub(super) fn knowledge() -> &'static Knowledge {
@@ -71,6 +90,13 @@ impl Knowledge {
         self.keeps.iter().filter(move |(g, _)| glob(g, package)).flat_map(|(_, p)| p.iter().map(String::as_str))
     }
 
+    /// What a package manager's command writes into the folder it runs in (`npm ci`: node_modules).
+    pub fn in_place(&self, view: CommandView) -> Option<&InPlace> {
+        let program = view.basename()?;
+        let first = view.args().iter().find(|w| w.literal.as_deref().is_some_and(|t| !t.starts_with('-')))?.literal.as_deref();
+        self.in_place.iter().find(|entry| entry.command.split_once(' ').is_some_and(|(p, sub)| is_program_like(program, p) && first == Some(sub)))
+    }
+
     /// Whether a command (its program's basename, then its arguments) may build: compile, or run a
     /// package manager that compiles (`pip install`, `npm ci`, `make`).
     pub fn builds(&self, program: &str, first_argument: Option<&str>) -> bool {
@@ -104,6 +130,10 @@ mod tests {
         assert!(k.keeps_of("python3-pip").any(|p| p == "python3"));
         assert!(k.builds("pip3.11", Some("install")) && k.builds("make", None) && !k.builds("pip", Some("freeze")));
         assert!(k.builds("configure", None) && !k.builds("python", Some("app.py")));
+        let in_place = |script: &str| k.in_place(crate::shell::parse_script(script).commands()[0].effective()).map(|e| e.writes.clone());
+        assert_eq!(in_place("npm ci --omit=dev"), Some(vec!["node_modules".to_string()]));
+        assert_eq!(in_place("sudo pip3.11 install -r requirements.txt"), Some(vec![]));
+        assert_eq!(in_place("npm run build"), None);
         let image = |t: &str| ImageRef::parse(t).unwrap();
         assert!(k.has_toolchain(&image("python:3.12")) && k.has_toolchain(&image("buildpack-deps:bookworm")));
         assert!(!k.has_toolchain(&image("python:3.12-slim")) && !k.has_toolchain(&image("debian:bookworm")) && !k.has_toolchain(&image("node:20-alpine")));

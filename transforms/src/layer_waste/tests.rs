@@ -56,9 +56,12 @@ fn chown_of_a_base_image_user_is_unsafe() {
 
 #[test]
 fn chown_refusals() {
-    // npm ci wrote node_modules into /app: chown -R changes it too.
-    let why = whys("FROM node:20\nWORKDIR /app\nCOPY package.json .\nRUN npm ci\nCOPY . .\nRUN chown -R node /app\n");
-    assert!(why.iter().any(|w| w.contains("also writes into `/app`")), "{why:?}");
+    // What `npm run build` wrote into /app is not known: chown -R changes it too.
+    let why = whys("FROM node:20\nWORKDIR /app\nCOPY package.json .\nRUN npm ci && npm run build\nCOPY . .\nRUN chown -R node /app\n");
+    assert!(why.iter().any(|w| w.contains("writes into `/app` (`npm run build`)")), "{why:?}");
+    // An ADD into the folder: no `--chown` for it here.
+    let why = whys("FROM debian\nADD vendor.tar /app/vendor\nCOPY . /app\nRUN chown -R 1000 /app\n");
+    assert!(why.iter().any(|w| w.contains("the ADD at line 2 also writes into `/app`")), "{why:?}");
     let why = whys("FROM debian\nCOPY . /usr/local\nRUN chown -R 1000 /usr/local\n");
     assert!(why.iter().any(|w| w.contains("base image may already hold files")), "{why:?}");
     let why = whys("FROM debian\nCOPY . /app\nRUN chown -R 1000 /app/data\n");
@@ -66,6 +69,17 @@ fn chown_refusals() {
     let why = whys("FROM debian\nCOPY . /app\nRUN chmod -R u+rwX /app\n");
     assert!(why.is_empty(), "symbolic modes are not read: {why:?}");
     assert!(findings("FROM debian\nCOPY . /app\nRUN chmod -R u+rwX /app\n").is_empty());
+}
+
+#[test]
+fn chown_narrows_to_what_a_run_made() {
+    let source = "FROM node:20-slim\nWORKDIR /app\nCOPY package.json .\nRUN npm ci\nCOPY . .\nRUN chown -R node /app\n";
+    let context = Context::default();
+    assert_eq!(fixed_with(source, &context, false), source);
+    assert_eq!(
+        fixed_with(source, &context, true),
+        "FROM node:20-slim\nWORKDIR /app\nCOPY --chown=node:0 package.json .\nRUN npm ci\nCOPY --chown=node:0 . .\nRUN chown node /app && chown -R node /app/node_modules\n"
+    );
 }
 
 #[test]
