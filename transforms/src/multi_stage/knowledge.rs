@@ -10,6 +10,7 @@ use crate::model::reference::{glob, ImageRef};
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct Knowledge {
     pub build_only: Vec<String>,
+    pub node_build_tools: Vec<String>,
     pub suites: Vec<String>,
     pub distroless_static: BTreeMap<String, String>,
     pub java_variants: Vec<String>,
@@ -103,6 +104,12 @@ impl Knowledge {
 
     pub fn is_build_only(&self, package: &str) -> bool {
         self.build_only.iter().any(|g| glob(g, package))
+    }
+
+    /// A package of the Node toolchain that only installs and builds (`npm`): a runtime that
+    /// copies node_modules runs `nodejs` alone.
+    pub fn is_node_build_tool(&self, package: &str) -> bool {
+        self.node_build_tools.iter().any(|g| glob(g, package))
     }
 
     /// The Debian suite a language image's untagged-suite version is built on.

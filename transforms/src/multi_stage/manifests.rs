@@ -1,5 +1,5 @@
-//! What the manifests in the build context say: Cargo.toml binaries, package.json scripts, the
-//! kind of a .NET project.
+//! What the manifests in the build context say: Cargo.toml binaries, package.json scripts and
+//! workspaces, the kind of a .NET project.
 
 use std::collections::BTreeMap;
 
@@ -39,14 +39,28 @@ pub(super) fn cargo(text: &str) -> Result<Cargo, String> {
     Ok(Cargo { bins, dependencies })
 }
 
-/// The `scripts` of a package.json.
-pub(super) fn npm_scripts(text: &str) -> Result<BTreeMap<String, String>, String> {
+/// What `multi-stage` reads of a package.json.
+pub(super) struct PackageJson {
+    pub scripts: BTreeMap<String, String>,
+    /// The `workspaces` globs, joined, when it declares any.
+    pub workspaces: Option<String>,
+    /// `packageManager` (`yarn@4.1.0`), read by Corepack and Yarn.
+    pub package_manager: Option<String>,
+}
+
+pub(super) fn package_json(text: &str) -> Result<PackageJson, String> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|_| "package.json does not parse".to_string())?;
-    Ok(value
+    let scripts = value
         .get("scripts")
         .and_then(|s| s.as_object())
         .map(|scripts| scripts.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
-        .unwrap_or_default())
+        .unwrap_or_default();
+    // `"workspaces": ["packages/*"]` or `{"packages": [...]}` (yarn classic).
+    let workspaces = value.get("workspaces").map(|w| w.get("packages").unwrap_or(w)).and_then(|w| w.as_array()).map(|globs| {
+        globs.iter().filter_map(|g| g.as_str()).map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", ")
+    });
+    let package_manager = value.get("packageManager").and_then(|p| p.as_str()).map(str::to_string);
+    Ok(PackageJson { scripts, workspaces: workspaces.filter(|w| !w.is_empty()), package_manager })
 }
 
 /// Whether a .NET project file is a web project (ASP.NET Core): it then needs the aspnet runtime.

@@ -5,6 +5,7 @@ mod java;
 mod jvm_manifests;
 mod knowledge;
 mod manifests;
+mod node;
 mod php;
 mod plan;
 mod runtime;

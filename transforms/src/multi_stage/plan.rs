@@ -7,6 +7,7 @@ use super::carry::carry;
 use super::java::java;
 use super::knowledge::{knowledge, Ecosystem};
 use super::manifests;
+use super::node::node;
 use super::runtime::{distroless_static, language_runtime, slim_of, Runtime};
 use super::scan::{Built, Manager, Scan};
 use crate::model::reference::{glob_matches, ImageRef};
@@ -18,7 +19,7 @@ pub(super) struct Plan {
     pub runtime: String,
     pub manager: Option<Manager>,
     pub packages: Vec<String>,
-    /// Instructions (without line ends) after WORKDIR and before the artifacts (npm's production install).
+    /// Instructions (without line ends) after WORKDIR and before the artifacts (the virtualenv's PATH).
     pub setup: Vec<String>,
     /// `COPY --from=build <from> <to>`.
     pub copies: Vec<(String, String)>,
@@ -510,65 +511,6 @@ fn dotnet(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWor
         plan.copies.push((output.clone(), output));
     }
     packages(scan, image, "dotnet", &mut plan)?;
-    Ok(plan)
-}
-
-fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
-    let built = builds(scan, "node").next().ok_or("no build command")?;
-    let view = built.view();
-    if !view.is("npm") {
-        return Err(format!("`{} build`: only npm builds are split (the runtime stage installs with `npm ci`)", view.basename().unwrap_or_default()));
-    }
-    let project = built.cwd.clone().ok_or("npm run build runs in a folder that is not known (no WORKDIR)")?;
-    if scan.final_workdir.as_deref() != Some(project.as_str()) {
-        return Err("npm run build does not run in the final WORKDIR".into());
-    }
-    let manifest = scan
-        .context_path(&Dir::resolve(Some(&project), "package.json").unwrap_or_default())
-        .ok_or("package.json is not copied from the build context")?;
-    let text = input.context.contents.get(&manifest).ok_or("package.json's contents are not known: whether `build` is one of its scripts cannot be told")?;
-    let scripts = manifests::npm_scripts(text)?;
-    if !scripts.contains_key("build") {
-        return Err("package.json has no `build` script".into());
-    }
-    if let Some(hook) = ["preinstall", "install", "postinstall", "prepare"].iter().find(|h| scripts.contains_key(**h)) {
-        return Err(format!("package.json has a `{hook}` script, which the production install of the runtime stage would run without the dev dependencies"));
-    }
-    // The file node runs: `node dist/server.js`, or the one `npm start` runs.
-    let entry = programs.iter().find_map(|line| {
-        let program = basename(line.first()?.literal.as_deref()?);
-        let args: Vec<&str> = line[1..].iter().filter_map(|w| w.literal.as_deref()).collect();
-        match program {
-            "node" => args.iter().find(|a| !a.starts_with('-')).map(|a| a.to_string()),
-            "npm" if args.first() == Some(&"start") || args.starts_with(&["run", "start"]) => {
-                let start = parse_script(scripts.get("start")?);
-                let node = start.commands().iter().find(|c| c.effective().is("node"))?;
-                let file = node.effective().args().iter().filter_map(|w| w.literal.as_deref()).find(|a| !a.starts_with('-'))?;
-                Some(file.to_string())
-            }
-            _ => None,
-        }
-    });
-    let output = entry
-        .as_deref()
-        .and_then(|e| Dir::resolve(Some(&project), e))
-        .and_then(|abs| Dir::inside(&abs, &project).map(|r| r.split('/').next().unwrap_or_default().to_string()))
-        .filter(|first| matches!(first.as_str(), "dist" | "build"))
-        .ok_or("the CMD does not run the build output (dist/ or build/): which files the runtime needs cannot be told")?;
-    let folder = manifest.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
-    let files = input.context.files.as_ref().ok_or("the build context is not known: which lockfile to copy cannot be told")?;
-    let lockfile = ["package-lock.json", "npm-shrinkwrap.json"].iter().map(|l| format!("{folder}{l}")).find(|l| files.contains(l));
-    let runtime = slim_of(image)?;
-    let mut plan = empty_plan(runtime);
-    let old_npm = image.official_name().as_deref() == Some("node")
-        && image.tag().and_then(|t| t.split(['.', '-']).next()?.parse::<u32>().ok()).is_some_and(|major| major < 16);
-    let omit = if old_npm { "--production" } else { "--omit=dev" };
-    let install = if lockfile.is_some() { "npm ci" } else { "npm install" };
-    plan.setup.push(format!("COPY {manifest}{} ./", lockfile.as_ref().map(|l| format!(" {l}")).unwrap_or_default()));
-    plan.setup.push(format!("RUN {install} {omit} && npm cache clean --force"));
-    let out = format!("{project}/{output}");
-    plan.copies.push((out.clone(), out));
-    packages(scan, image, "node", &mut plan)?;
     Ok(plan)
 }
 

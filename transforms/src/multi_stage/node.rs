@@ -1,0 +1,233 @@
+//! Node.js: a build (`npm run build`, `yarn build`, `pnpm build`) whose dependencies were installed
+//! by npm, yarn (classic or berry) or pnpm. The build stage ends by pruning the dev dependencies
+//! with the manager that installed them; the runtime stage copies the pruned `node_modules`,
+//! package.json and the build output, so it needs `node` alone (no npm, no compiler).
+
+use super::knowledge::knowledge;
+use super::manifests::{self, PackageJson};
+use super::plan::{basename, bare_name, builds, empty_plan, packages, Plan};
+use super::scan::{Built, Scan};
+use super::runtime::slim_of;
+use crate::model::reference::ImageRef;
+use crate::model::{Dir, Input};
+use crate::shell::{parse_script, ShellWord};
+
+/// The package manager that installed `node_modules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Manager {
+    Npm,
+    YarnClassic,
+    YarnBerry,
+    Pnpm,
+}
+
+impl Manager {
+    fn program(self) -> &'static str {
+        match self {
+            Manager::Npm => "npm",
+            Manager::YarnClassic | Manager::YarnBerry => "yarn",
+            Manager::Pnpm => "pnpm",
+        }
+    }
+}
+
+/// The project's own scripts an install runs: yarn and pnpm run them again when they prune.
+const INSTALL_HOOKS: &[&str] = &["preinstall", "install", "postinstall", "prepare"];
+
+pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
+    let built = builds(scan, "node").next().ok_or("no build command")?;
+    let build_program = built.view().basename().unwrap_or_default().to_string();
+    let project = built.cwd.clone().ok_or_else(|| format!("`{build_program}` builds in a folder that is not known (no WORKDIR)"))?;
+    if scan.final_workdir.as_deref() != Some(project.as_str()) {
+        return Err(format!("the `{build_program}` build does not run in the final WORKDIR"));
+    }
+    let manifest = scan
+        .context_path(&Dir::resolve(Some(&project), "package.json").unwrap_or_default())
+        .ok_or("package.json is not copied from the build context")?;
+    let text = input.context.contents.get(&manifest).ok_or("package.json's contents are not known: whether `build` is one of its scripts cannot be told")?;
+    let package = manifests::package_json(text)?;
+    if !package.scripts.contains_key("build") {
+        return Err("package.json has no `build` script".into());
+    }
+    let folder = manifest.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
+    let files = input.context.files.as_ref().ok_or("the build context is not known: which package manager installed node_modules cannot be told")?;
+    let has = |name: &str| files.iter().any(|f| *f == format!("{folder}{name}"));
+    if let Some(workspaces) = package.workspaces.as_deref().or(has("pnpm-workspace.yaml").then_some("pnpm-workspace.yaml")) {
+        return Err(format!(
+            "the project has workspaces ({workspaces}): node_modules links their folders, and which of their files the runtime needs cannot be told; split it by hand"
+        ));
+    }
+    let manager = installer(scan, &project)?;
+    let manager = match manager {
+        Manager::YarnClassic | Manager::YarnBerry => yarn_kind(&package, has(".yarnrc.yml"), input.context.contents.get(&format!("{folder}.yarnrc.yml")).map(String::as_str))?,
+        other => other,
+    };
+    if manager != Manager::Npm {
+        if let Some(hook) = INSTALL_HOOKS.iter().find(|h| package.scripts.contains_key(**h)) {
+            return Err(format!(
+                "package.json has a `{hook}` script, which `{}` runs again when it prunes the dev dependencies, without them",
+                prune_command(manager, image)
+            ));
+        }
+    }
+    if let Some((index, user)) = &scan.user {
+        if scan.run_after_user && built.instruction < *index {
+            return Err(format!("USER {user} comes after the build: the prune at the end of the build stage would run as another user than the install"));
+        }
+    }
+
+    let not_output = "the CMD does not run the build output (dist/ or build/): which files the runtime needs cannot be told";
+    let (entry, runs_manager) = entry(programs, &package).ok_or(not_output)?;
+    let output = Dir::resolve(Some(&project), &entry)
+        .and_then(|abs| Dir::inside(&abs, &project).map(|r| r.split('/').next().unwrap_or_default().to_string()))
+        .filter(|first| matches!(first.as_str(), "dist" | "build"))
+        .ok_or(not_output)?;
+    let node_image = image.official_name().as_deref() == Some("node");
+    match runs_manager {
+        Some(Manager::Npm) | None => {}
+        // The node images install the same yarn 1 into their slim variants.
+        Some(Manager::YarnClassic) if node_image && manager == Manager::YarnClassic => {}
+        Some(program) => {
+            return Err(format!(
+                "the CMD runs `{} start`, which the runtime stage would not have: run the start script's `node {entry}` instead",
+                program.program()
+            ))
+        }
+    }
+
+    let runtime = slim_of(image)?;
+    let mut plan = empty_plan(runtime);
+    let prune = prune_command(manager, image);
+    plan.build_appends.push(format!("RUN {prune}"));
+    for path in ["node_modules", "package.json", &output] {
+        let path = format!("{project}/{path}");
+        plan.copies.push((path.clone(), path));
+    }
+    packages(scan, image, "node", &mut plan)?;
+    // The runtime runs node on the copied node_modules: the manager stays only when the CMD runs it.
+    let k = knowledge();
+    let dropped: Vec<String> = plan.packages.iter().filter(|p| k.is_node_build_tool(bare_name(p)) && !(runs_manager.is_some() && bare_name(p) == "npm")).cloned().collect();
+    plan.packages.retain(|p| !dropped.contains(p));
+    plan.dropped.extend(dropped);
+    plan.notes.push(format!(
+        "The build stage ends with `{prune}`, and the runtime copies node_modules as it is: native addons compiled in the build run on {} because it is {}",
+        plan.runtime,
+        same_abi(image, &plan.runtime)
+    ));
+    Ok(plan)
+}
+
+/// The manager of the dependency install in `project` (one manager only).
+fn installer(scan: &Scan, project: &str) -> Result<Manager, String> {
+    let mut found: Option<Manager> = None;
+    for built in scan.commands.iter().filter(|b| b.cwd.as_deref() == Some(project)) {
+        let Some(manager) = install_manager(built) else { continue };
+        if found.is_some_and(|f| f.program() != manager.program()) {
+            return Err(format!("node_modules is installed by both {} and {}: which one prunes it cannot be told", found.map(Manager::program).unwrap_or_default(), manager.program()));
+        }
+        found = Some(manager);
+    }
+    found.ok_or_else(|| format!("no `npm ci`, `npm install`, `yarn install` or `pnpm install` runs in {project}: what node_modules holds cannot be told"))
+}
+
+fn install_manager(built: &Built) -> Option<Manager> {
+    let view = built.view();
+    let sub = view.positionals(&["--cwd", "--prefix", "-C", "--dir"]).next().and_then(|w| w.literal.as_deref());
+    match view.basename()? {
+        "npm" if matches!(sub, Some("ci" | "clean-install" | "install" | "i")) && !view.has_flag(Some('g'), Some("global")) => Some(Manager::Npm),
+        "yarn" if matches!(sub, None | Some("install")) => Some(Manager::YarnClassic),
+        "pnpm" if matches!(sub, Some("install" | "i")) && !view.has_flag(Some('g'), Some("global")) => Some(Manager::Pnpm),
+        _ => None,
+    }
+}
+
+/// Yarn 1 or Yarn 2+ (berry), from package.json's `packageManager` and `.yarnrc.yml`; berry must
+/// link a node_modules folder (not Plug'n'Play) and have `workspaces focus` (built in from 3 on, a
+/// plugin in 2).
+fn yarn_kind(package: &PackageJson, has_rc: bool, rc: Option<&str>) -> Result<Manager, String> {
+    let declared = package.package_manager.as_deref().and_then(|p| p.strip_prefix("yarn@")).map(major);
+    let from_path = rc.and_then(|rc| setting(rc, "yarnPath")).and_then(|path| path.rsplit('/').next()?.strip_prefix("yarn-").map(major));
+    let version = declared.or(from_path).flatten();
+    if version.is_some_and(|v| v < 2) || (version.is_none() && !has_rc) {
+        return Ok(Manager::YarnClassic);
+    }
+    let Some(rc) = rc else {
+        return Err("Yarn 2+ (.yarnrc.yml) whose settings are not known: whether it links node_modules and can prune them cannot be told".into());
+    };
+    if !matches!(setting(rc, "nodeLinker").as_deref(), Some("node-modules" | "pnpm")) {
+        return Err("Yarn Plug'n'Play (no `nodeLinker: node-modules` in .yarnrc.yml): there is no node_modules folder to prune and copy".into());
+    }
+    match version {
+        Some(2) if !rc.contains("plugin-workspace-tools") => {
+            Err("Yarn 2 prunes with `yarn workspaces focus --production`, which needs the workspace-tools plugin (`yarn plugin import workspace-tools`): .yarnrc.yml does not list it".into())
+        }
+        None => Err("the Yarn version is not known (no `packageManager` in package.json, no `yarnPath` in .yarnrc.yml): Yarn 2 prunes only with the workspace-tools plugin".into()),
+        _ => Ok(Manager::YarnBerry),
+    }
+}
+
+/// The leading number of a version (`3.6.4+sha224.x` → 3).
+fn major(version: &str) -> Option<u32> {
+    version.split(['.', '+', '-']).next()?.parse().ok()
+}
+
+/// A top-level `key: value` of a .yarnrc.yml.
+fn setting(rc: &str, key: &str) -> Option<String> {
+    rc.lines().find_map(|line| {
+        let value = line.strip_prefix(key)?.trim_start().strip_prefix(':')?;
+        Some(value.split(" #").next().unwrap_or(value).trim().trim_matches(['"', '\'']).to_string())
+    })
+}
+
+fn prune_command(manager: Manager, image: &ImageRef) -> String {
+    match manager {
+        Manager::Npm => {
+            // npm 6 (Node before 15) has no `--omit`.
+            let old_npm = image.official_name().as_deref() == Some("node")
+                && image.tag().and_then(|t| t.split(['.', '-']).next()?.parse::<u32>().ok()).is_some_and(|major| major < 15);
+            if old_npm { "npm prune --production" } else { "npm prune --omit=dev" }.into()
+        }
+        Manager::YarnClassic => "yarn install --production --frozen-lockfile --prefer-offline".into(),
+        Manager::YarnBerry => "yarn workspaces focus --all --production".into(),
+        Manager::Pnpm => "pnpm prune --prod".into(),
+    }
+}
+
+/// The file node runs (`node dist/server.js`, or the `node` command of the start script a manager
+/// runs), and the manager the CMD runs, if any.
+fn entry(programs: &[Vec<ShellWord>], package: &PackageJson) -> Option<(String, Option<Manager>)> {
+    programs.iter().find_map(|line| {
+        let program = basename(line.first()?.literal.as_deref()?);
+        let args: Vec<&str> = line[1..].iter().filter_map(|w| w.literal.as_deref()).collect();
+        let first_file = |args: &[&str]| args.iter().find(|a| !a.starts_with('-')).map(|a| a.to_string());
+        let manager = match program {
+            "node" | "nodejs" => return Some((first_file(&args)?, None)),
+            "npm" => Manager::Npm,
+            "yarn" => Manager::YarnClassic,
+            "pnpm" => Manager::Pnpm,
+            _ => return None,
+        };
+        let starts = args.first() == Some(&"start") || args.starts_with(&["run", "start"]);
+        if !starts {
+            return None;
+        }
+        let start = parse_script(package.scripts.get("start")?);
+        let node = start.commands().iter().find(|c| c.effective().is("node"))?;
+        let words: Vec<&str> = node.effective().args().iter().filter_map(|w| w.literal.as_deref()).collect();
+        Some((first_file(&words)?, Some(manager)))
+    })
+}
+
+/// Why a native addon built on `image` runs on `runtime`: the same distribution release and Node.
+fn same_abi(image: &ImageRef, runtime: &str) -> String {
+    if image.text == runtime {
+        return "the build's own image".into();
+    }
+    match image.official_name().as_deref() {
+        Some("node") => {
+            let major = image.tag().and_then(|t| t.split(['.', '-']).next()).unwrap_or_default();
+            format!("the slim variant of {} (the same Node {major} on the same Debian release)", image.text)
+        }
+        _ => format!("the slim variant of {} (the same release, so the same nodejs package and C library)", image.text),
+    }
+}
