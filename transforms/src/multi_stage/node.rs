@@ -57,7 +57,7 @@ pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec
             "the project has workspaces ({workspaces}): node_modules links their folders, and which of their files the runtime needs cannot be told; split it by hand"
         ));
     }
-    let manager = installer(scan, &project)?;
+    let (manager, installed_at) = installer(scan, &project)?;
     let manager = match manager {
         Manager::YarnClassic | Manager::YarnBerry => yarn_kind(&package, has(".yarnrc.yml"), input.context.contents.get(&format!("{folder}.yarnrc.yml")).map(String::as_str))?,
         other => other,
@@ -70,9 +70,12 @@ pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec
             ));
         }
     }
+    // A USER followed by RUNs stays in the build stage: the prune runs as that user.
     if let Some((index, user)) = &scan.user {
-        if scan.run_after_user && built.instruction < *index {
-            return Err(format!("USER {user} comes after the build: the prune at the end of the build stage would run as another user than the install"));
+        if scan.run_after_user && installed_at < *index {
+            return Err(format!(
+                "USER {user} comes after the dependency install: the prune at the end of the build stage would run as {user}, who may not own node_modules"
+            ));
         }
     }
 
@@ -117,15 +120,19 @@ pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec
     Ok(plan)
 }
 
-/// The manager of the dependency install in `project` (one manager only).
-fn installer(scan: &Scan, project: &str) -> Result<Manager, String> {
-    let mut found: Option<Manager> = None;
+/// The manager of the dependency install in `project` (one manager only), and the instruction of
+/// its first install.
+fn installer(scan: &Scan, project: &str) -> Result<(Manager, usize), String> {
+    let mut found: Option<(Manager, usize)> = None;
     for built in scan.commands.iter().filter(|b| b.cwd.as_deref() == Some(project)) {
         let Some(manager) = install_manager(built) else { continue };
-        if found.is_some_and(|f| f.program() != manager.program()) {
-            return Err(format!("node_modules is installed by both {} and {}: which one prunes it cannot be told", found.map(Manager::program).unwrap_or_default(), manager.program()));
+        match found {
+            Some((first, _)) if first.program() != manager.program() => {
+                return Err(format!("node_modules is installed by both {} and {}: which one prunes it cannot be told", first.program(), manager.program()));
+            }
+            Some(_) => {}
+            None => found = Some((manager, built.instruction)),
         }
-        found = Some(manager);
     }
     found.ok_or_else(|| format!("no `npm ci`, `npm install`, `yarn install` or `pnpm install` runs in {project}: what node_modules holds cannot be told"))
 }
@@ -229,5 +236,37 @@ fn same_abi(image: &ImageRef, runtime: &str) -> String {
             format!("the slim variant of {} (the same Node {major} on the same Debian release)", image.text)
         }
         _ => format!("the slim variant of {} (the same release, so the same nodejs package and C library)", image.text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yarnrc_settings_and_versions() {
+        let rc = "# comment\nnodeLinker: \"node-modules\" # linker\nyarnPath: .yarn/releases/yarn-3.6.4.cjs\n";
+        assert_eq!(setting(rc, "nodeLinker").as_deref(), Some("node-modules"));
+        assert_eq!(setting(rc, "yarnPath").as_deref(), Some(".yarn/releases/yarn-3.6.4.cjs"));
+        assert_eq!(setting(rc, "npmRegistryServer"), None);
+        assert_eq!(major("4.1.1+sha224.abc"), Some(4));
+        assert_eq!(major("berry"), None);
+    }
+
+    #[test]
+    fn yarn_1_or_berry() {
+        let package = |manager: Option<&str>| PackageJson { scripts: Default::default(), workspaces: None, package_manager: manager.map(str::to_string) };
+        let linked = "nodeLinker: node-modules\n";
+        assert_eq!(yarn_kind(&package(None), false, None), Ok(Manager::YarnClassic));
+        assert_eq!(yarn_kind(&package(Some("yarn@1.22.22")), true, Some(linked)), Ok(Manager::YarnClassic));
+        assert_eq!(yarn_kind(&package(Some("yarn@3.6.4")), true, Some(linked)), Ok(Manager::YarnBerry));
+        // The version from yarnPath when package.json names none.
+        assert_eq!(yarn_kind(&package(None), true, Some("nodeLinker: node-modules\nyarnPath: .yarn/releases/yarn-4.0.2.cjs\n")), Ok(Manager::YarnBerry));
+        assert!(yarn_kind(&package(Some("yarn@2.4.3")), true, Some(linked)).is_err());
+        assert_eq!(
+            yarn_kind(&package(Some("yarn@2.4.3")), true, Some("nodeLinker: node-modules\nplugins:\n  - path: .yarn/plugins/@yarnpkg/plugin-workspace-tools.cjs\n")),
+            Ok(Manager::YarnBerry)
+        );
+        assert!(yarn_kind(&package(Some("yarn@4.1.1")), true, None).is_err());
     }
 }
