@@ -11,6 +11,7 @@ use crate::model::reference::{glob, ImageRef};
 pub(super) struct Knowledge {
     pub build_only: Vec<String>,
     pub node_build_tools: Vec<String>,
+    pub node_prune: BTreeMap<String, NodePrune>,
     pub suites: Vec<String>,
     pub distroless_static: BTreeMap<String, String>,
     pub java_variants: Vec<String>,
@@ -62,6 +63,15 @@ pub(super) struct JavaRuntime {
     pub majors: Vec<String>,
     #[serde(default)]
     pub none: Option<String>,
+}
+
+/// How a Node package manager prunes node_modules (see `node-prune` in the TOML).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NodePrune {
+    pub command: String,
+    pub npm6: Option<String>,
+    pub carry: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

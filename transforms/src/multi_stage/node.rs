@@ -22,6 +22,16 @@ enum Manager {
 }
 
 impl Manager {
+    /// Its table in `node-prune` of the knowledge.
+    fn key(self) -> &'static str {
+        match self {
+            Manager::Npm => "npm",
+            Manager::YarnClassic => "yarn",
+            Manager::YarnBerry => "yarn-berry",
+            Manager::Pnpm => "pnpm",
+        }
+    }
+
     fn program(self) -> &'static str {
         match self {
             Manager::Npm => "npm",
@@ -57,7 +67,8 @@ pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec
             "the project has workspaces ({workspaces}): node_modules links their folders, and which of their files the runtime needs cannot be told; split it by hand"
         ));
     }
-    let (manager, installed_at) = installer(scan, &project)?;
+    let (manager, install) = installer(scan, &project)?;
+    let installed_at = install.instruction;
     let manager = match manager {
         Manager::YarnClassic | Manager::YarnBerry => yarn_kind(&package, has(".yarnrc.yml"), input.context.contents.get(&format!("{folder}.yarnrc.yml")).map(String::as_str))?,
         other => other,
@@ -66,7 +77,7 @@ pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec
         if let Some(hook) = INSTALL_HOOKS.iter().find(|h| package.scripts.contains_key(**h)) {
             return Err(format!(
                 "package.json has a `{hook}` script, which `{}` runs again when it prunes the dev dependencies, without them",
-                prune_command(manager, image)
+                prune_command(manager, image, install)
             ));
         }
     }
@@ -100,7 +111,7 @@ pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec
 
     let runtime = slim_of(image)?;
     let mut plan = empty_plan(runtime);
-    let prune = prune_command(manager, image);
+    let prune = prune_command(manager, image, install);
     plan.build_appends.push(format!("RUN {prune}"));
     for path in ["node_modules", "package.json", &output] {
         let path = format!("{project}/{path}");
@@ -120,10 +131,9 @@ pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec
     Ok(plan)
 }
 
-/// The manager of the dependency install in `project` (one manager only), and the instruction of
-/// its first install.
-fn installer(scan: &Scan, project: &str) -> Result<(Manager, usize), String> {
-    let mut found: Option<(Manager, usize)> = None;
+/// The manager of the dependency install in `project` (one manager only), and its first install.
+fn installer<'s>(scan: &'s Scan, project: &str) -> Result<(Manager, &'s Built<'s>), String> {
+    let mut found: Option<(Manager, &Built)> = None;
     for built in scan.commands.iter().filter(|b| b.cwd.as_deref() == Some(project)) {
         let Some(manager) = install_manager(built) else { continue };
         match found {
@@ -131,7 +141,7 @@ fn installer(scan: &Scan, project: &str) -> Result<(Manager, usize), String> {
                 return Err(format!("node_modules is installed by both {} and {}: which one prunes it cannot be told", first.program(), manager.program()));
             }
             Some(_) => {}
-            None => found = Some((manager, built.instruction)),
+            None => found = Some((manager, built)),
         }
     }
     found.ok_or_else(|| format!("no `npm ci`, `npm install`, `yarn install` or `pnpm install` runs in {project}: what node_modules holds cannot be told"))
@@ -186,18 +196,18 @@ fn setting(rc: &str, key: &str) -> Option<String> {
     })
 }
 
-fn prune_command(manager: Manager, image: &ImageRef) -> String {
-    match manager {
-        Manager::Npm => {
-            // npm 6 (Node before 15) has no `--omit`.
-            let old_npm = image.official_name().as_deref() == Some("node")
-                && image.tag().and_then(|t| t.split(['.', '-']).next()?.parse::<u32>().ok()).is_some_and(|major| major < 15);
-            if old_npm { "npm prune --production" } else { "npm prune --omit=dev" }.into()
-        }
-        Manager::YarnClassic => "yarn install --production --frozen-lockfile --prefer-offline".into(),
-        Manager::YarnBerry => "yarn workspaces focus --all --production".into(),
-        Manager::Pnpm => "pnpm prune --prod".into(),
+/// The prune of `manager`'s knowledge, with the flags of the install it repeats.
+fn prune_command(manager: Manager, image: &ImageRef, install: &Built) -> String {
+    let prune = knowledge().node_prune.get(manager.key()).expect("knowledge/multi-stage.toml has a node-prune table per manager");
+    // npm 6 (Node before 15) has no `--omit`.
+    let npm6 = image.official_name().as_deref() == Some("node")
+        && image.tag().and_then(|t| t.split(['.', '-']).next()?.parse::<u32>().ok()).is_some_and(|major| major < 15);
+    let mut command = prune.npm6.as_ref().filter(|_| npm6).unwrap_or(&prune.command).clone();
+    for flag in prune.carry.iter().filter(|flag| install.view().has_word(flag)) {
+        command.push(' ');
+        command.push_str(flag);
     }
+    command
 }
 
 /// The file node runs (`node dist/server.js`, or the `node` command of the start script a manager
