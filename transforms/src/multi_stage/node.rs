@@ -41,7 +41,8 @@ impl Manager {
     }
 }
 
-/// The project's own scripts an install runs: yarn and pnpm run them again when they prune.
+/// The project's own scripts an install runs: they may write anywhere in the project (yarn and
+/// pnpm also run them again when they prune).
 const INSTALL_HOOKS: &[&str] = &["preinstall", "install", "postinstall", "prepare"];
 
 pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
@@ -73,13 +74,12 @@ pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec
         Manager::YarnClassic | Manager::YarnBerry => yarn_kind(&package, has(".yarnrc.yml"), input.context.contents.get(&format!("{folder}.yarnrc.yml")).map(String::as_str))?,
         other => other,
     };
-    if manager != Manager::Npm {
-        if let Some(hook) = INSTALL_HOOKS.iter().find(|h| package.scripts.contains_key(**h)) {
-            return Err(format!(
-                "package.json has a `{hook}` script, which `{}` runs again when it prunes the dev dependencies, without them",
-                prune_command(manager, image, install)
-            ));
-        }
+    if let Some(hook) = INSTALL_HOOKS.iter().find(|h| package.scripts.contains_key(**h)) {
+        // npm's prune runs no script; yarn's and pnpm's are installs that run them again.
+        let again = if manager == Manager::Npm { String::new() } else { format!(", and `{}` runs it again without the dev dependencies", prune_command(manager, image, install)) };
+        return Err(format!(
+            "package.json has a `{hook}` script: what it makes besides node_modules and the build output would not be in the runtime stage{again}"
+        ));
     }
     // A USER followed by RUNs stays in the build stage: the prune runs as that user.
     if let Some((index, user)) = &scan.user {
