@@ -99,6 +99,7 @@ checks! {
     MERGE_RUNS_STANDALONE_CLEANUP: "merge-runs/standalone-cleanup", hadolint [], buildkit [], "A cleanup RUN of its own moves into the RUN that filled the cache";
     MANIFEST_FIRST_COPY_BEFORE_INSTALL: "manifest-first/copy-before-install", hadolint [], buildkit [], "Dependency manifests are copied and installed before the whole build context";
     MULTI_STAGE_SINGLE_STAGE: "multi-stage/single-stage", hadolint [], buildkit [], "A single-stage image that compiles inside itself is split into a build and a runtime stage";
+    MULTI_STAGE_NEEDLESS_COMPILER: "multi-stage/needless-compiler", hadolint [], buildkit [], "An interpreted app whose dependencies compile nothing installs no compiler or headers";
     MULTI_STAGE_TOOLCHAIN_IN_FINAL: "multi-stage/toolchain-in-final", hadolint [], buildkit [], "The shipped stage of a multi-stage build installs no compiler toolchain";
     LAYER_WASTE_CHOWN_AFTER_COPY: "layer-waste/chown-after-copy", hadolint [], buildkit [], "Files a COPY brings get their owner from `COPY --chown`, not from a `chown -R` that stores them again";
     LAYER_WASTE_CHMOD_AFTER_COPY: "layer-waste/chmod-after-copy", hadolint [], buildkit [], "Files a COPY brings get their mode from `COPY --chmod`, not from a `chmod -R` that stores them again";

@@ -1,7 +1,8 @@
 //! Which packages only a build needs, and the run-time library each -dev package leaves behind:
 //! multi-stage's knowledge (`knowledge/multi-stage.toml`: `build-only`, `debian-runtime`,
 //! `alpine-runtime`), read here for the transforms other than multi-stage that need it
-//! (layer-waste purges build-only packages at the end of the RUN that used them).
+//! (layer-waste purges build-only packages at the end of the RUN that used them), and the commands
+//! that may compile (`builds`).
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,7 @@ pub(crate) struct BuildPackages {
     build_only: Vec<String>,
     debian_runtime: BTreeMap<String, String>,
     alpine_runtime: BTreeMap<String, String>,
+    builds: Vec<String>,
 }
 
 /// The package family whose names a map uses.
@@ -65,6 +67,23 @@ impl BuildPackages {
     }
 }
 
+impl BuildPackages {
+    /// Whether a command (its program's basename, then its first argument) may build: compile, or
+    /// run a package manager that compiles (`pip install`, `npm ci`, `make`).
+    pub fn builds(&self, program: &str, first_argument: Option<&str>) -> bool {
+        let program = program.strip_suffix(".sh").unwrap_or(program);
+        self.builds.iter().any(|b| match b.split_once(' ') {
+            Some((p, sub)) => is_program_like(program, p) && first_argument == Some(sub),
+            None => is_program_like(program, b),
+        })
+    }
+}
+
+/// `pip3.11` is `pip3`, `python3.12` is `python3`.
+fn is_program_like(name: &str, program: &str) -> bool {
+    name == program || name.strip_prefix(program).is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+}
+
 fn is_headers(package: &str) -> bool {
     package.ends_with("-dev") || package.ends_with("-devel") || package.ends_with("-headers")
 }
@@ -84,5 +103,7 @@ mod tests {
         assert_eq!(k.runtime(Family::Debian, "libfoo-dev"), Runtime::Unknown);
         assert_eq!(k.runtime(Family::Alpine, "postgresql-dev"), Runtime::Library("libpq".into()));
         assert_eq!(k.runtime(Family::Rpm, "openssl-devel"), Runtime::Unknown);
+        assert!(k.builds("pip3.11", Some("install")) && k.builds("make", None) && !k.builds("pip", Some("freeze")));
+        assert!(k.builds("configure", None) && !k.builds("python", Some("app.py")));
     }
 }

@@ -81,7 +81,7 @@ fn uses(words: &[ShellWord], programs: &[&str]) -> bool {
     let Some((program, args)) = words.split_first() else { return false };
     let Some(name) = program.literal.as_deref().map(|p| p.rsplit('/').next().unwrap_or(p)) else { return false };
     let first = args.iter().find(|w| w.literal.as_deref().is_some_and(|t| !t.starts_with('-'))).and_then(|w| w.literal.as_deref());
-    programs.contains(&name) || knowledge().builds(name, first)
+    programs.contains(&name) || build_packages().builds(name, first)
 }
 
 fn finding(input: &Input, stage: &Stage, shell: &RunShell, install: &Install) -> Option<Finding> {

@@ -1,6 +1,6 @@
 //! What `layer-waste` knows, read from `knowledge/layer-waste.toml` (its comments document every
 //! key). Build-only packages and their run-time libraries are multi-stage's knowledge
-//! (`crate::knowledge::build_packages`).
+//! (`crate::knowledge::build_packages`), as are the commands that may compile.
 
 use std::collections::BTreeMap;
 
@@ -19,7 +19,6 @@ pub(super) struct Knowledge {
     pub creates_folders: Vec<String>,
     pub creates_files: Vec<String>,
     pub archives: Vec<String>,
-    pub builds: Vec<String>,
     pub toolchain_images: Vec<String>,
     pub programs: BTreeMap<String, Vec<String>>,
     pub keeps: BTreeMap<String, Vec<String>>,
@@ -97,15 +96,6 @@ impl Knowledge {
         self.in_place.iter().find(|entry| entry.command.split_once(' ').is_some_and(|(p, sub)| is_program_like(program, p) && first == Some(sub)))
     }
 
-    /// Whether a command (its program's basename, then its arguments) may build: compile, or run a
-    /// package manager that compiles (`pip install`, `npm ci`, `make`).
-    pub fn builds(&self, program: &str, first_argument: Option<&str>) -> bool {
-        let program = program.strip_suffix(".sh").unwrap_or(program);
-        self.builds.iter().any(|b| match b.split_once(' ') {
-            Some((p, sub)) => is_program_like(program, p) && first_argument == Some(sub),
-            None => is_program_like(program, b),
-        })
-    }
 }
 
 /// `pip3.11` is `pip3`, `python3.12` is `python3`.
@@ -128,8 +118,6 @@ mod tests {
         assert!(k.programs_of("build-essential").any(|p| p == "make"));
         assert!(k.programs_of("gcc-12").any(|p| p == "gcc"));
         assert!(k.keeps_of("python3-pip").any(|p| p == "python3"));
-        assert!(k.builds("pip3.11", Some("install")) && k.builds("make", None) && !k.builds("pip", Some("freeze")));
-        assert!(k.builds("configure", None) && !k.builds("python", Some("app.py")));
         let in_place = |script: &str| k.in_place(crate::shell::parse_script(script).commands()[0].effective()).map(|e| e.writes.clone());
         assert_eq!(in_place("npm ci --omit=dev"), Some(vec!["node_modules".to_string()]));
         assert_eq!(in_place("sudo pip3.11 install -r requirements.txt"), Some(vec![]));

@@ -12,6 +12,9 @@ pub(super) struct Knowledge {
     pub build_only: Vec<String>,
     pub node_build_tools: Vec<String>,
     pub node_prune: BTreeMap<String, NodePrune>,
+    /// Read through `crate::knowledge::build_packages`.
+    #[allow(dead_code)]
+    builds: Vec<String>,
     pub suites: Vec<String>,
     pub distroless_static: BTreeMap<String, String>,
     pub java_variants: Vec<String>,
@@ -30,6 +33,28 @@ pub(super) struct Knowledge {
     pub runtime_data: RuntimeData,
     pub java_runtime: Vec<JavaRuntime>,
     pub php_dev_environments: Vec<DevEnvironment>,
+    pub ruby: Ruby,
+}
+
+/// Ruby apps (see `[ruby]` in the TOML).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct Ruby {
+    pub interpreters: Vec<String>,
+    pub interpreted: BTreeMap<String, String>,
+    pub native_gems: Vec<String>,
+    pub programs: Vec<String>,
+    pub kept_tools: Vec<String>,
+}
+
+impl Ruby {
+    pub fn is_interpreter(&self, package: &str) -> bool {
+        self.interpreters.iter().any(|g| glob(g, package))
+    }
+
+    pub fn is_native(&self, gem: &str) -> bool {
+        self.native_gems.iter().any(|g| g == gem)
+    }
 }
 
 /// What looks like data a program reads beside itself (see `runtime-data` in the TOML).
@@ -173,6 +198,8 @@ mod tests {
         assert!(k.is_build_only("golang-1.21-go"));
         assert_eq!(k.default_suite(&k.golang_suites, "1.22.3").as_deref(), Some("bookworm"));
         assert_eq!(k.default_suite(&k.golang_suites, "1.2"), None);
+        assert!(k.ruby.is_interpreter("ruby3.1") && k.ruby.is_interpreter("ruby-full") && !k.ruby.is_interpreter("ruby-dev"));
+        assert!(k.ruby.is_native("nokogiri") && !k.ruby.is_native("rack"));
     }
 
     #[test]

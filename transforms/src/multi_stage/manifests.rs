@@ -63,6 +63,34 @@ pub(super) fn package_json(text: &str) -> Result<PackageJson, String> {
     Ok(PackageJson { scripts, workspaces: workspaces.filter(|w| !w.is_empty()), package_manager })
 }
 
+/// The gems a Gemfile.lock installs: from a gem server (`GEM`), and from git or a local folder
+/// (`GIT`, `PATH`: their code is not a published gem).
+pub(super) struct GemLock {
+    pub gems: Vec<String>,
+    pub unpublished: Vec<String>,
+}
+
+pub(super) fn gem_lock(text: &str) -> GemLock {
+    let mut lock = GemLock { gems: Vec::new(), unpublished: Vec::new() };
+    let mut section = "";
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        if !line.starts_with(' ') {
+            section = line.trim();
+            continue;
+        }
+        // `    name (version)`: a spec; six spaces: its dependencies, listed as specs themselves.
+        let Some(spec) = line.strip_prefix("    ").filter(|s| !s.starts_with(' ')) else { continue };
+        let name = spec.split(' ').next().unwrap_or(spec).to_string();
+        match section {
+            "GEM" => lock.gems.push(name),
+            "GIT" | "PATH" => lock.unpublished.push(name),
+            _ => {}
+        }
+    }
+    lock
+}
+
 /// Whether a .NET project file is a web project (ASP.NET Core): it then needs the aspnet runtime.
 pub(super) fn is_web_project(text: &str) -> bool {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
@@ -85,6 +113,14 @@ mod tests {
         let c = cargo("[package]\nname = \"x\"\n[[bin]]\nname = \"server\"\npath = \"src/main.rs\"\n").unwrap();
         assert_eq!(c.bins, ["server"]);
         assert!(cargo("[workspace]\nmembers = [\"a\"]\n").is_err());
+    }
+
+    #[test]
+    fn gem_locks() {
+        let text = "GIT\n  remote: https://x/y.git\n  specs:\n    y (0.1)\n\nGEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.16.0-x86_64-linux)\n      racc (~> 1.4)\n    racc (1.7.3)\n\nPLATFORMS\n  x86_64-linux\n\nDEPENDENCIES\n  nokogiri\n";
+        let lock = gem_lock(text);
+        assert_eq!(lock.gems, ["nokogiri", "racc"]);
+        assert_eq!(lock.unpublished, ["y"]);
     }
 
     #[test]

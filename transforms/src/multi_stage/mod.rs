@@ -8,6 +8,7 @@ mod manifests;
 mod node;
 mod php;
 mod plan;
+mod ruby;
 mod runtime;
 mod scan;
 mod sources;
@@ -33,7 +34,7 @@ pub(crate) fn run(input: &Input) -> Vec<Finding> {
             if let Some(finding) = php::finding(input, &scan) {
                 return vec![finding];
             }
-            let Some(verdict) = decide(input, &scan) else { return Vec::new() };
+            let Some(verdict) = decide(input, &scan) else { return ruby::finding(input, &scan).into_iter().collect() };
             let message = format!("single-stage build ships {}", verdict.ecosystem.describe);
             let range = scan.from.head_range();
             let finding = Finding::new(&checks::MULTI_STAGE_SINGLE_STAGE, range, message);

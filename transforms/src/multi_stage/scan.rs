@@ -3,7 +3,7 @@
 
 use crate::model::reference::ImageRef;
 use crate::model::{Dir, From, Input, Model, Read, Steps};
-use crate::shell::{Command, CommandView};
+use crate::shell::{Command, CommandView, ShellWord};
 use crate::syntax::{split_words, unquote, Instruction, Keyword, Stage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,12 +15,17 @@ pub(super) enum Manager {
 
 /// One `apt-get install`, `apk add`, `dnf install`…
 #[derive(Debug, Clone)]
-pub(super) struct Install {
+pub(super) struct Install<'a> {
     pub manager: Manager,
     /// Package names as written (version pins included).
     pub packages: Vec<String>,
+    /// The words of `packages`, in the same order.
+    pub words: Vec<&'a ShellWord>,
     /// A word that is not static (`$PACKAGES`).
     pub dynamic: bool,
+    /// Index of its RUN in `Dockerfile::instructions`.
+    pub instruction: usize,
+    pub command: &'a Command,
 }
 
 /// A command of a RUN with where it runs.
@@ -45,7 +50,7 @@ pub(super) struct Scan<'a> {
     pub from: &'a Instruction,
     /// The image as written; `None` when it is not a plain reference (variables, quotes).
     pub image: Option<ImageRef>,
-    pub installs: Vec<Install>,
+    pub installs: Vec<Install<'a>>,
     /// Every simple command of every RUN (shell form under a POSIX shell).
     pub commands: Vec<Built<'a>>,
     runs: Vec<Steps<'a>>,
@@ -153,7 +158,7 @@ fn read_run<'a>(scan: &mut Scan<'a>, steps: Steps<'a>) {
     let run = scan.runs.len();
     for (at, step) in steps.steps.iter().enumerate() {
         let view = step.command.effective();
-        if let Some(install) = install_of(view) {
+        if let Some(install) = install_of(step.command, steps.instruction) {
             scan.installs.push(install);
         }
         if view.is("useradd") || view.is("adduser") {
@@ -168,7 +173,8 @@ fn read_run<'a>(scan: &mut Scan<'a>, steps: Steps<'a>) {
 }
 
 /// The packages of an install command.
-fn install_of(view: CommandView) -> Option<Install> {
+fn install_of(command: &Command, instruction: usize) -> Option<Install<'_>> {
+    let view = command.effective();
     let (manager, subcommands, value_options): (Manager, &[&str], &[&str]) = match view.basename()? {
         "apt-get" | "apt" | "aptitude" => (Manager::Apt, &["install"], &["-o", "-t", "--target-release", "-c"]),
         "apk" => (Manager::Apk, &["add"], &["-t", "--virtual", "-X", "--repository", "--root", "-p"]),
@@ -180,16 +186,18 @@ fn install_of(view: CommandView) -> Option<Install> {
     if !subcommands.iter().any(|s| sub.is(s)) {
         return None;
     }
-    let mut install = Install { manager, packages: Vec::new(), dynamic: false };
+    let mut install = Install { manager, packages: Vec::new(), words: Vec::new(), dynamic: false, instruction, command };
+    // `apk add --virtual .build-deps gcc`: a virtual package groups build dependencies.
+    let is_virtual = manager == Manager::Apk && view.has_flag(Some('t'), Some("virtual"));
     for word in positionals {
         match &word.literal {
-            Some(name) => install.packages.push(name.clone()),
+            Some(name) if is_virtual && name.starts_with('.') => {}
+            Some(name) => {
+                install.packages.push(name.clone());
+                install.words.push(word);
+            }
             None => install.dynamic = true,
         }
-    }
-    // `apk add --virtual .build-deps gcc`: a virtual package groups build dependencies.
-    if manager == Manager::Apk && (view.has_flag(Some('t'), Some("virtual"))) {
-        install.packages.retain(|p| !p.starts_with('.'));
     }
     Some(install)
 }

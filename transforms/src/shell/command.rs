@@ -14,6 +14,11 @@ pub struct CommandView<'a> {
 }
 
 impl<'a> CommandView<'a> {
+    /// A command line given as words (an exec-form CMD's): the name first, then the arguments.
+    pub fn of(words: &'a [ShellWord]) -> Self {
+        CommandView { words }
+    }
+
     /// The name first, then the arguments.
     pub fn words(self) -> &'a [ShellWord] {
         self.words
