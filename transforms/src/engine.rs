@@ -102,7 +102,7 @@ impl Outcome {
 /// fixes made to text the original had, and what the fixed text still has beyond the original's.
 pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<Outcome, SyntaxError> {
     // Each pass re-parses the file; the shell of a RUN no fix touched is parsed once.
-    let _memo = ParseMemo::new();
+    let memo = ParseMemo::new();
     let mut text = source.to_string();
     // Edits applied by each pass, to map later findings back onto the original text.
     let mut history: Vec<Layer> = Vec::new();
@@ -125,6 +125,7 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
     let mut unsettled_at: Option<usize> = None;
 
     for pass in 0..MAX_PASSES {
+        memo.forget_absent(&text);
         let file = match parse_strict(&text) {
             Ok(file) => file,
             Err(e) if pass == 0 => return Err(e),

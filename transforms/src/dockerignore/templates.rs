@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::model::matcher::Pattern;
-use crate::shell::CommandView;
+use crate::shell::{CommandView, NO_OPTIONS};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -114,7 +114,7 @@ impl CommandSpec {
 
     /// A command this spec matches, quoted by the words the spec looks at: `npm run build:prod`.
     pub fn describe(&self, command: CommandView) -> String {
-        let positionals: Vec<&str> = command.positionals(&[]).filter_map(|w| w.literal.as_deref()).collect();
+        let positionals: Vec<&str> = command.positionals(NO_OPTIONS).filter_map(|w| w.literal.as_deref()).collect();
         let mut words = vec![self.program.clone()];
         for (wanted, glob) in &self.positionals {
             if let Some(found) = positionals.iter().find(|p| **p == wanted || glob.as_ref().is_some_and(|g| g.matches(p))) {
@@ -128,7 +128,7 @@ impl CommandSpec {
         if command.basename() != Some(self.program.as_str()) {
             return false;
         }
-        let positionals: Vec<Option<&str>> = command.positionals(&[]).map(|w| w.literal.as_deref()).collect();
+        let positionals: Vec<Option<&str>> = command.positionals(NO_OPTIONS).map(|w| w.literal.as_deref()).collect();
         if self.bare && !positionals.is_empty() {
             return false;
         }

@@ -2,7 +2,8 @@
 //! the instructions that take all of it (`COPY . .`), the commands its RUNs run, and the names
 //! it mentions anywhere.
 
-use std::collections::BTreeSet;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashSet};
 
 use super::templates::CommandSpec;
 use crate::model::{From, Input};
@@ -25,7 +26,7 @@ pub(crate) struct Usage {
     /// `RUN --mount=from`); its lineage is what they reach, itself included.
     takes: Vec<Vec<usize>>,
     /// Every path component the Dockerfile mentions (RUN, CMD, ENV, COPY arguments, heredocs).
-    mentions: BTreeSet<String>,
+    mentions: HashSet<String>,
 }
 
 /// An instruction that uses the context.
@@ -56,7 +57,7 @@ struct RunCommands {
 impl Usage {
     pub fn new(input: &Input) -> Usage {
         let (file, model) = (input.file, input.model());
-        let mut usage = Usage { whole: Vec::new(), sources: Vec::new(), runs: Vec::new(), takes: Vec::new(), mentions: BTreeSet::new() };
+        let mut usage = Usage { whole: Vec::new(), sources: Vec::new(), runs: Vec::new(), takes: Vec::new(), mentions: HashSet::new() };
         for stage in &file.stages {
             for index in stage.instructions.clone() {
                 let inst = &file.instructions[index];
@@ -93,8 +94,9 @@ impl Usage {
         ) {
             return;
         }
-        let mut text = inst.args_text().to_string();
+        let mut text = Cow::Borrowed(inst.args_text());
         for heredoc in &inst.heredocs {
+            let text = text.to_mut();
             text.push('\n');
             text.push_str(input.file.text(heredoc.body.clone()));
         }
@@ -103,7 +105,8 @@ impl Usage {
         };
         for token in text.split(separators) {
             for component in token.split('/') {
-                if !matches!(component, "" | "." | "..") {
+                // Most names recur (every RUN says `apt-get`): look before allocating.
+                if !matches!(component, "" | "." | "..") && !self.mentions.contains(component) {
                     self.mentions.insert(component.to_string());
                 }
             }

@@ -266,31 +266,28 @@ impl<'a> Invocation<'a> {
     }
 
     pub fn positionals(&self) -> Vec<&'a ShellWord> {
-        let options: Vec<&str> = self
-            .manager
-            .value_options
-            .iter()
-            .map(String::as_str)
-            .collect();
-        self.view.positionals(&options).collect()
+        self.view.positionals(&self.manager.value_options).collect()
     }
 
     /// The last word of `subcommand` (`"cache clean"` is two words) when this command runs it;
     /// for `""`, the program word when it runs with no subcommand at all.
     pub fn runs(&self, subcommand: &str) -> Option<&'a ShellWord> {
-        let positionals = self.positionals();
+        // Asked for every subcommand of the knowledge, of every command: nothing is collected.
+        let mut positionals = self.view.positionals(&self.manager.value_options);
         if subcommand.is_empty() {
             let asks_only = self
                 .view
                 .args()
                 .iter()
                 .any(|a| ["-v", "--version", "-h", "--help"].iter().any(|f| a.is(f)));
-            return (positionals.is_empty() && !asks_only).then(|| self.program());
+            return (positionals.next().is_none() && !asks_only).then(|| self.program());
         }
-        let wanted: Vec<&str> = subcommand.split_whitespace().collect();
-        let matches = wanted.len() <= positionals.len()
-            && wanted.iter().zip(&positionals).all(|(w, p)| p.is(w));
-        matches.then(|| positionals[wanted.len() - 1])
+        let mut last = None;
+        for wanted in subcommand.split_whitespace() {
+            let word = positionals.next().filter(|p| p.is(wanted))?;
+            last = Some(word);
+        }
+        last
     }
 
     /// The first of `subcommands` this command runs, with the subcommand's last word.

@@ -8,7 +8,7 @@ use std::ops::Range;
 use crate::checks;
 use crate::fix::{Edit, Finding, Fix};
 use crate::model::Input;
-use crate::shell::{CommandKind, ShellWord};
+use crate::shell::{CommandKind, ShellWord, NO_OPTIONS};
 
 use super::knowledge::{has_any_flag, knowledge, Position};
 
@@ -26,7 +26,7 @@ pub(super) fn check(input: &Input) -> Vec<Finding> {
             let view = command.effective();
             let one_word = view.basename().and_then(|name| knowledge().quoting.one_word.get(name));
             let lone = one_word.filter(|rule| !has_any_flag(view, &rule.unless_flags)).and_then(|rule| match rule.argument {
-                Position::First => view.positionals(&[]).next(),
+                Position::First => view.positionals(NO_OPTIONS).next(),
             });
             for word in view.args() {
                 let Some(expansion) = unquoted_expansion(word, lone.is_some_and(|l| std::ptr::eq(l, word))) else { continue };

@@ -178,8 +178,7 @@ pub(super) struct Recognised<'a> {
 impl<'a> Recognised<'a> {
     /// The first positional argument (for `go mod download`, `mod`).
     pub fn positionals(&self) -> Vec<&'a ShellWord> {
-        let options: Vec<&str> = self.rule.value_options.iter().map(String::as_str).collect();
-        self.view.positionals(&options).collect()
+        self.view.positionals(&self.rule.value_options).collect()
     }
 
     /// Every value of `options` (`-r a.txt -r b.txt`), static ones only; `None` when one is not static.
@@ -250,8 +249,7 @@ pub(super) fn recognise<'a>(index: usize, command: &'a Command) -> Option<Recogn
             let Some(view) = program_view(command, &rule.programs, rule.versioned, rule.python_module.as_deref()) else {
                 continue;
             };
-            let options: Vec<&str> = rule.value_options.iter().map(String::as_str).collect();
-            let positionals: Vec<&ShellWord> = view.positionals(&options).collect();
+            let positionals: Vec<&ShellWord> = view.positionals(&rule.value_options).collect();
             let matched = if takes_tasks(rule) {
                 match rule.role {
                     // A dependency-only Maven run: every goal is one of those.
@@ -296,8 +294,7 @@ pub(super) fn is_context_free(command: &Command) -> bool {
         let Some(view) = program_view(command, &rule.programs, rule.versioned, rule.python_module.as_deref()) else {
             return false;
         };
-        let options: Vec<&str> = rule.value_options.iter().map(String::as_str).collect();
-        let positionals: Vec<&ShellWord> = view.positionals(&options).collect();
+        let positionals: Vec<&ShellWord> = view.positionals(&rule.value_options).collect();
         if let Some(subs) = &rule.subcommands {
             let first = positionals.first().and_then(|p| p.literal.as_deref());
             let flag_sub = subs.iter().any(|s| s.starts_with('-') && view.has_word(s));

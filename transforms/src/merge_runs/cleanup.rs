@@ -103,9 +103,13 @@ fn cleans(manager: &Manager, command: &Command) -> bool {
     if command.effective().is("rm") {
         return removes_cache(manager, command);
     }
+    // Asked of every manager: the words are gathered only for the one the command runs.
+    if !command.effective().basename().is_some_and(|program| manager.is_program(program)) {
+        return false;
+    }
     let Some(words) = plain_words(command) else { return false };
-    let Some((program, rest)) = words.split_first() else { return false };
-    manager.is_program(program) && manager.cache_cleaned_by.iter().any(|c| rest.iter().map(String::as_str).eq(c.split_whitespace()))
+    let Some((_, rest)) = words.split_first() else { return false };
+    manager.cache_cleaned_by.iter().any(|c| rest.iter().map(String::as_str).eq(c.split_whitespace()))
 }
 
 /// `rm -rf` of paths that all lie in the manager's caches.

@@ -188,16 +188,26 @@ pub fn glob_matches(pattern: &str, image: &ImageRef) -> bool {
 }
 
 /// `*` and `?` wildcard matching (iterative, linear backtracking on the last `*`).
+/// Called per package × knowledge glob, so ASCII text (nearly all of it) is matched on bytes without
+/// allocating; `?` matches one character, hence the char vectors otherwise.
 pub fn glob(pattern: &str, text: &str) -> bool {
+    if pattern.is_ascii() && text.is_ascii() {
+        return glob_units(pattern.as_bytes(), text.as_bytes());
+    }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
+    glob_units(&p, &t)
+}
+
+fn glob_units<U: Copy + PartialEq + From<u8>>(p: &[U], t: &[U]) -> bool {
+    let (any, one) = (U::from(b'*'), U::from(b'?'));
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && p[pi] == t[ti])) {
+        if pi < p.len() && (p[pi] == one || (p[pi] != any && p[pi] == t[ti])) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == any {
             star = Some((pi, ti));
             pi += 1;
         } else if let Some((sp, st)) = star {
@@ -208,7 +218,7 @@ pub fn glob(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p[pi..].iter().all(|c| *c == any)
 }
 
 #[cfg(test)]
@@ -276,6 +286,8 @@ mod tests {
         assert!(glob("python:3.1?", "python:3.12"));
         assert!(!glob("python:3.1?", "python:3.123"));
         assert!(glob("**", "x/y"));
+        assert!(glob("caf?", "café"));
+        assert!(!glob("caf??", "café"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::sources::{self, Lang};
 use crate::model::matcher::Matcher;
 use crate::model::reference::glob;
 use crate::model::{Dir, Input};
-use crate::shell::{CommandView, ShellWord};
+use crate::shell::{CommandView, ShellWord, NO_OPTIONS};
 use crate::syntax::{assignments, Keyword};
 
 /// Folders that exist in every image (or hold everything): never copied whole, and a path
@@ -609,7 +609,7 @@ fn path_dirs(input: &Input, scan: &Scan) -> Vec<String> {
 fn global_install(view: CommandView, ecosystem: &str) -> Option<String> {
     let name = view.basename()?;
     let sub = view.subcommand();
-    let packages: Vec<&str> = view.positionals(&[]).skip(1).filter_map(|w| w.literal.as_deref()).collect();
+    let packages: Vec<&str> = view.positionals(NO_OPTIONS).skip(1).filter_map(|w| w.literal.as_deref()).collect();
     // Package managers themselves (`npm i -g npm@10`): the runtime image brings its own.
     let only_managers = !packages.is_empty() && packages.iter().all(|p| matches!(p.split('@').next().unwrap_or(p), "npm" | "yarn" | "pnpm" | "corepack" | ""));
     match name {
@@ -619,7 +619,7 @@ fn global_install(view: CommandView, ecosystem: &str) -> Option<String> {
         "pnpm" if matches!(sub, Some("add" | "install" | "i")) && view.has_flag(Some('g'), Some("global")) && !only_managers => {
             Some("packages into pnpm's global folder and their commands onto the PATH".into())
         }
-        "yarn" if sub == Some("global") && view.positionals(&[]).nth(1).is_some_and(|w| w.is("add")) => {
+        "yarn" if sub == Some("global") && view.positionals(NO_OPTIONS).nth(1).is_some_and(|w| w.is("add")) => {
             Some("packages into Yarn's global folder and their commands onto the PATH".into())
         }
         "gem" if sub == Some("install") => Some("gems and their commands outside the application folder".into()),
@@ -647,7 +647,7 @@ fn installer(scan: &Scan) -> Option<(String, String)> {
         let name = view.basename().unwrap_or_default();
         let shell = matches!(name, "sh" | "bash" | "zsh" | "dash" | "ash" | "ksh") || name.starts_with("python") || matches!(name, "perl" | "ruby" | "node");
         // Reading the script from stdin: no script file among its arguments (`-s`, `-`, options).
-        shell && view.positionals(&[]).all(|w| w.is("-") || w.literal.as_deref().is_some_and(|t| t.starts_with('-')))
+        shell && view.positionals(NO_OPTIONS).all(|w| w.is("-") || w.literal.as_deref().is_some_and(|t| t.starts_with('-')))
     };
     let url = |b: &Built| b.view().args().iter().filter_map(|w| w.literal.clone()).find(|w| w.contains("://")).unwrap_or_default();
     for (at, download) in scan.commands.iter().enumerate() {

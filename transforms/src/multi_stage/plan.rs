@@ -13,7 +13,7 @@ use super::scan::{Built, Manager, Scan};
 use crate::model::reference::{glob_matches, ImageRef};
 use crate::config::PinPolicy;
 use crate::model::{Dir, Input};
-use crate::shell::{parse_script, ShellWord};
+use crate::shell::{parse_script, ShellWord, NO_OPTIONS};
 
 pub(super) struct Plan {
     pub runtime: String,
@@ -101,7 +101,7 @@ pub(super) fn classify(built: &Built) -> Option<&'static str> {
     let view = built.view();
     let name = view.basename()?;
     let sub = view.subcommand();
-    let positionals: Vec<&str> = view.positionals(&[]).filter_map(|w| w.literal.as_deref()).collect();
+    let positionals: Vec<&str> = view.positionals(NO_OPTIONS).filter_map(|w| w.literal.as_deref()).collect();
     match name {
         "go" if matches!(sub, Some("build" | "install")) => Some("go"),
         "cargo" if matches!(sub, Some("build" | "install")) => Some("rust"),

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::fix::{Applicability, Edit, Finding, Fix};
-use crate::shell::{Op, Script};
+use crate::shell::{Op, Script, NO_OPTIONS};
 use crate::syntax::Keyword;
 
 use crate::knowledge::package_managers::{managers, Index, Invocation, Manager};
@@ -286,7 +286,7 @@ fn runs_something_opaque(script: &Script, manager: &Manager) -> bool {
                 .iter()
                 .any(|p| mentions_word(inline.literal.as_deref().unwrap_or(&inline.raw), p)),
             // `sh file` runs a script; a bare `sh` in a pipeline runs what it reads.
-            None => view.positionals(&[]).next().is_some() || c.in_pipeline,
+            None => view.positionals(NO_OPTIONS).next().is_some() || c.in_pipeline,
         }
     })
 }

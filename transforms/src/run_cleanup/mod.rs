@@ -13,7 +13,7 @@ use crate::checks;
 use crate::config::CacheMode;
 use crate::fix::{Applicability, Edit, Finding, Fix};
 use crate::model::{Input, Model, RunShell};
-use crate::shell::{Command, ShellWord};
+use crate::shell::{Command, ShellWord, NO_OPTIONS};
 use crate::syntax::{Dockerfile, Instruction, Keyword};
 
 use crate::knowledge::package_managers::{self as knowledge, managers, Invocation, Manager};
@@ -679,7 +679,7 @@ fn drop_redundant(
     let last_use = later.iter().map(|i| i.command).max().unwrap_or(first);
     for (i, cmd) in run.commands().iter().enumerate().skip(last_use + 1) {
         let view = cmd.effective();
-        let mut removed = view.positionals(&[]).peekable();
+        let mut removed = view.positionals(NO_OPTIONS).peekable();
         let only_this_cache = view.is("rm")
             && removed.peek().is_some()
             && removed.all(|p| paths.iter().any(|path| same_path(path, &p.raw)));
@@ -763,7 +763,7 @@ fn runs_pattern(manager: &Manager, pattern: &str, cmd: &Command) -> bool {
     if program == "rm" {
         return name == "rm"
             && view
-                .positionals(&[])
+                .positionals(NO_OPTIONS)
                 .any(|p| args.iter().any(|a| same_path(a, &p.raw)));
     }
     let is_program = if program == "{program}" {
@@ -771,8 +771,7 @@ fn runs_pattern(manager: &Manager, pattern: &str, cmd: &Command) -> bool {
     } else {
         name == program
     };
-    let options: Vec<&str> = manager.value_options.iter().map(String::as_str).collect();
-    let positionals: Vec<&ShellWord> = view.positionals(&options).collect();
+    let positionals: Vec<&ShellWord> = view.positionals(&manager.value_options).collect();
     is_program
         && args.len() <= positionals.len()
         && args.iter().zip(&positionals).all(|(a, p)| p.is(a))

@@ -8,6 +8,9 @@ use super::{Command, ShellWord};
 /// Flag and option queries follow getopt conventions on static words only: they stop at `--`,
 /// read `-qy` as `-q -y` (up to the first non-letter, so `-j4` is `-j`), and read `--long=value`.
 /// Which options take a value is tool-specific, so queries that need to know take a list.
+/// For [`CommandView::positionals`] of a tool with no option that takes a value.
+pub const NO_OPTIONS: &[&str] = &[];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommandView<'a> {
     words: &'a [ShellWord],
@@ -32,7 +35,8 @@ impl<'a> CommandView<'a> {
     /// The program without its directory (`apt-get` for `/usr/bin/apt-get`).
     pub fn basename(self) -> Option<&'a str> {
         let name = self.name()?;
-        Some(name.rsplit('/').next().unwrap_or(name))
+        // Asked of every command by every manager: a byte scan, not a reverse `str` searcher.
+        Some(name.bytes().rposition(|b| b == b'/').map_or(name, |slash| &name[slash + 1..]))
     }
 
     /// True when the program's basename is `name`.
@@ -107,9 +111,9 @@ impl<'a> CommandView<'a> {
     /// Arguments that are not options, in order. `value_options` lists options whose value
     /// is the next word (`["-o", "--option"]`), so that value is not taken for a positional.
     /// Non-static words count as positionals.
-    pub fn positionals<'q>(
+    pub fn positionals<'q, S: AsRef<str>>(
         self,
-        value_options: &'q [&'q str],
+        value_options: &'q [S],
     ) -> impl Iterator<Item = &'a ShellWord> + 'q
     where
         'a: 'q,
@@ -130,7 +134,7 @@ impl<'a> CommandView<'a> {
             if text == "--" {
                 options_ended = true;
             } else if text.starts_with("--") {
-                skip_next = !text.contains('=') && value_options.contains(&text);
+                skip_next = !text.contains('=') && value_options.iter().any(|o| o.as_ref() == text);
             } else {
                 skip_next = takes_next_word(text, value_options);
             }
@@ -141,7 +145,7 @@ impl<'a> CommandView<'a> {
     /// The first positional argument: `install` in `apt-get -y install curl`.
     /// Use [`CommandView::positionals`] when options before it take values (`apt-get -o X=1 install`).
     pub fn subcommand(self) -> Option<&'a str> {
-        self.positionals(&[]).next()?.literal.as_deref()
+        self.positionals(NO_OPTIONS).next()?.literal.as_deref()
     }
 
     /// For `sh -c '…'`, `bash -eux -c "…"` and other POSIX shells, the script word.
@@ -211,11 +215,12 @@ fn short_flags(cluster: &str) -> impl Iterator<Item = char> + '_ {
 
 /// Whether a short option word `-abc` ends with an option from `value_options` whose value
 /// is the next word (rather than attached, as in `-ofile`).
-fn takes_next_word(text: &str, value_options: &[&str]) -> bool {
+fn takes_next_word<S: AsRef<str>>(text: &str, value_options: &[S]) -> bool {
     let cluster = &text[1..];
     for (at, c) in cluster.char_indices() {
         let takes_value = value_options.iter().any(|option| {
             option
+                .as_ref()
                 .strip_prefix('-')
                 .is_some_and(|o| !o.starts_with('-') && o.chars().eq([c]))
         });

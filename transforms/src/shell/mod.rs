@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-pub use command::CommandView;
+pub use command::{CommandView, NO_OPTIONS};
 pub use layout::{layout, Layout};
 
 /// A parsed RUN body. Build it with [`parse_script`]. Cheap to clone: clones share one parse.
@@ -70,7 +70,22 @@ pub struct ParseMemo {
     outermost: bool,
 }
 
+/// Scripts of at least this many bytes stay remembered only while the Dockerfile still holds
+/// their text (see [`ParseMemo::forget_absent`]).
+const LARGE_SCRIPT: usize = 64 * 1024;
+
 impl ParseMemo {
+    /// Forgets the large scripts that `source` no longer contains: once a fix has edited a long
+    /// heredoc, the model of its old text (hundreds of bytes per line) would otherwise stay beside
+    /// the new one for the rest of the fix loop.
+    pub fn forget_absent(&self, source: &str) {
+        MEMO.with(|memo| {
+            if let Some(m) = memo.borrow_mut().as_mut() {
+                m.retain(|text, _| text.len() < LARGE_SCRIPT || source.contains(&**text));
+            }
+        });
+    }
+
     pub fn new() -> ParseMemo {
         let outermost = MEMO.with(|memo| {
             let mut memo = memo.borrow_mut();
