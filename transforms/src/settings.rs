@@ -29,6 +29,8 @@ pub fn wants_content(path: &str) -> bool {
         "package.json", "Gemfile", "go.mod", "Cargo.toml", "pyproject.toml", "Pipfile", "composer.json",
         "setup.py", "setup.cfg", "pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle",
         "settings.gradle.kts", "gradle.properties", "pnpm-workspace.yaml", "lerna.json", "nx.json", "gems.rb", ".yarnrc.yml", "Gemfile.lock", "gems.locked",
+        // Their recipes may install packages out of the RUN's sight (`make install` → pip).
+        "Makefile", "makefile", "GNUmakefile",
     ];
     let parts: Vec<&str> = path.split('/').collect();
     if parts.len() > 4 || parts.iter().any(|p| matches!(*p, "node_modules" | ".git" | "vendor" | "target" | ".venv" | "venv")) {

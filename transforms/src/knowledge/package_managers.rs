@@ -95,6 +95,19 @@ pub(crate) struct FlagRule {
     pub why: String,
     #[serde(default)]
     pub unsafe_why: Option<String>,
+    /// Project scripts that may run the command out of the RUN's sight (`make install`).
+    #[serde(default)]
+    pub behind: Option<Behind>,
+}
+
+/// Where a command can hide: a program of the RUN (`make`) runs recipes of a context file
+/// (`Makefile`); `prefix` is the environment setting that does the flag's work for all of them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct Behind {
+    pub programs: Vec<String>,
+    pub files: Vec<String>,
+    pub prefix: String,
 }
 
 fn yes() -> bool {

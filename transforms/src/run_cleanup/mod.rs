@@ -1,6 +1,7 @@
 #![doc = include_str!("../../docs/run-cleanup.md")]
 
 mod index;
+mod makefile;
 
 #[cfg(test)]
 mod tests;
@@ -36,6 +37,7 @@ pub(crate) fn run(input: &Input) -> Vec<Finding> {
         for invocation in &run.invocations {
             findings.extend(missing_flags(&scope, &run, invocation));
         }
+        findings.extend(hidden_in_scripts(&scope, &run));
         for manager in managers() {
             findings.extend(renames(&scope, &run, manager));
             findings.extend(leftovers(&scope, &run, manager));
@@ -460,6 +462,93 @@ fn missing_flags(scope: &Scope, run: &Run, invocation: &Invocation) -> Vec<Findi
         findings.push(finding.with_fix(Fix::new(title, edits, applicability)));
     }
     findings
+}
+
+/// A program of the RUN (`make install`) whose recipes in the build context (a Makefile) run a
+/// manager's command without its cache flag: the RUN cannot show the flag, so the environment
+/// setting that does its work goes before the program (`PIP_NO_CACHE_DIR=1 make install`).
+fn hidden_in_scripts(scope: &Scope, run: &Run) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (index, command) in run.commands().iter().enumerate() {
+        let view = command.effective();
+        let Some(program) = view.basename() else { continue };
+        for manager in managers() {
+            for rule in manager.flags.iter().filter(|r| r.cache) {
+                let Some(behind) = rule.behind.as_ref().filter(|b| b.programs.iter().any(|p| p == program)) else { continue };
+                let already = rule.env.iter().any(|env| scope.env_set(run, index, env))
+                    || scope.configured(run, index, &rule.configured_by)
+                    || run.mounted(&manager.cache_dirs)
+                    || run.mounted(&scope.moved_cache_dirs(run, index, manager));
+                if already {
+                    continue;
+                }
+                let Some((path, text, goals)) = makefile_of(scope, view.words(), &behind.files) else { continue };
+                let Some((line, hidden)) = hidden_command(manager, rule, text, &goals) else { continue };
+                let word = &view.words()[0];
+                let at = run.source(scope.file, word.range.start..word.range.start).start;
+                let shown: Vec<&str> = view.words().iter().map(|w| w.raw.as_str()).collect();
+                let message = format!("`{}` runs `{hidden}` ({path}:{line}) without `{}`", shown.join(" "), rule.add);
+                let why = format!(
+                    "{}. The command is in a recipe the RUN runs, where the flag cannot be added: `{}` does its work for every such command of the recipe (`ENV {}` would for every later RUN too, and in the container)",
+                    rule.why, behind.prefix, behind.prefix
+                );
+                let note = scope.stage_note(run.index);
+                let fix = Fix::new(format!("Put `{}` before `{program}`", behind.prefix), vec![Edit::insert(at, format!("{} ", behind.prefix))], Applicability::Safe);
+                let range = run.source(scope.file, command.range.start..word.range.end);
+                findings.push(Finding::new(rule.check, range, message).with_why(explain(&why, None, None, note.as_deref())).with_fix(fix));
+            }
+        }
+    }
+    findings
+}
+
+/// The Makefile a `make` command reads (its `-C` folder and `-f` file, at the context's root, or
+/// the context's only one of that name) with its text, and the goals it is given.
+fn makefile_of<'s>(scope: &'s Scope, words: &[ShellWord], names: &[String]) -> Option<(&'s str, &'s str, Vec<String>)> {
+    let (mut dir, mut file, mut goals) = (String::new(), None, Vec::new());
+    let mut args = words[1..].iter().map(|w| w.literal.clone());
+    while let Some(arg) = args.next() {
+        let arg = arg?;
+        match arg.as_str() {
+            "-C" | "--directory" => dir = args.next()??,
+            "-f" | "--file" | "--makefile" => file = Some(args.next()??),
+            "-I" | "-o" | "-W" | "-l" => _ = args.next(),
+            a if a.starts_with("--directory=") => dir = a["--directory=".len()..].to_string(),
+            a if a.starts_with("--file=") || a.starts_with("--makefile=") => file = a.split_once('=').map(|(_, v)| v.to_string()),
+            a if a.starts_with('-') || a.contains('=') || a.chars().all(|c| c.is_ascii_digit()) => {}
+            a => goals.push(a.to_string()),
+        }
+    }
+    let dir = dir.trim_start_matches("./").trim_end_matches('/').to_string();
+    let wanted: Vec<String> = match file {
+        Some(f) => vec![f.trim_start_matches("./").to_string()],
+        None => names.to_vec(),
+    };
+    let contents = &scope.input.context.contents;
+    let at_root = wanted.iter().map(|n| if dir.is_empty() { n.clone() } else { format!("{dir}/{n}") }).find_map(|p| contents.get_key_value(&p));
+    let only = || {
+        let mut named = contents.iter().filter(|(p, _)| wanted.iter().any(|n| p.rsplit('/').next() == Some(n.as_str())));
+        named.next().filter(|_| named.next().is_none())
+    };
+    at_root.or_else(only).map(|(p, t)| (p.as_str(), t.as_str(), goals))
+}
+
+/// The first recipe line `make` runs for `goals` that runs the rule's command without its flag,
+/// and the command as written.
+fn hidden_command(manager: &'static Manager, rule: &knowledge::FlagRule, text: &str, goals: &[String]) -> Option<(usize, String)> {
+    // The Makefile sets the variable itself, or configures the flag.
+    if rule.env.iter().any(|env| text.contains(env.split('=').next().unwrap_or(env))) || rule.configured_by.iter().any(|c| text.contains(c.as_str())) {
+        return None;
+    }
+    let goals: Vec<&str> = goals.iter().map(String::as_str).collect();
+    makefile::recipes(text, &goals).into_iter().find_map(|(line, recipe)| {
+        let script = crate::shell::parse_script(recipe);
+        script.commands().iter().enumerate().find_map(|(i, command)| {
+            let invocation = manager.invocation(i, command)?;
+            let (subcommand, _) = invocation.runs_any(&rule.subcommands)?;
+            (!invocation.changes_nothing() && !invocation.has_any(&rule.present)).then(|| (line, invocation.describe(subcommand)))
+        })
+    })
 }
 
 /// The packages the install only gets as recommendations that the flag would drop although the
