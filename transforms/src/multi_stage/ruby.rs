@@ -132,7 +132,7 @@ fn purged_later(scan: &Scan, install: &Install) -> bool {
             Some("dnf" | "yum" | "microdnf") => matches!(view.subcommand(), Some("remove" | "erase")),
             _ => false,
         };
-        let names: Vec<&str> = view.positionals(&[]).skip(1).filter_map(|w| w.literal.as_deref()).collect();
+        let names: Vec<&str> = view.positionals(crate::shell::NO_OPTIONS).skip(1).filter_map(|w| w.literal.as_deref()).collect();
         removes && (virtual_name.is_some_and(|v| names.contains(&v)) || install.packages.iter().any(|p| names.contains(&bare_name(p))))
     })
 }
