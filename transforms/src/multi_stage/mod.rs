@@ -108,10 +108,18 @@ fn edits(input: &Input, scan: &Scan, plan: &Plan) -> Vec<Edit> {
 
     // The build stage: `FROM x` → `FROM x AS build`, or its own name.
     let from_words = split_words(scan.from.args_text(), file.escape);
+    // The edit spans the whole FROM (same bytes, name appended), so that a fix of another transform
+    // to this FROM in the same pass (approved-base's slim swap, which is wrong for a stage that no
+    // longer ships) waits for the next pass and sees the split.
+    let from_head = scan.from.keyword_span.start..scan.from.args_source_range().end;
+    let from_text = &source[from_head.clone()];
     let stage_name = match from_words.iter().position(|w| w.raw.eq_ignore_ascii_case("as")) {
-        Some(at) => from_words.get(at + 1).map(|w| w.raw.clone()).unwrap_or_else(|| "build".into()),
+        Some(at) => {
+            edits.push(Edit::replace(from_head, from_text));
+            from_words.get(at + 1).map(|w| w.raw.clone()).unwrap_or_else(|| "build".into())
+        }
         None => {
-            edits.push(Edit::insert(scan.from.args_source_range().end, " AS build"));
+            edits.push(Edit::replace(from_head, format!("{from_text} AS build")));
             "build".to_string()
         }
     };

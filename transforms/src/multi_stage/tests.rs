@@ -73,3 +73,23 @@ fn sources_say_what_the_program_opens() {
     let why = findings[0].why.as_deref().unwrap_or_default();
     assert!(why.contains("Not copied, as no source names them: templates/"), "{why}");
 }
+
+/// With every transform on, the stage multi-stage turns into the build stage keeps its image:
+/// approved-base's slim swap waits for the split and then leaves the stage alone (it no longer
+/// ships; a slim build stage lacks what native addons need).
+#[test]
+fn the_build_stage_is_not_slim_swapped_in_the_same_pass() {
+    let source = "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nRUN npm run build\nCMD [\"node\", \"dist/server.js\"]\n";
+    for named in [false, true] {
+        let source = if named { source.replacen("FROM node:20", "FROM node:20 AS builder", 1) } else { source.to_string() };
+        let settings = Settings { unsafe_fixes: true, ..Settings::default() };
+        let listing = ["Dockerfile", "package.json", "package-lock.json", "src/", "src/server.ts"];
+        let mut context = Context { files: Some(listing.iter().map(|f| f.to_string()).collect()), ..Context::default() };
+        let manifest = r#"{"name": "web", "scripts": {"build": "tsc"}, "dependencies": {"express": "^4"}, "devDependencies": {"typescript": "^5"}}"#;
+        context.contents.insert("package.json".into(), manifest.into());
+        let outcome = crate::engine::optimize(&source, &context, &settings).unwrap();
+        let first = outcome.text.lines().next().unwrap();
+        assert!(first.starts_with("FROM node:20 AS "), "{}", outcome.text);
+        assert!(outcome.text.contains("\nFROM node:20-slim\n"), "{}", outcome.text);
+    }
+}
