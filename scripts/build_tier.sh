@@ -36,6 +36,22 @@ if ! podman run --rm --network none docker.io/library/debian:bookworm-slim true 
 fi
 rm -f "$probe_log"
 
+# Everything but the base images is removed after each app: verify builds with --layers (the cache
+# check), and the intermediate images of 15 apps fill a CI disk (`no space left on device` seen).
+base_images="$(podman images --all --no-trunc --format '{{.Id}} {{.Repository}}' | awk '$2 != "<none>" {print $1}' | sort -u)"
+free_engine_storage() {
+    buildah rm --all >/dev/null 2>&1 || true
+    local leftovers
+    leftovers="$(comm -13 <(echo "$base_images") <(podman images --all --no-trunc --format '{{.Id}}' | sort -u))"
+    if [[ -n "$leftovers" ]]; then
+        # shellcheck disable=SC2086
+        podman rmi --force $leftovers >/dev/null 2>&1 || true
+    fi
+}
+free_engine_storage
+engine_state="${DOCKOPT_ENGINE_DIR:-$repo/target/engine}"
+echo "build tier: $(df -h --output=avail "$engine_state" | tail -n 1 | tr -d ' ') free for the engine"
+
 if [[ -n "${DOCKOPT_BIN:-}" ]]; then
     dockopt="$DOCKOPT_BIN"
 else
@@ -188,13 +204,14 @@ EOF
         for problem in "${problems[@]}"; do
             echo "  FAIL: $problem"
         done
-        echo "  (verify's progress and report: $out/$app.stderr, $json; build logs under $work_folder)"
+        echo "  (verify's progress and report: $out/$app.stderr, $json; build logs under $work_folder;" \
+            "$(df -h --output=avail "$engine_state" | tail -n 1 | tr -d ' ') free)"
         sed 's/^/    /' "$out/$app.stderr" | tail -n 10
     else
         rows+=("$row|ok")
         echo "  ok in $((SECONDS - app_started)) s"
     fi
-    podman rmi -f "$before_image" "$after_image" >/dev/null 2>&1 || true
+    free_engine_storage
     if ((${#problems[@]} == 0)) && [[ "$work_folder" != "-" ]]; then
         rm -rf "$work_folder"
     fi
