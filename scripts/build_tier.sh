@@ -38,7 +38,9 @@ rm -f "$probe_log"
 
 # Everything but the base images is removed after each app: verify builds with --layers (the cache
 # check), and the intermediate images of 15 apps fill a CI disk (`no space left on device` seen).
-base_images="$(podman images --all --no-trunc --format '{{.Id}} {{.Repository}}' | awk '$2 != "<none>" {print $1}' | sort -u)"
+# The base images are the tagged ones not made here (verify tags what it keeps as localhost/dockopt-verify).
+base_images="$(podman images --all --no-trunc --format '{{.Id}} {{.Repository}}' |
+    awk '$2 != "<none>" && $2 !~ /^localhost\// {print $1}' | sort -u)"
 free_engine_storage() {
     buildah rm --all >/dev/null 2>&1 || true
     local leftovers
