@@ -29,6 +29,8 @@ pub fn wants_content(path: &str) -> bool {
         "package.json", "Gemfile", "go.mod", "Cargo.toml", "pyproject.toml", "Pipfile", "composer.json",
         "setup.py", "setup.cfg", "pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle",
         "settings.gradle.kts", "gradle.properties", "pnpm-workspace.yaml", "lerna.json", "nx.json", "gems.rb", ".yarnrc.yml", "Gemfile.lock", "gems.locked",
+        // The Python a uv project asks for.
+        ".python-version",
         // Their recipes may install packages out of the RUN's sight (`make install` → pip).
         "Makefile", "makefile", "GNUmakefile",
     ];
@@ -40,8 +42,11 @@ pub fn wants_content(path: &str) -> bool {
     let requirements = name.ends_with(".txt") && (name.contains("requirements") || name.contains("constraints"));
     // Key and certificate files: dockerignore leaves out only those that hold a private key.
     let key_file = [".pem", ".key"].iter().any(|e| name.ends_with(e)) || matches!(name, "id_rsa" | "id_ecdsa" | "id_ed25519");
+    // Django's settings say where collectstatic writes (STATIC_ROOT); manage.py names them.
+    let django = matches!(name, "manage.py" | "settings.py") || (parts.len() > 1 && parts[parts.len() - 2] == "settings" && name.ends_with(".py"));
     NAMES.contains(&name)
         || key_file
+        || django
         || requirements
         || (parts.len() > 1 && parts[parts.len() - 2] == "requirements" && name.ends_with(".txt"))
         || name.ends_with(".gemspec")

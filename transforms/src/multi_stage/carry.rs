@@ -48,7 +48,7 @@ fn covered(plan: &Plan, path: &str) -> bool {
     plan.copies.iter().any(|(from, to)| Dir::inside(path, from).is_some() || to == path)
 }
 
-fn add_copy(plan: &mut Plan, path: String) {
+pub(super) fn add_copy(plan: &mut Plan, path: String) {
     if covered(plan, &path) {
         return;
     }
@@ -689,7 +689,7 @@ fn adds_repository(scan: &Scan) -> Option<String> {
 }
 
 /// A command as written, shortened for a message.
-fn command_text(view: CommandView) -> String {
+pub(super) fn command_text(view: CommandView) -> String {
     let text = view.words().iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(" ");
     if text.chars().count() > 80 {
         format!("{}…", text.chars().take(79).collect::<String>())

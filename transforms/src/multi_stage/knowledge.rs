@@ -34,6 +34,43 @@ pub(super) struct Knowledge {
     pub java_runtime: Vec<JavaRuntime>,
     pub php_dev_environments: Vec<DevEnvironment>,
     pub ruby: Ruby,
+    pub python_tool: Vec<PythonTool>,
+    pub python_of_release: BTreeMap<String, String>,
+}
+
+/// A Python project tool (see `[[python-tool]]` in the TOML).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct PythonTool {
+    pub name: String,
+    pub installs: Vec<String>,
+    #[serde(default)]
+    pub pip: bool,
+    #[serde(default)]
+    pub follows_virtual_env: bool,
+    pub project_env: Option<String>,
+    #[serde(default)]
+    pub always_in_project: bool,
+    pub in_project_env: Option<String>,
+    pub in_project_config: Option<String>,
+    pub create_env: Option<String>,
+    pub create_config: Option<String>,
+    pub system_flag: Option<String>,
+    #[serde(default)]
+    pub project_options: Vec<String>,
+    pub runner: String,
+    pub packages: Vec<String>,
+    pub manages_python: Option<String>,
+    pub downloads_python: Option<PythonRequest>,
+}
+
+/// Where a project tool reads the Python version a project asks for (see `downloads-python`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PythonRequest {
+    pub options: Vec<String>,
+    pub env: String,
+    pub file: String,
 }
 
 /// Ruby apps (see `[ruby]` in the TOML).

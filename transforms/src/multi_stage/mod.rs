@@ -1,6 +1,7 @@
 #![doc = include_str!("../../docs/multi-stage.md")]
 
 mod carry;
+mod django;
 mod java;
 mod jvm_manifests;
 mod knowledge;
@@ -8,6 +9,7 @@ mod manifests;
 mod node;
 mod php;
 mod plan;
+mod python_tools;
 mod ruby;
 mod runtime;
 mod scan;

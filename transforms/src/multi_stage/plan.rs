@@ -3,12 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use super::carry::carry;
+use super::carry::{carry, command_text};
+use super::django::collected_static;
 use super::java::java;
 use super::knowledge::{knowledge, Ecosystem};
 use super::manifests;
 use super::node::node;
 use super::runtime::{distroless_static, language_runtime, slim_of, Runtime};
+use super::python_tools::{self, Target};
 use super::scan::{Built, Manager, Scan};
 use crate::model::reference::{glob_matches, ImageRef};
 use crate::config::PinPolicy;
@@ -58,7 +60,8 @@ pub(super) fn decide(input: &Input, scan: &Scan) -> Option<Verdict> {
     let mut triggered: Vec<&str> = Vec::new();
     for built in &scan.commands {
         let Some(eco) = classify(built) else { continue };
-        let toolchain = if eco == "python" { package_ecos.contains(&"c") } else { has(eco) };
+        // A Python build ships a compiler, or the project tool (Poetry, Pipenv, uv) that installed it.
+        let toolchain = if eco == "python" { package_ecos.contains(&"c") || python_tools::project_install(built.view()).is_some() } else { has(eco) };
         if toolchain && !triggered.contains(&eco) {
             triggered.push(eco);
         }
@@ -67,7 +70,12 @@ pub(super) fn decide(input: &Input, scan: &Scan) -> Option<Verdict> {
         triggered.retain(|e| *e != "c");
     }
     let eco_name = *triggered.first()?;
-    let ecosystem = k.ecosystem(if eco_name == "python" { "c" } else { eco_name })?;
+    // A Python build is described by its compiler when it has one, else by its project tool.
+    let described = match eco_name {
+        "python" if package_ecos.contains(&"c") => "c",
+        name => name,
+    };
+    let ecosystem = k.ecosystem(described)?;
     let plan = if triggered.len() > 1 {
         Err(format!("the stage builds with several toolchains ({}): which artifacts the image runs cannot be told", triggered.join(", ")))
     } else if let Some((_, from)) = replaced.filter(|(e, _)| e.name == eco_name && !package_ecos.contains(&eco_name)) {
@@ -114,7 +122,7 @@ pub(super) fn classify(built: &Built) -> Option<&'static str> {
         "npm" => (matches!(sub, Some("run" | "run-script")) && positionals.get(1) == Some(&"build")).then_some("node"),
         "yarn" | "pnpm" => (positionals.first() == Some(&"build") || positionals.starts_with(&["run", "build"])).then_some("node"),
         "make" | "gmake" | "cmake" | "ninja" | "configure" => Some("c"),
-        _ if is_pip(view.words()).is_some() => Some("python"),
+        _ if is_pip(view.words()).is_some() || python_tools::project_install(view).is_some() => Some("python"),
         _ => None,
     }
 }
@@ -172,10 +180,13 @@ fn plan(input: &Input, scan: &Scan, eco: &str) -> Result<Plan, String> {
         "java" => java(input, scan, image, &programs)?,
         "dotnet" => dotnet(input, scan, image, &programs)?,
         "node" => node(input, scan, image, &programs)?,
-        "python" => python(scan, image, &programs)?,
+        "python" => python(input, scan, image, &programs)?,
         _ => c(scan, image, &programs)?,
     };
     carry(input, scan, &programs, eco, &mut plan)?;
+    if eco == "python" {
+        collected_static(input, scan, &mut plan)?;
+    }
     check_user(scan, &plan)?;
     check_runtime_reference(input, &plan)?;
     let allow = &input.settings.config.base.allow;
@@ -517,7 +528,7 @@ fn dotnet(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWor
 /// Where the virtualenv goes that `multi-stage` adds to a build that pip-installs system-wide.
 const INJECTED_VENV: &str = "/opt/venv";
 
-fn python(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
+fn python(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
     let mut venvs: Vec<String> = Vec::new();
     for built in &scan.commands {
         let view = built.view();
@@ -527,20 +538,44 @@ fn python(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<
             3
         } else if name == "virtualenv" {
             1
+        } else if name == "uv" && words.get(1) == Some(&Some("venv")) {
+            // `uv venv [DIR]`: DIR, by default .venv.
+            let dir = words.iter().skip(2).flatten().find(|w| !w.starts_with('-')).copied().unwrap_or(".venv");
+            venvs.push(Dir::resolve(built.cwd.as_deref(), dir).ok_or_else(|| relative_error(dir, "the virtualenv"))?);
+            continue;
         } else {
             continue;
         };
         let dir = words.iter().skip(dir_at).flatten().find(|w| !w.starts_with('-')).ok_or("the virtualenv's folder is not static")?;
         venvs.push(Dir::resolve(built.cwd.as_deref(), dir).ok_or_else(|| relative_error(dir, "the virtualenv"))?);
     }
+    // Project tools (Poetry, Pipenv, uv): the virtualenv each install fills, or the active
+    // environment.
+    let mut tool_venvs: Vec<String> = Vec::new();
+    let mut into_active: Vec<&Built> = Vec::new();
+    for built in &scan.commands {
+        let Some((tool, pip)) = python_tools::project_install(built.view()) else { continue };
+        python_tools::check_python(input, scan, built, tool, image)?;
+        match python_tools::target(scan, built, tool, pip)? {
+            Target::Venv(venv) => {
+                if pip && !venvs.contains(&venv) && scan.var(built, "VIRTUAL_ENV").is_none() {
+                    return Err(format!("`{} pip install` finds no virtualenv made at {venv} (`uv venv`) nor a VIRTUAL_ENV: where it installs cannot be told", tool.name));
+                }
+                tool_venvs.push(venv);
+            }
+            Target::Active => into_active.push(built),
+        }
+    }
+    let is_project_pip = |b: &&Built| python_tools::project_install(b.view()).is_none() && !python_tools::installs_only_tools(b.view());
     // On an official python image, pip run by name (`pip`, `python -m pip`) installs into
     // /usr/local: a virtualenv made just before the first install and put first on PATH gets
     // the same packages, the same scripts on PATH and the same `python` for every later RUN,
-    // and is one folder the runtime can copy.
+    // and is one folder the runtime can copy. A project tool told to use the active environment
+    // (`virtualenvs.create false`, `pipenv install --system`) installs into VIRTUAL_ENV, set too.
     let python_image = image.official_name().as_deref() == Some("python");
     let mut injected: Option<usize> = None;
-    if venvs.is_empty() && python_image {
-        let pips: Vec<&Built> = builds(scan, "python").collect();
+    if venvs.is_empty() && tool_venvs.is_empty() && python_image {
+        let pips: Vec<&Built> = builds(scan, "python").filter(is_project_pip).collect();
         let by_name = pips.iter().all(|b| {
             let view = b.view();
             let program = is_pip(view.words()).and_then(|w| w.literal.as_deref()).unwrap_or("/");
@@ -548,24 +583,33 @@ fn python(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<
                 && !["user", "prefix", "target", "root"].iter().any(|flag| view.has_flag(None, Some(flag)))
                 && !view.has_flag(Some('t'), None)
         });
-        if by_name && !pips.is_empty() && scan.final_var("VIRTUAL_ENV").is_none() {
-            injected = pips.iter().map(|b| b.instruction).min();
+        if by_name && !(pips.is_empty() && into_active.is_empty()) && scan.final_var("VIRTUAL_ENV").is_none() {
+            injected = pips.iter().chain(&into_active).map(|b| b.instruction).min();
         }
+    }
+    if let (Some(built), None) = (into_active.first(), injected) {
+        let command = command_text(built.view());
+        let why = if python_image { "no VIRTUAL_ENV names the virtualenv it should fill" } else { "a distribution's own Python, beside its packages" };
+        return Err(format!("`{command}` installs into the active environment, here the system's site-packages ({why}), which a runtime stage cannot copy as one folder"));
     }
     if injected.is_some() {
         venvs.push(INJECTED_VENV.to_string());
     }
-    for built in builds(scan, "python").filter(|_| injected.is_none()) {
+    // The folder a pip install fills, by its program's path or the PATH and VIRTUAL_ENV it runs with.
+    let pip_venv = |built: &Built| -> Option<String> {
         let program = is_pip(built.view().words()).and_then(|w| w.literal.as_deref()).unwrap_or_default();
-        let in_venv = if program.contains('/') {
-            Dir::resolve(built.cwd.as_deref(), program).is_some_and(|p| venvs.iter().any(|v| Dir::inside(&p, v).is_some()))
-        } else {
-            let path = scan.var(built, "PATH").unwrap_or_default();
-            let first = path.split(':').next().unwrap_or_default();
-            venvs.iter().any(|v| first == format!("{v}/bin")) || scan.var(built, "VIRTUAL_ENV").is_some_and(|v| venvs.contains(&v))
-        };
+        if program.contains('/') {
+            let path = Dir::resolve(built.cwd.as_deref(), program)?;
+            return venvs.iter().find(|v| Dir::inside(&path, v).is_some()).cloned();
+        }
+        let path = scan.var(built, "PATH").unwrap_or_default();
+        let first = path.split(':').next().unwrap_or_default();
+        venvs.iter().find(|v| first == format!("{v}/bin")).cloned().or_else(|| scan.var(built, "VIRTUAL_ENV").filter(|v| venvs.contains(v)))
+    };
+    for built in builds(scan, "python").filter(|_| injected.is_none()).filter(is_project_pip) {
+        let in_venv = pip_venv(built).is_some();
         if !in_venv || built.view().has_flag(None, Some("user")) {
-            let command = built.view().words().iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(" ");
+            let command = command_text(built.view());
             let where_to = if built.view().has_flag(None, Some("user")) {
                 "the packages go to the user's ~/.local, beside whatever else that home holds"
             } else {
@@ -573,6 +617,25 @@ fn python(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<
             };
             return Err(format!("`{command}` installs outside a virtualenv: {where_to}, which a runtime stage cannot copy as one folder"));
         }
+    }
+    // A virtualenv that only the tool was installed into (`/opt/poetry/bin/pip install poetry`)
+    // stays in the build stage.
+    let tool_only = |venv: &String| {
+        let pips: Vec<&Built> = builds(scan, "python").filter(|b| python_tools::project_install(b.view()).is_none() && pip_venv(b).as_ref() == Some(venv)).collect();
+        !pips.is_empty() && pips.iter().all(|b| python_tools::installs_only_tools(b.view())) && !tool_venvs.contains(venv)
+    };
+    let tool_homes: Vec<String> = venvs.iter().filter(|v| tool_only(v)).cloned().collect();
+    venvs.retain(|v| !tool_homes.contains(v));
+    for venv in tool_venvs {
+        if !venvs.contains(&venv) {
+            venvs.push(venv);
+        }
+    }
+    if let Some(tool) = programs.iter().find_map(|line| python_tools::runner(line)) {
+        return Err(format!(
+            "the image runs `{0} {1}`: the runtime stage would need {0} itself; run the program from the virtualenv (its bin/ first on PATH)",
+            tool.name, tool.runner
+        ));
     }
     let app = scan.final_workdir.clone().ok_or("no WORKDIR: which folder holds the application cannot be told")?;
     if !scan.copies_into(&app) {
@@ -593,15 +656,23 @@ fn python(scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<
     let runtime = slim_of(image)?;
     let mut plan = empty_plan(runtime);
     if let Some(first) = injected {
-        let env = format!("ENV PATH=\"{INJECTED_VENV}/bin:$PATH\"");
+        let active = if into_active.is_empty() { String::new() } else { format!("VIRTUAL_ENV={INJECTED_VENV} ") };
+        let env = format!("ENV {active}PATH=\"{INJECTED_VENV}/bin:$PATH\"");
         plan.build_inserts.push((first, vec![format!("RUN python -m venv {INJECTED_VENV}"), env.clone()]));
         plan.setup.push(env);
-        plan.notes.push(format!("pip installs into a virtualenv ({INJECTED_VENV}, first on PATH) made in the build stage right before the first install, so that the runtime can copy it whole"));
+        let who = match into_active.first().and_then(|b| b.view().basename()) {
+            Some(tool) => format!("{tool} installs"),
+            None => "pip installs".to_string(),
+        };
+        plan.notes.push(format!("{who} into a virtualenv ({INJECTED_VENV}, first on PATH) made in the build stage right before the first install, so that the runtime can copy it whole"));
     }
     for venv in &venvs {
         if Dir::inside(venv, &app).is_none() {
             plan.copies.push((venv.clone(), venv.clone()));
         }
+    }
+    if !tool_homes.is_empty() {
+        plan.notes.push(format!("{} holds only the project tool: it stays in the build stage", tool_homes.join(", ")));
     }
     plan.copies.push((app.clone(), app));
     packages(scan, image, "python", &mut plan)?;
