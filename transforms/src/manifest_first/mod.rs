@@ -7,9 +7,11 @@ mod reads;
 mod rewrite;
 #[cfg(test)]
 mod tests;
+mod workspaces;
 
 use self::knowledge::{is_context_free, recognise, Ecosystem};
-use self::paths::Listing;
+pub(crate) use self::paths::Listing;
+pub(crate) use self::workspaces::{pnpm_workspace_packages, workspace_members};
 use crate::model::reference::glob;
 use self::plan::{analyse, Plan, PlanKind, RunKind};
 use self::reads::{reads, Reading};

@@ -6,7 +6,7 @@ use crate::model::reference::glob;
 
 /// Whether a path of the build context is there to copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Presence {
+pub(crate) enum Presence {
     Present,
     Absent,
     /// The listing does not go that deep, or the .dockerignore is not known.
@@ -15,7 +15,7 @@ pub(super) enum Presence {
 
 /// The build context as the transform knows it: its listing, its .dockerignore and the manifests
 /// the CLI read.
-pub(super) struct Listing<'a> {
+pub(crate) struct Listing<'a> {
     files: &'a [String],
     context: &'a Context,
     ignore: Option<Matcher>,

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use serde_json::Value as Json;
 
 use super::knowledge::{Content, Ecosystem, Positionals, Recognised, Role};
+use super::workspaces::{pnpm_workspace_packages, workspace_members};
 use super::paths::{parent_of, Listing, Presence};
 use crate::model::reference::glob;
 
@@ -322,53 +323,11 @@ fn install_scripts(install: &Install, json: &Json, reading: &mut Reading) {
     reading.deferred.push(Deferred { flag_at: sub.range.end, flag: " --ignore-scripts".into(), after: after.join(" && ") });
 }
 
-/// The `packages:` list of a pnpm-workspace.yaml (a small subset of YAML: `- 'glob'` items).
-fn pnpm_workspace_packages(yaml: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut inside = false;
-    for line in yaml.lines() {
-        let trimmed = line.trim();
-        if !line.starts_with([' ', '\t', '-']) && !trimmed.is_empty() {
-            inside = trimmed.starts_with("packages:");
-            continue;
-        }
-        if inside {
-            if let Some(item) = trimmed.strip_prefix('-') {
-                out.push(item.trim().trim_matches(['\'', '"']).to_string());
-            }
-        }
-    }
-    out
-}
-
 /// Workspace members' package.json files, found in the listing.
 fn workspaces(dir: &str, patterns: &[String], listing: &Listing, reading: &mut Reading) {
-    for pattern in patterns {
-        if pattern.starts_with('!') {
-            continue;
-        }
-        let pattern = pattern.trim_start_matches("./").trim_end_matches('/');
-        if pattern.contains("**") || pattern.contains("..") {
-            return reading.refuse(format!("the workspace pattern `{pattern}` cannot be followed in the listing"));
-        }
-        let (parent, last) = match pattern.rsplit_once('/') {
-            Some((p, l)) => (format!("{dir}{p}/"), l),
-            None => (dir.to_string(), pattern),
-        };
-        if parent.contains(['*', '?']) || !listing.shows_inside(&parent) {
-            return reading.refuse(format!("the workspaces' package.json files (`{pattern}`) are not in the listing of the build context"));
-        }
-        // A workspace is a folder: `packages/*` does not make `packages/tsconfig.json` one.
-        let members = listing.matching_dirs(&parent, last).into_iter().map(|m| format!("{m}package.json"));
-        for member in members {
-            match listing.presence(&member) {
-                Presence::Present => {
-                    reading.files.insert(member);
-                }
-                Presence::Absent => {}
-                Presence::Unknown => return reading.refuse(format!("`{member}` is not in the listing of the build context")),
-            }
-        }
+    match workspace_members(dir, patterns, listing) {
+        Ok(members) => reading.files.extend(members.into_iter().map(|m| format!("{m}package.json"))),
+        Err(reason) => return reading.refuse(reason),
     }
     reading.risk("workspaces: only their package.json files are copied first, and the install links their folders and may run their scripts");
 }
@@ -845,11 +804,6 @@ mod tests {
         assert!(requirement_lines("./libs/thing\n").is_err());
         assert!(requirement_lines("thing @ file:///x\n").is_err());
         assert!(requirement_lines("--index-url https://x\nrequests\n").is_ok());
-    }
-
-    #[test]
-    fn pnpm_workspace_yaml() {
-        assert_eq!(pnpm_workspace_packages("packages:\n  - 'packages/*'\n  - \"apps/*\"\nother: 1\n"), vec!["packages/*", "apps/*"]);
     }
 
     #[test]

@@ -134,6 +134,9 @@ pub(super) struct NodePrune {
     pub command: String,
     pub npm6: Option<String>,
     pub carry: Vec<String>,
+    /// For a workspace: the command that installs the production set again into emptied
+    /// node_modules folders, when `command` does not prune a workspace.
+    pub workspace: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

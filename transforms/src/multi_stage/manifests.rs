@@ -40,12 +40,18 @@ pub(super) fn cargo(text: &str) -> Result<Cargo, String> {
 }
 
 /// What `multi-stage` reads of a package.json.
+#[derive(Default)]
 pub(super) struct PackageJson {
+    pub name: Option<String>,
     pub scripts: BTreeMap<String, String>,
-    /// The `workspaces` globs, joined, when it declares any.
-    pub workspaces: Option<String>,
+    /// The `workspaces` globs.
+    pub workspaces: Vec<String>,
     /// `packageManager` (`yarn@4.1.0`), read by Corepack and Yarn.
     pub package_manager: Option<String>,
+    /// The packages it needs at run time (`dependencies`, `optionalDependencies`).
+    pub dependencies: Vec<String>,
+    /// The files `require`/`import` of the package load: `main` and the paths of `exports`.
+    pub entries: Vec<String>,
 }
 
 pub(super) fn package_json(text: &str) -> Result<PackageJson, String> {
@@ -56,11 +62,33 @@ pub(super) fn package_json(text: &str) -> Result<PackageJson, String> {
         .map(|scripts| scripts.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
         .unwrap_or_default();
     // `"workspaces": ["packages/*"]` or `{"packages": [...]}` (yarn classic).
-    let workspaces = value.get("workspaces").map(|w| w.get("packages").unwrap_or(w)).and_then(|w| w.as_array()).map(|globs| {
-        globs.iter().filter_map(|g| g.as_str()).map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", ")
-    });
-    let package_manager = value.get("packageManager").and_then(|p| p.as_str()).map(str::to_string);
-    Ok(PackageJson { scripts, workspaces: workspaces.filter(|w| !w.is_empty()), package_manager })
+    let workspaces = value
+        .get("workspaces")
+        .map(|w| w.get("packages").unwrap_or(w))
+        .and_then(|w| w.as_array())
+        .map(|globs| globs.iter().filter_map(|g| g.as_str()).map(str::to_string).collect())
+        .unwrap_or_default();
+    let text_of = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    let dependencies = ["dependencies", "optionalDependencies"]
+        .iter()
+        .filter_map(|table| value.get(*table)?.as_object())
+        .flat_map(|deps| deps.keys().cloned())
+        .collect();
+    let mut entries: Vec<String> = text_of("main").into_iter().collect();
+    if let Some(exports) = value.get("exports") {
+        export_paths(exports, &mut entries);
+    }
+    Ok(PackageJson { name: text_of("name"), scripts, workspaces, package_manager: text_of("packageManager"), dependencies, entries })
+}
+
+/// The file paths of an `exports` map: every string in it (conditions and subpaths nest).
+fn export_paths(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(path) => out.push(path.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|item| export_paths(item, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|item| export_paths(item, out)),
+        _ => {}
+    }
 }
 
 /// The gems a Gemfile.lock installs: from a gem server (`GEM`), and from git or a local folder
@@ -121,6 +149,17 @@ mod tests {
         let lock = gem_lock(text);
         assert_eq!(lock.gems, ["nokogiri", "racc"]);
         assert_eq!(lock.unpublished, ["y"]);
+    }
+
+    #[test]
+    fn package_json_entries() {
+        let p = package_json(r#"{"name":"@ws/lib","main":"./dist/index.js","exports":{".":{"import":"./dist/index.mjs","types":"./dist/index.d.ts"},"./util":"./dist/util.js"},"dependencies":{"ms":"2"},"optionalDependencies":{"fsevents":"2"},"devDependencies":{"tsx":"4"},"workspaces":{"packages":["packages/*"]}}"#).unwrap();
+        assert_eq!(p.name.as_deref(), Some("@ws/lib"));
+        assert_eq!(p.dependencies, ["ms", "fsevents"], "tables in order, each sorted or in file order");
+        let mut entries = p.entries.clone();
+        entries.sort();
+        assert_eq!(entries, ["./dist/index.d.ts", "./dist/index.js", "./dist/index.mjs", "./dist/util.js"]);
+        assert_eq!(p.workspaces, ["packages/*"]);
     }
 
     #[test]

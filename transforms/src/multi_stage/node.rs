@@ -9,6 +9,7 @@ use super::plan::{basename, bare_name, builds, empty_plan, packages, Plan};
 use super::scan::{Built, Scan};
 use super::runtime::slim_of;
 use crate::model::reference::ImageRef;
+use crate::manifest_first::{pnpm_workspace_packages, workspace_members, Listing};
 use crate::model::{Dir, Input};
 use crate::shell::{parse_script, ShellWord};
 
@@ -49,24 +50,27 @@ pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec
     let built = builds(scan, "node").next().ok_or("no build command")?;
     let build_program = built.view().basename().unwrap_or_default().to_string();
     let project = built.cwd.clone().ok_or_else(|| format!("`{build_program}` builds in a folder that is not known (no WORKDIR)"))?;
-    if scan.final_workdir.as_deref() != Some(project.as_str()) {
-        return Err(format!("the `{build_program}` build does not run in the final WORKDIR"));
-    }
     let manifest = scan
         .context_path(&Dir::resolve(Some(&project), "package.json").unwrap_or_default())
         .ok_or("package.json is not copied from the build context")?;
     let text = input.context.contents.get(&manifest).ok_or("package.json's contents are not known: whether `build` is one of its scripts cannot be told")?;
     let package = manifests::package_json(text)?;
-    if !package.scripts.contains_key("build") {
-        return Err("package.json has no `build` script".into());
-    }
     let folder = manifest.rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default();
     let files = input.context.files.as_ref().ok_or("the build context is not known: which package manager installed node_modules cannot be told")?;
     let has = |name: &str| files.iter().any(|f| *f == format!("{folder}{name}"));
-    if let Some(workspaces) = package.workspaces.as_deref().or(has("pnpm-workspace.yaml").then_some("pnpm-workspace.yaml")) {
-        return Err(format!(
-            "the project has workspaces ({workspaces}): node_modules links their folders, and which of their files the runtime needs cannot be told; split it by hand"
-        ));
+    let members = workspace(input, scan, &project, &folder, &package)?;
+    let final_workdir = scan.final_workdir.as_deref();
+    // The CMD runs in the project, or in one of its workspace packages.
+    let run_package = match final_workdir {
+        Some(dir) if dir == project => &package,
+        dir => match members.iter().find(|m| Some(m.dir.as_str()) == dir) {
+            Some(member) => &member.package,
+            None => return Err(format!("the `{build_program}` build does not run in the final WORKDIR")),
+        },
+    };
+    if !package.scripts.contains_key("build") && !members.iter().any(|m| m.package.scripts.contains_key("build")) {
+        let of = if members.is_empty() { "package.json has" } else { "neither package.json nor its workspace packages have" };
+        return Err(format!("{of} no `build` script"));
     }
     let (manager, install) = installer(scan, &project)?;
     let installed_at = install.instruction;
@@ -74,12 +78,14 @@ pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec
         Manager::YarnClassic | Manager::YarnBerry => yarn_kind(&package, has(".yarnrc.yml"), input.context.contents.get(&format!("{folder}.yarnrc.yml")).map(String::as_str))?,
         other => other,
     };
-    if let Some(hook) = INSTALL_HOOKS.iter().find(|h| package.scripts.contains_key(**h)) {
-        // npm's prune runs no script; yarn's and pnpm's are installs that run them again.
-        let again = if manager == Manager::Npm { String::new() } else { format!(", and `{}` runs it again without the dev dependencies", prune_command(manager, image, install)) };
-        return Err(format!(
-            "package.json has a `{hook}` script: what it makes besides node_modules and the build output would not be in the runtime stage{again}"
-        ));
+    let prune = prune_command(manager, image, install, &members);
+    let manifests = std::iter::once(("package.json".to_string(), &package)).chain(members.iter().map(|m| (format!("{}/package.json", m.relative), &m.package)));
+    for (path, manifest) in manifests {
+        if let Some(hook) = INSTALL_HOOKS.iter().find(|h| manifest.scripts.contains_key(**h)) {
+            // npm's prune runs no script; yarn's and pnpm's are installs that run them again.
+            let again = if manager == Manager::Npm { String::new() } else { format!(", and `{prune}` runs it again without the dev dependencies") };
+            return Err(format!("{path} has a `{hook}` script: what it makes besides node_modules and the build output would not be in the runtime stage{again}"));
+        }
     }
     // A USER followed by RUNs stays in the build stage: the prune runs as that user.
     if let Some((index, user)) = &scan.user {
@@ -91,10 +97,19 @@ pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec
     }
 
     let not_output = "the CMD does not run the build output (dist/ or build/): which files the runtime needs cannot be told";
-    let (entry, runs_manager) = entry(programs, &package).ok_or(not_output)?;
-    let output = Dir::resolve(Some(&project), &entry)
-        .and_then(|abs| Dir::inside(&abs, &project).map(|r| r.split('/').next().unwrap_or_default().to_string()))
-        .filter(|first| matches!(first.as_str(), "dist" | "build"))
+    let (entry, runs_manager) = entry(programs, run_package).ok_or(not_output)?;
+    let entry_path = Dir::resolve(final_workdir, &entry).ok_or(not_output)?;
+    // The package whose build output the CMD runs: the project, or the workspace package it is in.
+    let owner = members.iter().filter(|m| Dir::inside(&entry_path, &m.dir).is_some()).max_by_key(|m| m.dir.len());
+    if owner.is_none() && !members.is_empty() {
+        return Err(format!(
+            "the CMD runs the workspace root's own output ({entry}): the root reaches its workspace packages through node_modules without naming them in `dependencies`, so which of them it loads cannot be told"
+        ));
+    }
+    let owner_dir = owner.map_or(project.as_str(), |m| m.dir.as_str());
+    let output = Dir::inside(&entry_path, owner_dir)
+        .map(|r| r.split('/').next().unwrap_or_default().to_string())
+        .filter(|first| OUTPUT_DIRS.contains(&first.as_str()))
         .ok_or(not_output)?;
     let node_image = image.official_name().as_deref() == Some("node");
     match runs_manager {
@@ -111,9 +126,29 @@ pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec
 
     let runtime = slim_of(image)?;
     let mut plan = empty_plan(runtime);
-    let prune = prune_command(manager, image, install);
-    plan.build_appends.push(format!("RUN {prune}"));
-    for path in ["node_modules", "package.json", &output] {
+    let mut copies = vec!["node_modules".to_string(), "package.json".to_string()];
+    if owner.is_none() {
+        copies.push(output.clone());
+    }
+    // Each workspace package the CMD loads, with its own node_modules (what the manager did not
+    // hoist) and its build output; root node_modules links to these folders.
+    let loaded = match owner {
+        Some(owner) => loaded_members(&members, owner, &output)?,
+        None => Vec::new(),
+    };
+    for (member, outputs) in &loaded {
+        for path in ["package.json", "node_modules"].into_iter().chain(outputs.iter().map(String::as_str)) {
+            copies.push(format!("{}/{path}", member.relative));
+        }
+    }
+    if final_workdir != Some(project.as_str()) {
+        plan.build_appends.push(format!("WORKDIR {project}"));
+    }
+    // A package whose dependencies are all hoisted has no node_modules of its own: COPY needs one.
+    let own_folders: Vec<String> = loaded.iter().map(|(m, _)| format!("{}/node_modules", m.relative)).collect();
+    let made = if own_folders.is_empty() { String::new() } else { format!(" && mkdir -p {}", own_folders.join(" ")) };
+    plan.build_appends.push(format!("RUN {prune}{made}"));
+    for path in copies {
         let path = format!("{project}/{path}");
         plan.copies.push((path.clone(), path));
     }
@@ -128,7 +163,89 @@ pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec
         plan.runtime,
         same_abi(image, &plan.runtime)
     ));
+    if !loaded.is_empty() {
+        let names: Vec<&str> = loaded.iter().map(|(m, _)| m.relative.as_str()).collect();
+        plan.notes.push(format!(
+            "Of the workspace packages, the runtime has the one the CMD runs and those it names in `dependencies`, transitively ({}): one it loads without naming it would be missing",
+            names.join(", ")
+        ));
+    }
     Ok(plan)
+}
+
+/// The folders a Node build writes its output to (what the runtime copies of a package).
+const OUTPUT_DIRS: &[&str] = &["dist", "build"];
+
+/// A workspace package.
+struct Member {
+    /// Its folder in the image (`/repo/packages/api`).
+    dir: String,
+    /// Its folder relative to the project (`packages/api`).
+    relative: String,
+    package: PackageJson,
+}
+
+/// The workspace packages of the project (none when it declares no workspaces): the folders its
+/// `workspaces` globs (or pnpm-workspace.yaml) match that hold a package.json the stage copies into
+/// the project's folder.
+fn workspace(input: &Input, scan: &Scan, project: &str, folder: &str, package: &PackageJson) -> Result<Vec<Member>, String> {
+    let mut patterns = package.workspaces.clone();
+    let pnpm_file = format!("{folder}pnpm-workspace.yaml");
+    if input.context.files.as_ref().is_some_and(|files| files.contains(&pnpm_file)) {
+        let yaml = input.context.contents.get(&pnpm_file).ok_or("pnpm-workspace.yaml's contents are not known: which folders are workspace packages cannot be told")?;
+        patterns.extend(pnpm_workspace_packages(yaml));
+    }
+    if patterns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let listing = Listing::new(&input.context).ok_or("the build context is not known: which folders are workspace packages cannot be told")?;
+    let mut members = Vec::new();
+    for context_dir in workspace_members(folder, &patterns, &listing)? {
+        let relative = context_dir[folder.len()..].trim_end_matches('/').to_string();
+        let dir = format!("{project}/{relative}");
+        // A package folder the stage does not copy (`COPY server server` leaves `client` out) is
+        // no workspace package in the image.
+        let Some(manifest) = scan.context_path(&format!("{dir}/package.json")) else { continue };
+        let text = input.context.contents.get(&manifest).ok_or_else(|| format!("{manifest}'s contents are not known: what the workspace package needs cannot be told"))?;
+        let package = manifests::package_json(text).map_err(|e| format!("{relative}/{e}"))?;
+        members.push(Member { dir, relative, package });
+    }
+    Ok(members)
+}
+
+/// The workspace packages the CMD loads, each with its output folders: the one it runs (`owner`,
+/// whose `output` holds the CMD's file) and those reached through `dependencies` from it (the
+/// folders their `main`/`exports` name).
+fn loaded_members<'m>(members: &'m [Member], owner: &'m Member, output: &str) -> Result<Vec<(&'m Member, Vec<String>)>, String> {
+    let mut loaded: Vec<(&Member, Vec<String>)> = vec![(owner, vec![output.to_string()])];
+    let mut pending: Vec<&str> = owner.package.dependencies.iter().map(String::as_str).collect();
+    while let Some(name) = pending.pop() {
+        let Some(member) = members.iter().find(|m| m.package.name.as_deref() == Some(name)) else { continue };
+        if loaded.iter().any(|(m, _)| std::ptr::eq(*m, member)) {
+            continue;
+        }
+        let unknown = |why: String| format!("the workspace package `{name}` ({}) {why}: which of its files the runtime needs cannot be told", member.relative);
+        if member.package.entries.is_empty() {
+            return Err(unknown("names no `main` or `exports`, so node loads index.js from its sources".into()));
+        }
+        let mut outputs: Vec<String> = Vec::new();
+        for entry in &member.package.entries {
+            let path = entry.trim_start_matches("./");
+            if path == "package.json" {
+                continue;
+            }
+            let first = path.split('/').next().unwrap_or_default();
+            if !OUTPUT_DIRS.contains(&first) || !path.contains('/') {
+                return Err(unknown(format!("is loaded from `{entry}`, which is not in its build output (dist/ or build/)")));
+            }
+            if !outputs.iter().any(|o| o == first) {
+                outputs.push(first.to_string());
+            }
+        }
+        pending.extend(member.package.dependencies.iter().map(String::as_str));
+        loaded.push((member, outputs));
+    }
+    Ok(loaded)
 }
 
 /// The manager of the dependency install in `project` (one manager only), and its first install.
@@ -196,13 +313,20 @@ fn setting(rc: &str, key: &str) -> Option<String> {
     })
 }
 
-/// The prune of `manager`'s knowledge, with the flags of the install it repeats.
-fn prune_command(manager: Manager, image: &ImageRef, install: &Built) -> String {
+/// The prune of `manager`'s knowledge, with the flags of the install it repeats; in a workspace
+/// whose manager does not prune one, the reinstall into emptied node_modules folders.
+fn prune_command(manager: Manager, image: &ImageRef, install: &Built, members: &[Member]) -> String {
     let prune = knowledge().node_prune.get(manager.key()).expect("knowledge/multi-stage.toml has a node-prune table per manager");
     // npm 6 (Node before 15) has no `--omit`.
     let npm6 = image.official_name().as_deref() == Some("node")
         && image.tag().and_then(|t| t.split(['.', '-']).next()?.parse::<u32>().ok()).is_some_and(|major| major < 15);
-    let mut command = prune.npm6.as_ref().filter(|_| npm6).unwrap_or(&prune.command).clone();
+    let mut command = match &prune.workspace {
+        Some(reinstall) if !members.is_empty() => {
+            let folders: Vec<String> = members.iter().map(|m| format!("{}/node_modules", m.relative)).collect();
+            format!("rm -rf node_modules {} && {reinstall}", folders.join(" "))
+        }
+        _ => prune.npm6.as_ref().filter(|_| npm6).unwrap_or(&prune.command).clone(),
+    };
     for flag in prune.carry.iter().filter(|flag| install.view().has_word(flag)) {
         command.push(' ');
         command.push_str(flag);
@@ -265,7 +389,7 @@ mod tests {
 
     #[test]
     fn yarn_1_or_berry() {
-        let package = |manager: Option<&str>| PackageJson { scripts: Default::default(), workspaces: None, package_manager: manager.map(str::to_string) };
+        let package = |manager: Option<&str>| PackageJson { package_manager: manager.map(str::to_string), ..PackageJson::default() };
         let linked = "nodeLinker: node-modules\n";
         assert_eq!(yarn_kind(&package(None), false, None), Ok(Manager::YarnClassic));
         assert_eq!(yarn_kind(&package(Some("yarn@1.22.22")), true, Some(linked)), Ok(Manager::YarnClassic));

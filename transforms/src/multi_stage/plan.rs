@@ -119,12 +119,28 @@ pub(super) fn classify(built: &Built) -> Option<&'static str> {
             .any(|p| matches!(*p, "build" | "bootJar" | "jar" | "assemble" | "shadowJar" | "installDist" | "bootWar"))
             .then_some("java"),
         "dotnet" if sub == Some("publish") => Some("dotnet"),
-        "npm" => (matches!(sub, Some("run" | "run-script")) && positionals.get(1) == Some(&"build")).then_some("node"),
-        "yarn" | "pnpm" => (positionals.first() == Some(&"build") || positionals.starts_with(&["run", "build"])).then_some("node"),
+        "npm" | "yarn" | "pnpm" => runs_node_build(name, &view.positionals(NODE_VALUE_OPTIONS).filter_map(|w| w.literal.as_deref()).collect::<Vec<_>>()).then_some("node"),
         "make" | "gmake" | "cmake" | "ninja" | "configure" => Some("c"),
         _ if is_pip(view.words()).is_some() || python_tools::project_install(view).is_some() => Some("python"),
         _ => None,
     }
+}
+
+/// The options of npm, yarn and pnpm that take a value (the workspace or folder a command runs in).
+const NODE_VALUE_OPTIONS: &[&str] = &["-w", "--workspace", "--prefix", "--cwd", "-C", "--dir", "-F", "--filter", "--include", "--exclude", "--from", "-j", "--jobs"];
+
+/// Whether a package manager's positionals run the `build` script: of the project, or of its
+/// workspace packages (`yarn workspace api build`, `yarn workspaces foreach -A run build`,
+/// `pnpm --filter api build`, `npm run build -w api`).
+fn runs_node_build(program: &str, positionals: &[&str]) -> bool {
+    let script = match (program, positionals) {
+        ("npm", [run, rest @ ..]) if matches!(*run, "run" | "run-script") => return rest.first() == Some(&"build"),
+        ("npm", _) => return false,
+        ("yarn", ["workspace", _, rest @ ..]) | ("yarn", ["workspaces", "foreach", rest @ ..]) => rest,
+        ("yarn", ["workspaces", rest @ ..]) => rest,
+        (_, rest) => rest,
+    };
+    script.first() == Some(&"build") || script.starts_with(&["run", "build"])
 }
 
 /// For `pip install …`, `python -m pip install …`: the program word.
@@ -836,4 +852,23 @@ fn check_runtime_reference(input: &Input, plan: &Plan) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs_node_build;
+
+    #[test]
+    fn node_builds_of_a_workspace() {
+        assert!(runs_node_build("npm", &["run", "build"]));
+        assert!(!runs_node_build("npm", &["run", "test"]));
+        assert!(runs_node_build("yarn", &["build"]));
+        assert!(runs_node_build("yarn", &["workspace", "@acme/api", "build"]));
+        assert!(runs_node_build("yarn", &["workspace", "@acme/api", "run", "build"]));
+        assert!(runs_node_build("yarn", &["workspaces", "run", "build"]));
+        assert!(runs_node_build("yarn", &["workspaces", "foreach", "run", "build"]));
+        assert!(!runs_node_build("yarn", &["workspace", "@acme/api", "lint"]));
+        assert!(runs_node_build("pnpm", &["run", "build"]));
+        assert!(!runs_node_build("pnpm", &["install"]));
+    }
 }
