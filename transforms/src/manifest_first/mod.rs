@@ -1,17 +1,14 @@
 #![doc = include_str!("../../docs/manifest-first.md")]
 
 mod knowledge;
-mod paths;
 mod plan;
 mod reads;
 mod rewrite;
 #[cfg(test)]
 mod tests;
-mod workspaces;
 
 use self::knowledge::{is_context_free, recognise, Ecosystem};
-pub(crate) use self::paths::Listing;
-pub(crate) use self::workspaces::{pnpm_workspace_packages, workspace_members};
+use crate::model::listing::Listing;
 use crate::model::reference::glob;
 use self::plan::{analyse, Plan, PlanKind, RunKind};
 use self::reads::{reads, Reading};

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use super::knowledge::{is_context_free, recognise, Recognised, Role};
-use super::paths::Listing;
+use crate::model::listing::Listing;
 use crate::model::Dir;
 use super::reads::Install;
 use crate::model::Input;

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use serde_json::Value as Json;
 
 use super::knowledge::{Content, Ecosystem, Positionals, Recognised, Role};
-use super::workspaces::{pnpm_workspace_packages, workspace_members};
-use super::paths::{parent_of, Listing, Presence};
+use crate::model::listing::{parent_of, Listing, Presence};
+use crate::model::workspaces::{pnpm_workspace_packages, workspace_members};
 use crate::model::reference::glob;
 
 /// A dependency command and where it works, in context terms.

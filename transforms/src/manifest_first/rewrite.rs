@@ -2,7 +2,7 @@
 
 use super::knowledge::{Content, Recognised};
 use crate::knowledge::has_flag;
-use super::paths::{Listing, Presence};
+use crate::model::listing::{Listing, Presence};
 use super::reads::Install;
 use crate::shell::Script;
 
@@ -27,7 +27,7 @@ pub(super) fn plain_path(path: &str) -> bool {
 pub(super) fn copy_lines(keyword: &str, flags: &[String], files: &[String], dirs: &[String], dest: &str, newline: &str) -> String {
     let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
     for file in files {
-        let folder = super::paths::parent_of(file);
+        let folder = crate::model::listing::parent_of(file);
         match groups.iter_mut().find(|(f, _)| *f == folder) {
             Some((_, list)) => list.push(file),
             None => groups.push((folder, vec![file])),

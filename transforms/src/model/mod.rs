@@ -5,10 +5,12 @@
 
 mod context;
 pub(crate) mod edits;
+pub mod listing;
 pub mod matcher;
 mod paths;
 pub mod pragmas;
 pub mod reference;
+pub mod workspaces;
 mod stages;
 
 use std::ops::Range;

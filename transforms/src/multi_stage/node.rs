@@ -9,7 +9,8 @@ use super::plan::{basename, bare_name, builds, empty_plan, packages, Plan};
 use super::scan::{Built, Scan};
 use super::runtime::slim_of;
 use crate::model::reference::ImageRef;
-use crate::manifest_first::{pnpm_workspace_packages, workspace_members, Listing};
+use crate::model::listing::Listing;
+use crate::model::workspaces::{pnpm_workspace_packages, workspace_members};
 use crate::model::{Dir, Input};
 use crate::shell::{parse_script, ShellWord};
 
@@ -49,7 +50,11 @@ const INSTALL_HOOKS: &[&str] = &["preinstall", "install", "postinstall", "prepar
 pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec<ShellWord>]) -> Result<Plan, String> {
     let built = builds(scan, "node").next().ok_or("no build command")?;
     let build_program = built.view().basename().unwrap_or_default().to_string();
-    let project = built.cwd.clone().ok_or_else(|| format!("`{build_program}` builds in a folder that is not known (no WORKDIR)"))?;
+    let build_dir = built.cwd.clone().ok_or_else(|| format!("`{build_program}` builds in a folder that is not known (no WORKDIR)"))?;
+    // The project is where the dependencies are installed: the build's folder, or the workspace
+    // root above it when the build runs in one of its packages (`WORKDIR /app/packages/server`).
+    let installs_in = |dir: &str| scan.commands.iter().any(|b| b.cwd.as_deref() == Some(dir) && install_manager(b).is_some());
+    let project = ancestors(&build_dir).find(|dir| installs_in(dir)).unwrap_or(&build_dir).to_string();
     let manifest = scan
         .context_path(&Dir::resolve(Some(&project), "package.json").unwrap_or_default())
         .ok_or("package.json is not copied from the build context")?;
@@ -59,6 +64,11 @@ pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec
     let files = input.context.files.as_ref().ok_or("the build context is not known: which package manager installed node_modules cannot be told")?;
     let has = |name: &str| files.iter().any(|f| *f == format!("{folder}{name}"));
     let members = workspace(input, scan, &project, &folder, &package)?;
+    if project != build_dir && !members.iter().any(|m| m.dir == build_dir) {
+        return Err(format!(
+            "`{build_program}` builds in {build_dir}, but the dependencies are installed in {project}, of which it is no workspace package: what node_modules holds cannot be told"
+        ));
+    }
     let final_workdir = scan.final_workdir.as_deref();
     // The CMD runs in the project, or in one of its workspace packages.
     let run_package = match final_workdir {
@@ -171,6 +181,15 @@ pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec
         ));
     }
     Ok(plan)
+}
+
+/// `dir` and the folders above it, nearest first (`/a/b`, `/a`, `/`).
+fn ancestors(dir: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(dir), |d| match d.rsplit_once('/') {
+        Some(("", _)) if *d != "/" => Some("/"),
+        Some((parent, _)) if !parent.is_empty() => Some(parent),
+        _ => None,
+    })
 }
 
 /// The folders a Node build writes its output to (what the runtime copies of a package).
@@ -376,6 +395,12 @@ fn same_abi(image: &ImageRef, runtime: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folders_above() {
+        assert_eq!(ancestors("/app/packages/server").collect::<Vec<_>>(), ["/app/packages/server", "/app/packages", "/app", "/"]);
+        assert_eq!(ancestors("/").collect::<Vec<_>>(), ["/"]);
+    }
 
     #[test]
     fn yarnrc_settings_and_versions() {

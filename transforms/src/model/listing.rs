@@ -6,7 +6,7 @@ use crate::model::reference::glob;
 
 /// Whether a path of the build context is there to copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Presence {
+pub enum Presence {
     Present,
     Absent,
     /// The listing does not go that deep, or the .dockerignore is not known.
@@ -15,7 +15,7 @@ pub(crate) enum Presence {
 
 /// The build context as the transform knows it: its listing, its .dockerignore and the manifests
 /// the CLI read.
-pub(crate) struct Listing<'a> {
+pub struct Listing<'a> {
     files: &'a [String],
     context: &'a Context,
     ignore: Option<Matcher>,
@@ -99,6 +99,16 @@ impl<'a> Listing<'a> {
         found
     }
 
+    /// Files named `name` in `dir` (`""` or `a/b/`) or any folder below it, present in the context.
+    pub fn below(&self, dir: &str, name: &str) -> Vec<String> {
+        self.files
+            .iter()
+            .filter(|f| f.starts_with(dir) && (f.as_str() == name || f.ends_with(&format!("/{name}"))))
+            .filter(|f| self.presence(f) == Presence::Present)
+            .cloned()
+            .collect()
+    }
+
     /// The text of a manifest the CLI read, if it did.
     pub fn content(&self, path: &str) -> Option<&'a str> {
         self.context.contents.get(path).map(String::as_str)
@@ -106,7 +116,7 @@ impl<'a> Listing<'a> {
 }
 
 /// `a/b/` for `a/b/c`, `""` for `c`.
-pub(super) fn parent_of(path: &str) -> &str {
+pub fn parent_of(path: &str) -> &str {
     match path.rfind('/') {
         Some(i) => &path[..=i],
         None => "",

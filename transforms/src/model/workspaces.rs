@@ -3,10 +3,10 @@
 //! are copied before the install) and multi-stage (their node_modules and outputs are copied to the
 //! runtime).
 
-use super::paths::{Listing, Presence};
+use super::listing::{Listing, Presence};
 
 /// The `packages:` list of a pnpm-workspace.yaml (a small subset of YAML: `- 'glob'` items).
-pub(crate) fn pnpm_workspace_packages(yaml: &str) -> Vec<String> {
+pub fn pnpm_workspace_packages(yaml: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut inside = false;
     for line in yaml.lines() {
@@ -27,13 +27,27 @@ pub(crate) fn pnpm_workspace_packages(yaml: &str) -> Vec<String> {
 /// The workspace packages of the project in `dir` (`""` or `a/b/`): the folders (`dir` +
 /// `packages/api/`) the `patterns` match that hold a package.json, or why the listing cannot tell.
 /// Negated patterns are skipped: they only take folders away.
-pub(crate) fn workspace_members(dir: &str, patterns: &[String], listing: &Listing) -> Result<Vec<String>, String> {
+pub fn workspace_members(dir: &str, patterns: &[String], listing: &Listing) -> Result<Vec<String>, String> {
     let mut found = Vec::new();
     for pattern in patterns {
         if pattern.starts_with('!') {
             continue;
         }
         let pattern = pattern.trim_start_matches("./").trim_end_matches('/');
+        // `packages/**`: every folder below `packages/` (outside node_modules) with a package.json.
+        if let Some(parent) = pattern.strip_suffix("**").filter(|p| p.is_empty() || p.ends_with('/')).filter(|p| !p.contains(['*', '?']) && !p.contains("..")) {
+            let parent = format!("{dir}{parent}");
+            if !listing.shows_inside(&parent) {
+                return Err(format!("the workspaces' package.json files (`{pattern}`) are not in the listing of the build context"));
+            }
+            for member in listing.below(&parent, "package.json") {
+                let member = member.trim_end_matches("package.json").to_string();
+                if member.len() > parent.len() && !member.split('/').any(|part| part == "node_modules") && !found.contains(&member) {
+                    found.push(member);
+                }
+            }
+            continue;
+        }
         if pattern.contains("**") || pattern.contains("..") {
             return Err(format!("the workspace pattern `{pattern}` cannot be followed in the listing"));
         }
@@ -67,11 +81,19 @@ mod tests {
     }
 
     #[test]
+    fn double_star_takes_every_folder_below() {
+        let files = ["package.json", "packages/", "packages/server/", "packages/server/package.json", "packages/server/node_modules/", "packages/server/node_modules/ms/", "packages/server/node_modules/ms/package.json", "packages/web/", "packages/web/package.json"];
+        let context = Context { files: Some(files.iter().map(|f| f.to_string()).collect()), ..Context::default() };
+        let listing = Listing::new(&context).unwrap();
+        assert_eq!(workspace_members("", &["packages/**".into()], &listing), Ok(vec!["packages/server/".to_string(), "packages/web/".to_string()]));
+    }
+
+    #[test]
     fn members_are_folders_with_a_package_json() {
         let files = ["package.json", "packages/", "packages/api/", "packages/api/package.json", "packages/docs/", "packages/docs/README.md", "packages/tsconfig.json"];
         let context = Context { files: Some(files.iter().map(|f| f.to_string()).collect()), ..Context::default() };
         let listing = Listing::new(&context).unwrap();
         assert_eq!(workspace_members("", &["packages/*".into()], &listing), Ok(vec!["packages/api/".to_string()]));
-        assert!(workspace_members("", &["packages/**".into()], &listing).is_err());
+        assert!(workspace_members("", &["packages/*/**/x".into()], &listing).is_err());
     }
 }
