@@ -465,3 +465,65 @@ fn the_pragma_reader_of_the_corpus_test_reads_what_it_should() {
     assert!(!same_instruction("RUN pip install -v torch", "COPY . ."));
     assert!(!same_instruction("RUN a b c d e", "RUN x y z"));
 }
+
+/// The commands of each shell-form RUN of `text` (whitespace collapsed), one list per RUN.
+fn run_commands(text: &str) -> Vec<Vec<String>> {
+    let Ok(file) = syntax::parse(text) else { return Vec::new() };
+    file.instructions
+        .iter()
+        .filter(|i| i.keyword == Keyword::Run && i.exec.is_none() && i.heredocs.is_empty())
+        .map(|i| {
+            let script = transforms::shell::parse_script(i.args_text());
+            script.commands().iter().map(|c| script.text(&c.range).split_whitespace().collect::<Vec<_>>().join(" ")).collect()
+        })
+        .collect()
+}
+
+/// The commands `fix --unsafe` adds that end up twice in one RUN: run-cleanup appends a cleanup,
+/// merge-runs moves one, layer-waste adds a delete; together they must not repeat one.
+fn repeated_additions(before: &str, after: &str) -> Vec<String> {
+    let count = |runs: &[Vec<String>]| {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for command in runs.iter().flatten() {
+            *counts.entry(command.clone()).or_default() += 1;
+        }
+        counts
+    };
+    let (runs_before, runs_after) = (run_commands(before), run_commands(after));
+    let (had, has) = (count(&runs_before), count(&runs_after));
+    let added = |command: &String| has.get(command) > had.get(command);
+    let mut repeated: Vec<String> = runs_after
+        .iter()
+        .flat_map(|run| run.iter().filter(|c| added(c) && run.iter().filter(|d| d == c).count() > 1).cloned().collect::<Vec<_>>())
+        .collect();
+    repeated.dedup();
+    repeated
+}
+
+#[test]
+fn corpus_fix_adds_no_command_twice_to_one_run() {
+    let settings = all_unsafe();
+    let mut failures = Vec::new();
+    // `apt install` renamed `apt-get install` is the author's command under its script name, not
+    // an addition: the repetitions are counted against the original with only that rename.
+    let renames = Settings { select: Some(vec!["run-cleanup/use-apt-get".into()]), ..all_unsafe() };
+    for (path, text) in corpus() {
+        let context = context_of(&path);
+        let Ok(outcome) = optimize(&text, &context, &settings) else { continue };
+        let Ok(renamed) = optimize(&text, &context, &renames) else { continue };
+        for command in repeated_additions(&renamed.text, &outcome.text) {
+            failures.push(format!("{}: `{command}` twice in one RUN", entry_id(&path)));
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn the_repetition_check_sees_an_added_command_twice() {
+    let before = "FROM x\nRUN apt-get update && apt-get install -y a && rm -rf /var/lib/apt/lists/*\n";
+    let twice = "FROM x\nRUN apt-get update && apt-get install -y a && rm -rf /var/lib/apt/lists/* && rm -rf /var/lib/apt/lists/*\n";
+    assert_eq!(repeated_additions(before, twice), ["rm -rf /var/lib/apt/lists/*"]);
+    // A repetition the author wrote is not dockopt's.
+    assert!(repeated_additions(twice, twice).is_empty());
+    assert!(repeated_additions(before, before).is_empty());
+}

@@ -166,6 +166,9 @@ pub(crate) struct Index {
     pub why: String,
     #[serde(default)]
     pub mount_setup: Option<String>,
+    /// Text whose mention in a command means it may change where `update` downloads from.
+    #[serde(default)]
+    pub sources: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -14,7 +14,7 @@ use crate::shell::{Command, Script};
 use crate::syntax::{Instruction, ItemKind, Keyword, Stage};
 
 /// Programs a RUN in between may run without touching a package cache (when it does not name it).
-const UNRELATED: &[&str] = &[
+pub(super) const UNRELATED: &[&str] = &[
     "mkdir", "chmod", "chown", "chgrp", "ln", "cp", "mv", "rm", "rmdir", "touch", "echo", "printf", "sed", "cat",
     "tee", "true", "test", "[", "[[", "useradd", "groupadd", "adduser", "addgroup", "usermod", "groupmod", "ls",
     "tar", "unzip", "gzip", "gunzip", "bzip2", "xz", "curl", "wget", "git", "cd", "export", "ldconfig", "locale-gen",
@@ -80,12 +80,12 @@ fn cleanup_family(script: &Script) -> Option<Family> {
 /// Package managers that share the cache a cleanup RUN cleans.
 type Family = Vec<&'static Manager>;
 
-fn quiet_redirects(command: &Command) -> bool {
+pub(super) fn quiet_redirects(command: &Command) -> bool {
     command.redirects.iter().all(|r| r.operator.contains('&') || r.target.as_ref().is_some_and(|t| t.is("/dev/null")))
 }
 
 /// The non-option words of a command, after wrappers such as `sudo` (as written when not static).
-fn plain_words(command: &Command) -> Option<Vec<String>> {
+pub(super) fn plain_words(command: &Command) -> Option<Vec<String>> {
     let view = command.effective();
     let mut words = Vec::new();
     for (at, word) in view.words().iter().enumerate() {
@@ -99,7 +99,7 @@ fn plain_words(command: &Command) -> Option<Vec<String>> {
     Some(words)
 }
 
-fn cleans(manager: &Manager, command: &Command) -> bool {
+pub(super) fn cleans(manager: &Manager, command: &Command) -> bool {
     if command.effective().is("rm") {
         return removes_cache(manager, command);
     }

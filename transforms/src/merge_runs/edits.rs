@@ -135,8 +135,11 @@ pub(super) fn chain(file: &Dockerfile, layout: &Layout, members: &[&Facts], wrap
         let prefix = script_prefix(next.inst)?;
         edits.push(Edit::replace(prefix, format!("{}{}", layout.line_start(), next.open(wrap_pair[1]))));
     }
+    // Also where nothing closes (an empty insertion): the fix reaches the end of the last script,
+    // so a fix appending there (a cleanup) waits for the next pass, where it sees the merged RUN
+    // and the cleanups it already runs instead of adding one the merge repeats.
     let last_wrap = *wraps.last()?;
-    if last_wrap != Wrap::None && members.len() > 1 {
+    if members.len() > 1 {
         edits.push(Edit::insert(last.inst.args_source_range().end, last.close(last_wrap)));
     }
     Some(edits)

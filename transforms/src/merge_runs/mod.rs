@@ -2,6 +2,7 @@
 
 mod cleanup;
 mod edits;
+mod repeats;
 mod script;
 mod windows;
 #[cfg(test)]
@@ -254,6 +255,8 @@ fn merge_finding(input: &Input, members: &[&Facts], errexit: bool, in_image: boo
     let instructions: Vec<&Instruction> = members.iter().map(|m| m.inst).collect();
     let layout = Layout::of(file, &instructions, leading);
     let mut edits = edits::chain(file, &layout, members, &wraps)?;
+    let redundant = repeats::redundant(input, members);
+    edits.extend(redundant.edits);
     // The later RUNs carry the first one's pragmas (`can_join`): the merged RUN keeps the first's.
     let repeated: Vec<std::ops::Range<usize>> = members[1..].iter().flat_map(|m| input.pragmas().above(m.index)).map(|p| edits::whole_line(file, p.range.clone())).collect();
     edits.extend(repeated.iter().cloned().map(Edit::delete));
@@ -278,6 +281,9 @@ fn merge_finding(input: &Input, members: &[&Facts], errexit: bool, in_image: boo
     }
     if !kept_local.is_empty() {
         title.push_str(&format!("; a subshell keeps the effect of `{}` local", kept_local.join("`, `")));
+    }
+    if !redundant.dropped.is_empty() {
+        title.push_str(&format!("; what the merged RUN would run twice runs once: `{}`", redundant.dropped.join("`, `")));
     }
     if !repeated.is_empty() {
         title.push_str("; the pragma above the first RUN holds for the merged one (the same pragma above the others is removed)");

@@ -74,6 +74,24 @@ pub(super) fn refetches(scope: &Scope, run: &Run) -> Vec<Finding> {
 /// and downloaded again for nothing. Nothing in between can have changed the sources, so dropping
 /// the pair installs the same packages from the same lists.
 fn refetch(scope: &Scope, run: &Run, manager: &Manager, index: &Index) -> Option<Finding> {
+    let (c, next) = refetch_pair(run, manager, index)?;
+    let commands = run.commands();
+    let (rm, update) = (&commands[c], &commands[next]);
+    let edits = match following_item(scope, run, update) {
+        // From the `rm` to what follows the update keeps the line breaks where they were.
+        Some(end) => vec![Edit::delete(run.source(scope.file, rm.range.clone()).start..end)],
+        None => [c, next].iter().map(|&k| super::deletion(scope.file, run, k)).collect::<Option<Vec<Edit>>>()?,
+    };
+    let range = run.source(scope.file, rm.range.start..update.range.end);
+    Some(
+        Finding::new(&checks::RUN_CLEANUP_LISTS_FETCHED_TWICE, range, "the package lists are deleted and downloaded again in the same RUN")
+            .with_why("only the package manager ran since the lists were downloaded, so the same lists are fetched twice: drop the `rm` and the second update")
+            .with_fix(Fix::safe("Remove the second download of the package lists", edits)),
+    )
+}
+
+/// The first `rm` and update of `refetch`: indices into the RUN's commands.
+fn refetch_pair(run: &Run, manager: &Manager, index: &Index) -> Option<(usize, usize)> {
     let commands = run.commands();
     // Per command, once: asking the invocations again for each command costs their square.
     let (mut manager_at, mut update_at) = (vec![false; commands.len()], vec![false; commands.len()]);
@@ -113,17 +131,7 @@ fn refetch(scope: &Scope, run: &Run, manager: &Manager, index: &Index) -> Option
             fresh = false;
             continue;
         }
-        let edits = match following_item(scope, run, update) {
-            // From the `rm` to what follows the update keeps the line breaks where they were.
-            Some(end) => vec![Edit::delete(run.source(scope.file, rm.range.clone()).start..end)],
-            None => [c, next].iter().map(|&k| super::deletion(scope.file, run, k)).collect::<Option<Vec<Edit>>>()?,
-        };
-        let range = run.source(scope.file, rm.range.start..update.range.end);
-        return Some(
-            Finding::new(&checks::RUN_CLEANUP_LISTS_FETCHED_TWICE, range, "the package lists are deleted and downloaded again in the same RUN")
-                .with_why("only the package manager ran since the lists were downloaded, so the same lists are fetched twice: drop the `rm` and the second update")
-                .with_fix(Fix::safe("Remove the second download of the package lists", edits)),
-        );
+        return Some((c, next));
     }
     None
 }
@@ -220,6 +228,24 @@ fn lifecycle(scope: &Scope, manager: &'static Manager, index: &Index, out: &mut 
             out.push(reader_finding(scope, manager, index, reader));
         }
     }
+}
+
+/// The RUN's own `rm -rf /var/lib/apt/lists/*` before a later update, when the cleanup appended
+/// after that update can take its place (moved, not repeated): the first command of the manager
+/// after it downloads the lists again, and nothing before that names them.
+fn earlier_cleanup(scope: &Scope, run: &Run, manager: &Manager, index: &Index) -> Option<Edit> {
+    let commands = run.commands();
+    let rm = (0..commands.len()).find(|&c| commands[c].unconditional() && runs_pattern(manager, &index.cleanup.run, &commands[c]))?;
+    // Deleted with the update after it by `refetch`, which this move would preempt.
+    if refetch_pair(run, manager, index).is_some_and(|(pair, _)| pair == rm) {
+        return None;
+    }
+    let next = run.of(manager).find(|i| i.command > rm)?;
+    let names_lists = commands[rm + 1..next.command].iter().any(|c| run.shell.script.text(&c.range).contains(&index.dir));
+    if !updates(index, next) || !commands[next.command].unconditional() || names_lists {
+        return None;
+    }
+    super::deletion(scope.file, run, rm)
 }
 
 /// Whether a command from `from` on removes the index (`rm -rf /var/lib/apt/lists/*`, `apt-get dist-clean`).
@@ -418,6 +444,7 @@ fn updater_finding(
     let deletes_run = only_updates && run.inst.flags.is_empty() && !has_comment_lines(run.inst);
     let mount = !deletes_run && mounts_instead(scope, &run, manager);
     let mut edits = Vec::new();
+    let mut moved: Option<Edit> = None;
     let mut unsafe_reasons = Vec::new();
     if deletes_run {
         edits.push(Edit::delete(instruction_deletion(scope.file, at)));
@@ -463,6 +490,8 @@ fn updater_finding(
                     point,
                     Layout::of(scope.file, run.inst).append(&text),
                 ));
+                moved = earlier_cleanup(scope, &run, manager, index);
+                edits.extend(moved.clone());
             }
             Err(reason) => {
                 return Some(finding.with_why(format!(
@@ -523,6 +552,7 @@ fn updater_finding(
         }
         (true, _) => format!("Move `{update_text}` into the RUNs that install from its lists"),
         (false, true) => format!("Keep the package lists in a cache mount{also}"),
+        (false, false) if moved.is_some() => format!("Move `{}` to the end of the RUN{also}", index.cleanup.run),
         (false, false) => format!("Append `{}`{also}", index.cleanup.run),
     };
     Some(

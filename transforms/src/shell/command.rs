@@ -232,6 +232,12 @@ fn takes_next_word<S: AsRef<str>>(text: &str, value_options: &[S]) -> bool {
 }
 
 impl Command {
+    /// Runs whenever the script gets this far and succeeds: a top-level command that nothing
+    /// tests, negates, loops over or defers to a function or substitution.
+    pub fn unconditional(&self) -> bool {
+        self.step.is_some() && !self.in_condition && !self.negated && !self.in_function && !self.in_substitution && !self.in_loop
+    }
+
     /// The words as written: `sudo` for `sudo apt-get install x`.
     pub fn view(&self) -> CommandView<'_> {
         CommandView { words: &self.words }
