@@ -107,8 +107,8 @@ pub(super) fn node(input: &Input, scan: &Scan, image: &ImageRef, programs: &[Vec
     }
 
     let not_output = "the CMD does not run the build output (dist/ or build/): which files the runtime needs cannot be told";
-    let (entry, runs_manager) = entry(programs, run_package).ok_or(not_output)?;
-    let entry_path = Dir::resolve(final_workdir, &entry).ok_or(not_output)?;
+    let (entry, runs_manager, started) = entry(programs, run_package, &members).ok_or(not_output)?;
+    let entry_path = Dir::resolve(started.map_or(final_workdir, |m| Some(m.dir.as_str())), &entry).ok_or(not_output)?;
     // The package whose build output the CMD runs: the project, or the workspace package it is in.
     let owner = members.iter().filter(|m| Dir::inside(&entry_path, &m.dir).is_some()).max_by_key(|m| m.dir.len());
     if owner.is_none() && !members.is_empty() {
@@ -353,29 +353,60 @@ fn prune_command(manager: Manager, image: &ImageRef, install: &Built, members: &
     command
 }
 
-/// The file node runs (`node dist/server.js`, or the `node` command of the start script a manager
-/// runs), and the manager the CMD runs, if any.
-fn entry(programs: &[Vec<ShellWord>], package: &PackageJson) -> Option<(String, Option<Manager>)> {
+/// The file node runs (`node dist/server.js`, or the `node` command of the package script a manager
+/// runs: `npm start`, `npm run start:prod`), the manager the CMD runs, if any, and the workspace
+/// package whose script it runs (`npm start -w api`, `yarn workspace api start`): the file is
+/// relative to that package's folder.
+fn entry<'m>(programs: &[Vec<ShellWord>], package: &PackageJson, members: &'m [Member]) -> Option<(String, Option<Manager>, Option<&'m Member>)> {
     programs.iter().find_map(|line| {
         let program = basename(line.first()?.literal.as_deref()?);
         let args: Vec<&str> = line[1..].iter().filter_map(|w| w.literal.as_deref()).collect();
         let first_file = |args: &[&str]| args.iter().find(|a| !a.starts_with('-')).map(|a| a.to_string());
         let manager = match program {
-            "node" | "nodejs" => return Some((first_file(&args)?, None)),
+            "node" | "nodejs" => return Some((first_file(&args)?, None, None)),
             "npm" => Manager::Npm,
             "yarn" => Manager::YarnClassic,
             "pnpm" => Manager::Pnpm,
             _ => return None,
         };
-        let starts = args.first() == Some(&"start") || args.starts_with(&["run", "start"]);
-        if !starts {
-            return None;
-        }
-        let start = parse_script(package.scripts.get("start")?);
+        let (target, rest) = workspace_target(manager, &args);
+        // `npm start`, `npm run start:prod`, `yarn start:prod`: the package script it runs.
+        let script = match (manager, rest.as_slice()) {
+            (_, ["start", ..]) => "start",
+            (_, ["run" | "run-script", name, ..]) => name,
+            (Manager::YarnClassic | Manager::Pnpm, [name, ..]) => name,
+            _ => return None,
+        };
+        let member = match target {
+            Some(target) => Some(members.iter().find(|m| m.package.name.as_deref() == Some(target) || m.relative == target.trim_start_matches("./").trim_end_matches('/'))?),
+            None => None,
+        };
+        let start = parse_script(member.map_or(package, |m| &m.package).scripts.get(script)?);
         let node = start.commands().iter().find(|c| c.effective().is("node"))?;
         let words: Vec<&str> = node.effective().args().iter().filter_map(|w| w.literal.as_deref()).collect();
-        Some((first_file(&words)?, Some(manager)))
+        Some((first_file(&words)?, Some(manager), member))
     })
+}
+
+/// The workspace package a manager's command runs in (`npm -w api`, `npm --workspace=api`, `yarn
+/// workspace api`), and the rest of its positionals.
+fn workspace_target<'a>(manager: Manager, args: &[&'a str]) -> (Option<&'a str>, Vec<&'a str>) {
+    let mut target = None;
+    let mut rest = Vec::new();
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        match *word {
+            "-w" | "--workspace" if manager == Manager::Npm => target = words.next().copied(),
+            _ if manager == Manager::Npm && word.starts_with("--workspace=") => target = word.strip_prefix("--workspace="),
+            _ if word.starts_with('-') => {}
+            _ => rest.push(*word),
+        }
+    }
+    if manager == Manager::YarnClassic && rest.first() == Some(&"workspace") && rest.len() > 1 {
+        target = Some(rest[1]);
+        rest.drain(..2);
+    }
+    (target, rest)
 }
 
 /// Why a native addon built on `image` runs on `runtime`: the same distribution release and Node.
@@ -395,6 +426,14 @@ fn same_abi(image: &ImageRef, runtime: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn workspace_of_a_start() {
+        assert_eq!(workspace_target(Manager::Npm, &["run", "start", "--workspace=server"]), (Some("server"), vec!["run", "start"]));
+        assert_eq!(workspace_target(Manager::Npm, &["start", "-w", "packages/api"]), (Some("packages/api"), vec!["start"]));
+        assert_eq!(workspace_target(Manager::YarnClassic, &["workspace", "@shop/server", "start"]), (Some("@shop/server"), vec!["start"]));
+        assert_eq!(workspace_target(Manager::YarnClassic, &["start"]), (None, vec!["start"]));
+    }
 
     #[test]
     fn folders_above() {

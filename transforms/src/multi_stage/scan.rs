@@ -1,7 +1,7 @@
 //! One pass over the single stage: its base image, what it installs, what it builds, where it works,
 //! which users it creates and what the image runs.
 
-use crate::model::reference::ImageRef;
+use crate::model::reference::{glob, ImageRef};
 use crate::model::{Dir, From, Input, Model, Read, Steps};
 use crate::shell::{Command, CommandView, ShellWord};
 use crate::syntax::{split_words, unquote, Instruction, Keyword, Stage};
@@ -225,12 +225,20 @@ impl Scan<'_> {
         for copy in self.copies.iter().rev() {
             let Some(dest) = copy.dest_dir.as_ref().and_then(Dir::path) else { continue };
             let dest_is_dir = copy.sources.len() > 1 || copy.dest.ends_with('/') || copy.dest == ".";
+            let rest = Dir::inside(path, &dest);
+            // `COPY package*.json ./`: a file whose name the glob (its last segment) matches.
+            for source in copy.sources.iter().filter(|s| s.glob) {
+                let (folder, pattern) = source.path.rsplit_once('/').map_or(("", source.path.as_str()), |(d, p)| (d, p));
+                let Some(name) = rest.as_deref().filter(|r| !r.contains('/')) else { continue };
+                if !folder.contains(['*', '?', '[']) && glob(pattern, name) {
+                    return Some(if folder.is_empty() { name.to_string() } else { format!("{folder}/{name}") });
+                }
+            }
             for source in copy.sources.iter().filter(|s| !s.glob) {
                 let source = source.path.as_str();
-                let rest = Dir::inside(path, &dest);
                 if source.is_empty() {
-                    if let Some(rest) = rest.filter(|r| !r.is_empty()) {
-                        return Some(rest);
+                    if let Some(rest) = rest.as_ref().filter(|r| !r.is_empty()) {
+                        return Some(rest.clone());
                     }
                     continue;
                 }
