@@ -19,7 +19,7 @@
 use std::cell::RefCell;
 use std::ops::Range;
 
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{Node, Parser, Point, Range as IncludedRange, Tree};
 
 use super::word::static_value;
 use super::wrappers;
@@ -38,7 +38,29 @@ thread_local! {
 }
 
 pub(super) fn parse_tree(source: &str) -> Option<Tree> {
-    let parse_with = |parser: &mut Parser| parser.parse(source, None);
+    with_parser(|parser| parser.parse(source, None))
+}
+
+/// Parses only `range` of `source` (tree-sitter's included ranges), which starts at `start` (row
+/// and column): the nodes carry offsets into the whole source, as if the rest were not there.
+fn parse_piece(source: &str, range: Range<usize>, start: Point) -> Option<Tree> {
+    let piece = &source.as_bytes()[range.clone()];
+    let rows = piece.iter().filter(|&&b| b == b'\n').count();
+    let end = match piece.iter().rposition(|&b| b == b'\n') {
+        Some(at) => Point { row: start.row + rows, column: piece.len() - at - 1 },
+        None => Point { row: start.row, column: start.column + piece.len() },
+    };
+    let included = IncludedRange { start_byte: range.start, end_byte: range.end, start_point: start, end_point: end };
+    with_parser(|parser| {
+        parser.set_included_ranges(&[included]).ok()?;
+        let tree = parser.parse(source, None);
+        // The parser is shared: later parses read whole texts again.
+        parser.set_included_ranges(&[]).ok()?;
+        tree
+    })
+}
+
+fn with_parser<T>(parse_with: impl Fn(&mut Parser) -> Option<T>) -> Option<T> {
     PARSER.with(|slot| match slot.try_borrow_mut() {
         Ok(mut slot) => {
             if slot.is_none() {
@@ -59,7 +81,15 @@ fn new_parser() -> Option<Parser> {
     Some(parser)
 }
 
+/// Scripts longer than this are parsed a piece at a time: tree-sitter's tree takes about a
+/// kilobyte per line, and a 100,000-line heredoc would otherwise hold it whole while it is lowered.
+const PIECE: usize = 64 * 1024;
+
 pub(super) fn lower(source: &str) -> Parsed {
+    lower_in_pieces(source, PIECE).unwrap_or_else(|| lower_whole(source))
+}
+
+fn lower_whole(source: &str) -> Parsed {
     let Some(tree) = parse_tree(source) else {
         return Parsed {
             source: source.to_owned(),
@@ -86,6 +116,187 @@ pub(super) fn lower(source: &str) -> Parsed {
     script.comments = comments(root);
     script.has_errors = root.has_error() || too_deep;
     script
+}
+
+/// The same model as [`lower_whole`], from pieces of about `size` bytes cut at top-level line
+/// breaks ([`cut_points`]), each parsed, lowered and dropped in turn. `None` when the script is
+/// not cut, or when a piece does not parse cleanly or leaves a heredoc open (the cut was not a
+/// statement boundary after all): the caller parses the whole text.
+fn lower_in_pieces(source: &str, size: usize) -> Option<Parsed> {
+    let cuts = cut_points(source, size);
+    if cuts.is_empty() {
+        return None;
+    }
+    let mut lowerer = Lowerer::new(source);
+    let mut found_comments = Vec::new();
+    let mut start = 0;
+    // Every cut follows a line break: a piece starts on a new row, at column 0.
+    let mut row = 0;
+    for end in cuts.into_iter().chain([source.len()]) {
+        let tree = parse_piece(source, start..end, Point { row, column: 0 })?;
+        row += source.as_bytes()[start..end].iter().filter(|&&b| b == b'\n').count();
+        let root = tree.root_node();
+        if root.has_error() {
+            return None;
+        }
+        let heredocs = lowerer.heredocs.len();
+        lowerer.visit_block(
+            root,
+            Ctx {
+                top: true,
+                ..Ctx::default()
+            },
+        );
+        if lowerer.heredocs[heredocs..].iter().any(|h| h.end.is_empty()) {
+            return None;
+        }
+        found_comments.extend(comments(root));
+        start = end;
+    }
+    let too_deep = lowerer.too_deep;
+    let mut script = lowerer.finish();
+    script.comments = found_comments;
+    script.has_errors = too_deep;
+    Some(script)
+}
+
+/// Offsets just after line breaks where `source` can be cut into pieces of at least `size` bytes
+/// that are whole statements: outside quotes, heredoc bodies, brackets and compound commands, and
+/// not after `&&`, `||`, `|` or `\`. A cautious guess: what it cannot follow (an unmatched `)`,
+/// `fi`, `}`, an unterminated quote or heredoc) ends the cutting there.
+fn cut_points(source: &str, size: usize) -> Vec<usize> {
+    let bytes = source.as_bytes();
+    let mut cuts = Vec::new();
+    if bytes.len() <= size {
+        return cuts;
+    }
+    let is_operator = |b: u8| matches!(b, b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>');
+    let mut last_cut = 0;
+    // `(`…`)` and `{`…`}` brackets; compound commands (`if`…`fi`, `case`…`esac`, loops … `done`).
+    let mut parens = 0usize;
+    let mut blocks = 0usize;
+    // Delimiters (and `<<-`) of heredocs whose bodies start on the next line.
+    let mut pending: Vec<(String, bool)> = Vec::new();
+    // A word here would be a command name (where `if`, `done`… are keywords).
+    let mut command_start = true;
+    // The line so far ends with an operator that continues on the next line.
+    let mut continues = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'\n' => {
+                i += 1;
+                for (delimiter, strip_tabs) in pending.drain(..) {
+                    loop {
+                        if i >= bytes.len() {
+                            return cuts;
+                        }
+                        let end = source[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                        let line = source[i..end].strip_suffix('\r').unwrap_or(&source[i..end]);
+                        let line = if strip_tabs { line.trim_start_matches('\t') } else { line };
+                        i = end + 1;
+                        if line == delimiter {
+                            break;
+                        }
+                    }
+                }
+                if parens == 0 && blocks == 0 && !continues && i - last_cut >= size && i < bytes.len() {
+                    cuts.push(i);
+                    last_cut = i;
+                }
+                command_start = true;
+            }
+            b' ' | b'\t' | b'\r' => i += 1,
+            b'#' if i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n') || is_operator(bytes[i - 1]) => {
+                i = source[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'<' if bytes[i..].starts_with(b"<<") && !bytes[i..].starts_with(b"<<<") => {
+                let mut j = i + 2;
+                let strip_tabs = bytes.get(j) == Some(&b'-');
+                j += usize::from(strip_tabs);
+                while matches!(bytes.get(j), Some(b' ' | b'\t')) {
+                    j += 1;
+                }
+                let end = j + bytes[j..].iter().position(|&c| c.is_ascii_whitespace() || is_operator(c)).unwrap_or(bytes.len() - j);
+                let delimiter: String = source[j..end].chars().filter(|c| !matches!(c, '\'' | '"' | '\\')).collect();
+                if delimiter.is_empty() {
+                    return cuts;
+                }
+                pending.push((delimiter, strip_tabs));
+                i = end;
+                command_start = false;
+                continues = false;
+            }
+            b'(' | b'{' => {
+                *(if b == b'(' { &mut parens } else { &mut blocks }) += 1;
+                i += 1;
+                command_start = true;
+            }
+            b')' => {
+                // `a)` in a `case` closes nothing.
+                if parens > 0 {
+                    parens -= 1;
+                } else if blocks == 0 {
+                    return cuts;
+                }
+                i += 1;
+                command_start = true;
+            }
+            b'}' => {
+                let Some(fewer) = blocks.checked_sub(1) else { return cuts };
+                blocks = fewer;
+                i += 1;
+            }
+            b'&' | b'|' => {
+                let doubled = bytes.get(i + 1) == Some(&b);
+                // `a &` ends a command; `a &&`, `a ||` and `a |` go on.
+                continues = b == b'|' || doubled;
+                i += 1 + usize::from(doubled);
+                command_start = true;
+            }
+            b';' | b'<' | b'>' => {
+                continues = false;
+                command_start = b == b';';
+                i += 1;
+            }
+            _ => {
+                // A word, its quotes and escapes included.
+                let start = i;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        quote @ (b'\'' | b'"' | b'`') => {
+                            let mut j = i + 1;
+                            while j < bytes.len() && bytes[j] != quote {
+                                j += if quote != b'\'' && bytes[j] == b'\\' { 2 } else { 1 };
+                            }
+                            if j >= bytes.len() {
+                                return cuts;
+                            }
+                            i = j + 1;
+                        }
+                        c if c.is_ascii_whitespace() || is_operator(c) || c == b'{' || c == b'}' => break,
+                        _ => i += 1,
+                    }
+                }
+                continues = false;
+                if command_start {
+                    match &source[start..i.min(bytes.len())] {
+                        "if" | "case" | "for" | "while" | "until" | "select" => blocks += 1,
+                        "fi" | "esac" | "done" => {
+                            let Some(fewer) = blocks.checked_sub(1) else { return cuts };
+                            blocks = fewer;
+                        }
+                        "then" | "do" | "else" | "elif" | "!" => continue,
+                        _ => {}
+                    }
+                }
+                command_start = false;
+            }
+        }
+    }
+    cuts
 }
 
 /// Where the commands being lowered sit.
@@ -1009,4 +1220,85 @@ fn is_redirect(kind: &str) -> bool {
         kind,
         "file_redirect" | "heredoc_redirect" | "herestring_redirect"
     )
+}
+
+#[cfg(test)]
+mod pieces {
+    use super::*;
+
+    /// Lowered in pieces cut at every place `cut_points` allows (or not cut at all), the model is
+    /// the one of a single parse.
+    fn same_in_pieces(script: &str) -> bool {
+        let whole = format!("{:?}", lower_whole(script));
+        match lower_in_pieces(script, 1) {
+            Some(pieces) => {
+                assert_eq!(format!("{pieces:?}"), whole, "{script}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn statements_cut_at_line_breaks_give_the_model_of_one_parse() {
+        let script = "apt-get update\napt-get install -y curl && \\\n  rm -rf /var/lib/apt/lists/*\n# it's a comment\nfor f in a b; do\n  echo \"$f\n  done\"\ndone\nif true\nthen echo 'fi\n'\nfi\ncase \"$x\" in\n  a) echo a;;\n  (b) echo b;;\nesac\ncat <<-'EOF' > /etc/x\n\tfi\n\tdone )\n\tEOF\nf() {\n  echo {a,b} ${x:-y}\n}\nsleep 1 &\n(cd /tmp && make) | tee log ||\n  true\nx=$(echo a\n  b)\necho done\necho $((1 + 2))\n";
+        assert!(same_in_pieces(script));
+        assert!(cut_points(script, 1).len() >= 10, "{:?}", cut_points(script, 1));
+    }
+
+    #[test]
+    fn never_cuts_inside_an_open_construct() {
+        // Each line break here is inside something: a quote, a heredoc body, a compound command,
+        // a bracket, or after an operator that continues the line.
+        for script in [
+            "echo 'a\nb'\n",
+            "echo \"a\nb\"\n",
+            "cat <<EOF\nline\nEOF\n",
+            "cat << \"EOF\"\nline\nEOF\n",
+            "cat <<\\EOF\nline\nEOF\n",
+            "if true\nthen x\nfi\n",
+            "while read l\ndo\n  x\ndone\n",
+            "(\n  x\n)\n",
+            "{\n  x\n}\n",
+            "a &&\nb\n",
+            "a ||\nb\n",
+            "a |\nb\n",
+            "a \\\nb\n",
+            "x=$(\n  a\n)\n",
+        ] {
+            let body = script.trim_end_matches('\n');
+            assert_eq!(cut_points(script, 1), Vec::<usize>::new(), "{script:?}");
+            // Followed by a plain line, the only cut is before it.
+            let longer = format!("{body}\nnext\n");
+            assert_eq!(cut_points(&longer, 1), vec![body.len() + 1], "{longer:?}");
+            assert!(same_in_pieces(&longer));
+        }
+    }
+
+    #[test]
+    fn gives_up_on_what_it_cannot_follow() {
+        for script in ["echo a\nfi\necho b\necho c\n", "echo 'open\necho b\n", "echo $((1<<2))\necho b\necho c\n"] {
+            let cuts = cut_points(script, 1);
+            assert!(cuts.len() <= 1, "{script:?}: {cuts:?}");
+            same_in_pieces(script);
+        }
+    }
+
+    #[test]
+    fn every_corpus_run_gives_the_model_of_one_parse() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+        let mut cut = 0;
+        for entry in std::fs::read_dir(&corpus).expect("the corpus at ../shared/corpus") {
+            let Ok(text) = std::fs::read_to_string(entry.unwrap().path().join("Dockerfile")) else { continue };
+            let Ok(file) = crate::syntax::parse(&text) else { continue };
+            for inst in file.instructions.iter().filter(|i| i.keyword == crate::syntax::Keyword::Run) {
+                let bodies = inst.heredocs.iter().map(|h| file.text(h.body.clone()));
+                for script in bodies.chain([inst.args_text()]) {
+                    cut += usize::from(same_in_pieces(script));
+                }
+            }
+        }
+        // Most RUNs are one logical line; the heredocs and multi-line ones are cut.
+        assert!(cut > 50, "only {cut} scripts were cut");
+    }
 }
