@@ -165,6 +165,7 @@ mod tests {
             written: false,
             write_error: None,
             context_dir: Some(dir.to_path_buf()),
+            fixed_with_unsafe: None,
         }
     }
 

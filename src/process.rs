@@ -44,6 +44,10 @@ pub struct FileReport {
     pub write_error: Option<String>,
     /// The build context directory (see `Job::context_dir`).
     pub context_dir: Option<PathBuf>,
+    /// Without `--unsafe`: the transform of each finding `fix --unsafe` removes, from a second run
+    /// of the engine with Unsafe fixes on. What `check` counts as "more with `--unsafe`" is then
+    /// what that command does, fixes that only Unsafe fixes make possible (a later pass) included.
+    pub fixed_with_unsafe: Option<Vec<&'static str>>,
 }
 
 impl FileReport {
@@ -88,6 +92,7 @@ pub fn process(job: &Job, write: bool) -> FileReport {
         written: false,
         write_error: None,
         context_dir: job.context_dir.clone(),
+        fixed_with_unsafe: None,
     };
     let mut held = None;
     let source = match &job.input {
@@ -113,6 +118,15 @@ pub fn process(job: &Job, write: bool) -> FileReport {
         }
     };
     report.result = optimize_contained(&source, &job.context, &job.settings);
+    if !job.settings.unsafe_fixes && report.result.is_ok() {
+        let settings = Settings { unsafe_fixes: true, ..(*job.settings).clone() };
+        let fixed = match optimize_contained(&source, &job.context, &settings) {
+            Ok(outcome) if outcome.error.is_none() => crate::render::removed_by_fix(&outcome, true).map(|f| f.finding.transform).collect(),
+            // `fix --unsafe` would leave the file as it is.
+            _ => Vec::new(),
+        };
+        report.fixed_with_unsafe = Some(fixed);
+    }
     if let (Ok(outcome), Some(file)) = (&report.result, &held) {
         if outcome.error.is_none() && outcome.changed(&source) {
             match file.replace(&outcome.text) {

@@ -155,6 +155,42 @@ pub fn fix_status(finding: &ReportedFinding, unsafe_enabled: bool) -> FixStatus 
     }
 }
 
+/// The findings of `outcome` that `fix` (with Unsafe fixes when `unsafe_enabled`) removes: its
+/// fix applied, or other fixes made it moot.
+pub fn removed_by_fix(outcome: &Outcome, unsafe_enabled: bool) -> impl Iterator<Item = &ReportedFinding> {
+    outcome.findings.iter().filter(move |f| matches!(fix_status(f, unsafe_enabled), FixStatus::Applied | FixStatus::Resolved))
+}
+
+/// Per transform: how many more findings `fix --unsafe` removes than the report's `fix` does
+/// (nothing when the report already runs with `--unsafe`). From the second run of the engine when
+/// there was one (`FileReport::fixed_with_unsafe`), else the findings whose fix is Unsafe.
+pub fn more_with_unsafe(report: &FileReport) -> std::collections::BTreeMap<&'static str, usize> {
+    let mut more = std::collections::BTreeMap::<&'static str, usize>::new();
+    let Ok(outcome) = &report.result else { return more };
+    if report.unsafe_enabled {
+        return more;
+    }
+    match &report.fixed_with_unsafe {
+        Some(fixed) => {
+            for transform in fixed {
+                *more.entry(transform).or_default() += 1;
+            }
+            for finding in removed_by_fix(outcome, false) {
+                if let Some(n) = more.get_mut(finding.finding.transform) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+            more.retain(|_, n| *n > 0);
+        }
+        None => {
+            for finding in outcome.findings.iter().filter(|f| fix_status(f, false) == FixStatus::NeedsUnsafe) {
+                *more.entry(finding.finding.transform).or_default() += 1;
+            }
+        }
+    }
+    more
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FixStatus {
     Applied,
@@ -599,7 +635,7 @@ pub struct Summary {
     /// Findings `fix` removes with the current flags: their fix is applied, or other fixes made
     /// them moot.
     pub fixable: usize,
-    /// Findings whose fix needs `--unsafe`.
+    /// How many more findings `fix --unsafe` removes (0 with `--unsafe`).
     pub unsafe_fixable: usize,
     /// Findings pragmas suppress (not counted in `findings`).
     pub suppressed: usize,
@@ -620,14 +656,9 @@ impl Summary {
                     s.changed += usize::from(r.changed());
                     s.errors += usize::from(outcome.error.is_some() || r.write_error.is_some());
                     s.suppressed += outcome.suppressed.len();
-                    for f in &outcome.findings {
-                        s.findings += 1;
-                        match fix_status(f, r.unsafe_enabled) {
-                            FixStatus::Applied | FixStatus::Resolved => s.fixable += 1,
-                            FixStatus::NeedsUnsafe => s.unsafe_fixable += 1,
-                            _ => {}
-                        }
-                    }
+                    s.findings += outcome.findings.len();
+                    s.fixable += removed_by_fix(outcome, r.unsafe_enabled).count();
+                    s.unsafe_fixable += more_with_unsafe(r).values().sum::<usize>();
                 }
                 Err(_) => s.errors += 1,
             }
@@ -642,7 +673,7 @@ pub struct TransformCounts {
     pub findings: usize,
     /// Findings `fix` removes with the current flags (their fix, or other fixes made them moot).
     pub fixed: usize,
-    /// Findings whose fix needs `--unsafe`.
+    /// How many more of its findings `fix --unsafe` removes.
     pub unsafe_fixable: usize,
 }
 
@@ -656,13 +687,13 @@ pub fn by_transform(
             continue;
         };
         for finding in &outcome.findings {
-            let entry = counts.entry(finding.finding.transform).or_default();
-            entry.findings += 1;
-            match fix_status(finding, report.unsafe_enabled) {
-                FixStatus::Applied | FixStatus::Resolved => entry.fixed += 1,
-                FixStatus::NeedsUnsafe => entry.unsafe_fixable += 1,
-                FixStatus::NotApplied | FixStatus::NoFix => {}
-            }
+            counts.entry(finding.finding.transform).or_default().findings += 1;
+        }
+        for finding in removed_by_fix(outcome, report.unsafe_enabled) {
+            counts.entry(finding.finding.transform).or_default().fixed += 1;
+        }
+        for (transform, more) in more_with_unsafe(report) {
+            counts.entry(transform).or_default().unsafe_fixable += more;
         }
     }
     counts
@@ -684,9 +715,10 @@ pub fn transform_breakdown(
         let left = c.findings - c.fixed;
         if left > 0 {
             let _ = write!(out, ", {left} left");
-            if c.unsafe_fixable > 0 {
-                let _ = write!(out, " ({} with --unsafe)", c.unsafe_fixable);
-            }
+        }
+        // Also when none is left: `fix --unsafe` can fix what only its Unsafe fixes bring up.
+        if c.unsafe_fixable > 0 {
+            let _ = write!(out, " ({} with --unsafe)", c.unsafe_fixable);
         }
         out.push('\n');
     }

@@ -14,32 +14,9 @@ fn line_count(text: &str) -> usize {
     text.lines().count().max(1)
 }
 
-/// The corpus as build contexts under `root`: `<entry>/Dockerfile` and the listed files.
+/// The corpus as build contexts under `root`, with each Dockerfile's line count.
 fn lay_out(root: &Path) -> HashMap<String, usize> {
-    let mut lines = HashMap::new();
-    for (path, text) in common::corpus() {
-        let entry = path.parent().unwrap();
-        let name = entry.file_name().unwrap().to_string_lossy().into_owned();
-        let dir = root.join(&name);
-        std::fs::create_dir_all(&dir).unwrap();
-        for listed in common::listing(entry) {
-            if listed.starts_with('/') || listed.split('/').any(|part| part == "..") {
-                continue;
-            }
-            let target = dir.join(&listed);
-            if listed.ends_with('/') {
-                let _ = std::fs::create_dir_all(&target);
-            } else if let Some(parent) = target.parent() {
-                // A listing may name a path both as a file and as a folder: the first one wins.
-                if std::fs::create_dir_all(parent).is_ok() && !target.exists() {
-                    let _ = std::fs::write(&target, "");
-                }
-            }
-        }
-        std::fs::write(dir.join("Dockerfile"), &text).unwrap();
-        lines.insert(format!("{name}/Dockerfile"), line_count(&text));
-    }
-    lines
+    common::lay_out_corpus(root).into_iter().map(|(path, text)| (path, line_count(&text))).collect()
 }
 
 /// A SARIF URI's path as written on disk (`C%2B%2B` is `C++`).

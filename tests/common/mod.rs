@@ -102,3 +102,33 @@ pub fn run_dockopt_env(cwd: &Path, args: &[&str], stdin: Option<&str>, env: &[(&
     }
     child.wait_with_output().unwrap()
 }
+
+/// The corpus as build contexts under `root`: `<entry>/Dockerfile` and the files its listing
+/// names (empty), so that the context-reading transforms run as they would on the repository.
+/// Returns each Dockerfile's path relative to `root` with its text.
+pub fn lay_out_corpus(root: &Path) -> Vec<(String, String)> {
+    let mut laid = Vec::new();
+    for (path, text) in corpus() {
+        let entry = path.parent().unwrap();
+        let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+        let dir = root.join(&name);
+        std::fs::create_dir_all(&dir).unwrap();
+        for listed in listing(entry) {
+            if listed.starts_with('/') || listed.split('/').any(|part| part == "..") {
+                continue;
+            }
+            let target = dir.join(&listed);
+            if listed.ends_with('/') {
+                let _ = std::fs::create_dir_all(&target);
+            } else if let Some(parent) = target.parent() {
+                // A listing may name a path both as a file and as a folder: the first one wins.
+                if std::fs::create_dir_all(parent).is_ok() && !target.exists() {
+                    let _ = std::fs::write(&target, "");
+                }
+            }
+        }
+        std::fs::write(dir.join("Dockerfile"), &text).unwrap();
+        laid.push((format!("{name}/Dockerfile"), text));
+    }
+    laid
+}

@@ -248,6 +248,8 @@ pub fn optimize(source: &str, context: &Context, settings: &Settings) -> Result<
                     .filter_map(|t| t.artifacts)
                     .flat_map(|produce| produce(&input))
                     .filter(|a| a.applicability >= threshold)
+                    // A proposal that is the file as it is writes nothing: its finding is not fixed.
+                    .filter(|a| a.original.as_deref() != Some(a.text.as_str()))
                     .collect()
             } else {
                 Vec::new()
