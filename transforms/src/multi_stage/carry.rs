@@ -622,7 +622,7 @@ fn global_install(view: CommandView, ecosystem: &str) -> Option<String> {
         "yarn" if sub == Some("global") && view.positionals(NO_OPTIONS).nth(1).is_some_and(|w| w.is("add")) => {
             Some("packages into Yarn's global folder and their commands onto the PATH".into())
         }
-        "gem" if sub == Some("install") => Some("gems and their commands outside the application folder".into()),
+        "gem" if sub == Some("install") && ecosystem != "ruby" => Some("gems and their commands outside the application folder".into()),
         "pipx" if sub == Some("install") => Some("a command and its virtualenv under the user's home".into()),
         "composer" if sub == Some("global") => Some("packages into Composer's global folder".into()),
         "go" if sub == Some("install") && ecosystem != "go" => Some("a program into $GOPATH/bin".into()),

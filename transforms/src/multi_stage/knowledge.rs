@@ -82,6 +82,10 @@ pub(super) struct Ruby {
     pub native_gems: Vec<String>,
     pub programs: Vec<String>,
     pub kept_tools: Vec<String>,
+    pub glibc_platforms: Vec<String>,
+    pub musl_platforms: Vec<String>,
+    pub image_gem_home: String,
+    pub apt_gem_dirs: Vec<String>,
 }
 
 impl Ruby {
@@ -91,6 +95,12 @@ impl Ruby {
 
     pub fn is_native(&self, gem: &str) -> bool {
         self.native_gems.iter().any(|g| g == gem)
+    }
+
+    /// Whether a gem precompiled for `platform` runs on the image's libc.
+    pub fn runs_precompiled(&self, platform: &str, musl: bool) -> bool {
+        let platforms = if musl { &self.musl_platforms } else { &self.glibc_platforms };
+        platforms.iter().any(|g| glob(g, platform))
     }
 }
 
@@ -240,6 +250,9 @@ mod tests {
         assert_eq!(k.default_suite(&k.golang_suites, "1.2"), None);
         assert!(k.ruby.is_interpreter("ruby3.1") && k.ruby.is_interpreter("ruby-full") && !k.ruby.is_interpreter("ruby-dev"));
         assert!(k.ruby.is_native("nokogiri") && !k.ruby.is_native("rack"));
+        assert!(k.ruby.runs_precompiled("x86_64-linux", false) && k.ruby.runs_precompiled("aarch64-linux-gnu", false));
+        assert!(!k.ruby.runs_precompiled("x86_64-linux", true) && k.ruby.runs_precompiled("x86_64-linux-musl", true));
+        assert!(!k.ruby.runs_precompiled("x86_64-linux-musl", false) && !k.ruby.runs_precompiled("arm64-darwin", false));
     }
 
     #[test]

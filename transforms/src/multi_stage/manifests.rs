@@ -95,24 +95,57 @@ fn export_paths(value: &serde_json::Value, out: &mut Vec<String>) {
 /// (`GIT`, `PATH`: their code is not a published gem).
 pub(super) struct GemLock {
     pub gems: Vec<String>,
+    /// Per entry of `gems`, its platform (`x86_64-linux` for `nokogiri (1.16.0-x86_64-linux)`);
+    /// `None` for the `ruby` platform, whose native extension compiles when installed.
+    pub platforms: Vec<Option<String>>,
+    /// Gems from git or a local folder (GIT and PATH sections).
     pub unpublished: Vec<String>,
+    /// The GIT sections' gems.
+    pub from_git: Vec<String>,
+    /// The PATH sections' gems with their folder (`remote:`, relative to the Gemfile's).
+    pub from_path: Vec<(String, String)>,
+}
+
+impl GemLock {
+    /// The platforms `gem` is precompiled for when every entry of it names one (bundler then
+    /// never compiles it); `None` when an entry is the `ruby` platform or the gem is not locked.
+    pub fn precompiled(&self, gem: &str) -> Option<Vec<&str>> {
+        let platforms: Vec<Option<&str>> = self.gems.iter().zip(&self.platforms).filter(|(g, _)| *g == gem).map(|(_, p)| p.as_deref()).collect();
+        platforms.iter().all(Option::is_some).then(|| platforms.into_iter().flatten().collect::<Vec<_>>()).filter(|p| !p.is_empty())
+    }
 }
 
 pub(super) fn gem_lock(text: &str) -> GemLock {
-    let mut lock = GemLock { gems: Vec::new(), unpublished: Vec::new() };
+    let mut lock = GemLock { gems: Vec::new(), platforms: Vec::new(), unpublished: Vec::new(), from_git: Vec::new(), from_path: Vec::new() };
     let mut section = "";
+    let mut remote = "";
     for line in text.lines() {
         let line = line.trim_end_matches('\r');
         if !line.starts_with(' ') {
             section = line.trim();
             continue;
         }
+        if let Some(value) = line.strip_prefix("  remote: ") {
+            remote = value.trim();
+        }
         // `    name (version)`: a spec; six spaces: its dependencies, listed as specs themselves.
         let Some(spec) = line.strip_prefix("    ").filter(|s| !s.starts_with(' ')) else { continue };
         let name = spec.split(' ').next().unwrap_or(spec).to_string();
+        // Gem versions have no `-`: what follows the first one is the platform.
+        let version = spec.split_once(" (").map_or("", |(_, v)| v.trim_end_matches(')'));
         match section {
-            "GEM" => lock.gems.push(name),
-            "GIT" | "PATH" => lock.unpublished.push(name),
+            "GEM" => {
+                lock.gems.push(name);
+                lock.platforms.push(version.split_once('-').map(|(_, p)| p.to_string()));
+            }
+            "GIT" => {
+                lock.from_git.push(name.clone());
+                lock.unpublished.push(name);
+            }
+            "PATH" => {
+                lock.from_path.push((name.clone(), remote.to_string()));
+                lock.unpublished.push(name);
+            }
             _ => {}
         }
     }
@@ -149,6 +182,14 @@ mod tests {
         let lock = gem_lock(text);
         assert_eq!(lock.gems, ["nokogiri", "racc"]);
         assert_eq!(lock.unpublished, ["y"]);
+        assert_eq!(lock.from_git, ["y"]);
+        let local = gem_lock("PATH\n  remote: engines/billing\n  specs:\n    billing (0.1.0)\n\nGEM\n  specs:\n    rack (3.0.0)\n");
+        assert_eq!(local.from_path, [("billing".to_string(), "engines/billing".to_string())]);
+        assert_eq!(lock.precompiled("nokogiri"), Some(vec!["x86_64-linux"]));
+        assert_eq!(lock.precompiled("racc"), None);
+        assert_eq!(lock.precompiled("rack"), None);
+        let both = gem_lock("GEM\n  specs:\n    pg (1.5.4)\n    pg (1.5.4-x86_64-linux)\n");
+        assert_eq!(both.precompiled("pg"), None);
     }
 
     #[test]

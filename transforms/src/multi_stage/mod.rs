@@ -37,17 +37,7 @@ pub(crate) fn run(input: &Input) -> Vec<Finding> {
                 return vec![finding];
             }
             let Some(verdict) = decide(input, &scan) else { return ruby::finding(input, &scan).into_iter().collect() };
-            let message = format!("single-stage build ships {}", verdict.ecosystem.describe);
-            let range = scan.from.head_range();
-            let finding = Finding::new(&checks::MULTI_STAGE_SINGLE_STAGE, range, message);
-            match verdict.plan {
-                Err(reason) => vec![finding.with_why(format!("no fix: {reason}"))],
-                Ok(plan) => {
-                    let edits = edits(input, &scan, &plan);
-                    let title = format!("split into a build stage and a {} runtime stage", plan.runtime);
-                    vec![finding.with_why(why(&plan)).with_fix(Fix::unsafe_(title, edits))]
-                }
-            }
+            vec![split_finding(input, &scan, format!("single-stage build ships {}", verdict.ecosystem.describe), verdict.plan)]
         }
         stages => {
             // Already multi-stage: only say when the shipped stage still installs a compiler.
@@ -64,6 +54,18 @@ pub(crate) fn run(input: &Input) -> Vec<Finding> {
             }
             vec![Finding::new(&checks::MULTI_STAGE_TOOLCHAIN_IN_FINAL, scan.from.head_range(), format!("the final stage installs a compiler toolchain ({})", toolchain.join(", ")))
                 .with_why("the shipped image carries what only the build needs: build in an earlier stage and COPY --from it only the artifacts (dockopt does not rewrite files that are already multi-stage)")]
+        }
+    }
+}
+
+/// The `single-stage` finding: with the split as its fix, or the reason there is none.
+fn split_finding(input: &Input, scan: &Scan, message: String, plan: Result<Plan, String>) -> Finding {
+    let finding = Finding::new(&checks::MULTI_STAGE_SINGLE_STAGE, scan.from.head_range(), message);
+    match plan {
+        Err(reason) => finding.with_why(format!("no fix: {reason}")),
+        Ok(plan) => {
+            let title = format!("split into a build stage and a {} runtime stage", plan.runtime);
+            finding.with_why(why(&plan)).with_fix(Fix::unsafe_(title, edits(input, scan, &plan)))
         }
     }
 }

@@ -168,7 +168,7 @@ pub(super) fn bare_name(package: &str) -> &str {
     package.split(['=', '<', '>', '~']).next().unwrap_or(package)
 }
 
-fn plan(input: &Input, scan: &Scan, eco: &str) -> Result<Plan, String> {
+pub(super) fn plan(input: &Input, scan: &Scan, eco: &str) -> Result<Plan, String> {
     let Some(image) = scan.image.as_ref() else {
         return Err("the base image is not a plain reference (it uses a variable): the runtime image cannot be derived from it".into());
     };
@@ -197,6 +197,7 @@ fn plan(input: &Input, scan: &Scan, eco: &str) -> Result<Plan, String> {
         "dotnet" => dotnet(input, scan, image, &programs)?,
         "node" => node(input, scan, image, &programs)?,
         "python" => python(input, scan, image, &programs)?,
+        "ruby" => super::ruby::split(input, scan, image)?,
         _ => c(scan, image, &programs)?,
     };
     carry(input, scan, &programs, eco, &mut plan)?;
@@ -787,7 +788,8 @@ pub(super) fn packages(scan: &Scan, image: &ImageRef, eco: &str, plan: &mut Plan
             }
             continue;
         }
-        let toolchain = k.package_toolchain(name).is_some_and(|e| !(eco == "node" && e.name == "node"));
+        // Node.js stays for a Node app, and for a Ruby app (ExecJS runs it; its build is the Ruby stage's).
+        let toolchain = k.package_toolchain(name).is_some_and(|e| !(matches!(eco, "node" | "ruby") && e.name == "node"));
         if k.is_build_only(name) || toolchain {
             plan.dropped.push(package.to_string());
             continue;

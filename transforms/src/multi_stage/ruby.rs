@@ -6,16 +6,17 @@
 use std::ops::Range;
 
 use super::knowledge::knowledge;
-use super::manifests::gem_lock;
-use super::plan::{bare_name, programs};
-use super::scan::{Install, Manager, Scan};
+use super::manifests::{gem_lock, GemLock};
+use super::plan::{bare_name, empty_plan, packages, programs, Plan};
+use super::runtime::slim_of;
+use super::scan::{Built, Install, Manager, Scan};
 use crate::checks;
 use crate::fix::{apply_edits, Edit, Finding, Fix};
 use crate::knowledge::build_packages::{build_packages, Family, Runtime};
 use crate::model::edits::{instruction_deletion, item_deletion};
-use crate::model::reference::glob;
+use crate::model::reference::{glob, ImageRef};
 use crate::model::{Dir, Input};
-use crate::shell::{CommandView, ShellWord};
+use crate::shell::{CommandView, ShellWord, NO_OPTIONS};
 use crate::syntax::LineKind;
 
 const WHY: &str = "Ruby code is not compiled: a compiler and headers serve only gems with a native extension";
@@ -32,8 +33,8 @@ struct Change<'a> {
 pub(super) enum Gems {
     /// Nothing compiles; the words say what was seen.
     Interpreted(String),
-    /// A gem compiles a native extension.
-    Native,
+    /// Gems compile a native extension: their names.
+    Native(Vec<String>),
     /// Something else in the image compiles (`make`, `pip install`…).
     OtherBuild,
 }
@@ -60,7 +61,8 @@ pub(super) fn finding(input: &Input, scan: &Scan) -> Option<Finding> {
     let seen = match gems(input, scan) {
         Err(reason) => return Some(finding.with_why(format!("{WHY}; no fix: {reason}"))),
         Ok(Gems::Interpreted(seen)) => seen,
-        Ok(Gems::Native | Gems::OtherBuild) => return None,
+        Ok(Gems::Native(compiled)) => return Some(split_finding(input, scan, &compiled)),
+        Ok(Gems::OtherBuild) => return None,
     };
     let edits = match edits(input, &changes) {
         Ok(edits) => edits,
@@ -154,6 +156,9 @@ pub(super) fn gems(input: &Input, scan: &Scan) -> Result<Gems, String> {
     }
     let mut native: Vec<String> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
+    // Another build (`make`, `npm install`) may need the compiler too: the packages stay, unless
+    // gems compile as well, when the build stage keeps them all.
+    let mut other_build = false;
     let views = scan.commands.iter().map(|b| (b.view(), b.cwd.as_deref(), Some(b))).chain(lines.iter().map(|l| (CommandView::of(l), None, None)));
     for (view, cwd, built) in views {
         let Some(program) = view.basename() else { continue };
@@ -161,15 +166,18 @@ pub(super) fn gems(input: &Input, scan: &Scan) -> Result<Gems, String> {
         match program {
             "bundle" | "bundler" if matches!(sub, None | Some("install")) => {
                 let built = built.ok_or("the image's command runs `bundle install`: what it compiles when it starts cannot be told")?;
-                let lock = lockfile(input, scan, view, cwd, built)?;
-                native.extend(lock.0);
-                seen.push(lock.1);
+                match lockfile(input, scan, view, cwd, built) {
+                    Ok((compiled, said)) => {
+                        native.extend(compiled);
+                        seen.push(said);
+                    }
+                    Err(_) if other_build => return Ok(Gems::OtherBuild),
+                    Err(reason) => return Err(reason),
+                }
             }
             "bundle" | "bundler" if sub == Some("exec") => {
                 let rest = view.after(2);
-                if rest.basename().is_some_and(|p| build_packages().builds(p, rest.subcommand())) {
-                    return Ok(Gems::OtherBuild);
-                }
+                other_build |= rest.basename().is_some_and(|p| build_packages().builds(p, rest.subcommand()));
             }
             "bundle" | "bundler" => {}
             "gem" if sub == Some("install") => {
@@ -184,12 +192,21 @@ pub(super) fn gems(input: &Input, scan: &Scan) -> Result<Gems, String> {
                 native.extend(names.iter().filter_map(|w| w.literal.clone()).filter(|g| k.is_native(g)));
                 seen.push(format!("`gem install` installs {}", names.iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(", ")));
             }
-            _ if build_packages().builds(program, sub) => return Ok(Gems::OtherBuild),
+            _ if build_packages().builds(program, sub) => other_build = true,
             _ => {}
         }
     }
     if !native.is_empty() {
-        return Ok(Gems::Native);
+        let mut compiled: Vec<String> = Vec::new();
+        for gem in native {
+            if !compiled.contains(&gem) {
+                compiled.push(gem);
+            }
+        }
+        return Ok(Gems::Native(compiled));
+    }
+    if other_build {
+        return Ok(Gems::OtherBuild);
     }
     if seen.is_empty() {
         return Ok(Gems::Interpreted("the image installs no gem (the app uses Ruby's standard library)".into()));
@@ -197,15 +214,49 @@ pub(super) fn gems(input: &Input, scan: &Scan) -> Result<Gems, String> {
     Ok(Gems::Interpreted(format!("{}, none with a native extension", seen.join("; "))))
 }
 
-/// The gems with a native extension of the Gemfile.lock `bundle install` installs, and what it
-/// says of that lock.
-fn lockfile(input: &Input, scan: &Scan, view: CommandView, cwd: Option<&str>, built: &super::scan::Built) -> Result<(Vec<String>, String), String> {
+/// The absolute path of the Gemfile `bundle install` reads (`--gemfile`, `BUNDLE_GEMFILE`).
+fn gemfile(view: CommandView, cwd: Option<&str>, scan: &Scan, built: &Built) -> Result<String, String> {
     let gemfile = view.option_value(None, Some("gemfile")).map(str::to_string).or_else(|| scan.var(built, "BUNDLE_GEMFILE")).unwrap_or_else(|| "Gemfile".into());
     if gemfile.contains('$') {
         return Err(format!("the Gemfile `{gemfile}` is not a static path"));
     }
-    let lock = if gemfile.ends_with("gems.rb") { format!("{}gems.locked", gemfile.trim_end_matches("gems.rb")) } else { format!("{gemfile}.lock") };
-    let path = Dir::resolve(cwd, &lock).ok_or_else(|| format!("`bundle install` runs in an unknown folder (no WORKDIR): where {lock} is cannot be told"))?;
+    Dir::resolve(cwd, &gemfile).ok_or_else(|| format!("`bundle install` runs in an unknown folder (no WORKDIR): where {gemfile} is cannot be told"))
+}
+
+/// The gems of the Gemfile.lock `bundle install` installs that compile a native extension, and
+/// what it says of that lock.
+fn lockfile(input: &Input, scan: &Scan, view: CommandView, cwd: Option<&str>, built: &Built) -> Result<(Vec<String>, String), String> {
+    let (context_path, lock) = lock_of(input, scan, view, cwd, built)?;
+    let k = &knowledge().ruby;
+    let musl = is_alpine(scan);
+    // BUNDLE_FORCE_RUBY_PLATFORM: bundler compiles every gem, precompiled variants or not.
+    let forced = scan.var(built, "BUNDLE_FORCE_RUBY_PLATFORM").is_some_and(|v| matches!(v.as_str(), "true" | "1"));
+    let mut native: Vec<String> = Vec::new();
+    let mut precompiled: Vec<String> = Vec::new();
+    let mut names: Vec<&String> = lock.gems.iter().collect();
+    names.dedup();
+    for gem in names.into_iter().filter(|g| k.is_native(g)) {
+        match lock.precompiled(gem).filter(|_| !forced).filter(|p| p.iter().any(|p| k.runs_precompiled(p, musl))) {
+            Some(platforms) => precompiled.push(format!("{gem} for {}", platforms.join(", "))),
+            None => native.push(gem.clone()),
+        }
+    }
+    // A gem from git or a local folder may compile: unless one that is known does, nothing says
+    // whether the compiler is needed.
+    if let Some(gem) = lock.unpublished.first().filter(|_| native.is_empty()) {
+        return Err(format!("{context_path} installs `{gem}` from git or a local folder: whether it has a native extension cannot be told"));
+    }
+    let mut said = format!("{context_path} locks {} gems", lock.gems.len());
+    if !precompiled.is_empty() {
+        said.push_str(&format!(" (precompiled: {})", precompiled.join(", ")));
+    }
+    Ok((native, said))
+}
+
+/// The Gemfile.lock `bundle install` reads: its context path and its contents.
+fn lock_of(input: &Input, scan: &Scan, view: CommandView, cwd: Option<&str>, built: &Built) -> Result<(String, GemLock), String> {
+    let gemfile = gemfile(view, cwd, scan, built)?;
+    let path = if gemfile.ends_with("gems.rb") { format!("{}gems.locked", gemfile.trim_end_matches("gems.rb")) } else { format!("{gemfile}.lock") };
     let Some(context_path) = scan.context_path(&path).or_else(|| globbed_context_path(scan, &path)) else {
         return Err(format!("{path} does not come from the build context: which gems `bundle install` compiles cannot be told"));
     };
@@ -216,13 +267,13 @@ fn lockfile(input: &Input, scan: &Scan, view: CommandView, cwd: Option<&str>, bu
             _ => format!("{context_path} could not be read: which gems `bundle install` compiles cannot be told"),
         });
     };
-    let lock = gem_lock(text);
-    if let Some(gem) = lock.unpublished.first() {
-        return Err(format!("{context_path} installs `{gem}` from git or a local folder: whether it has a native extension cannot be told"));
-    }
-    let k = &knowledge().ruby;
-    let native: Vec<String> = lock.gems.iter().filter(|g| k.is_native(g)).cloned().collect();
-    Ok((native, format!("{context_path} locks {} gems", lock.gems.len())))
+    Ok((context_path, gem_lock(text)))
+}
+
+/// Whether the image is Alpine's (musl): by its tag or its package manager.
+fn is_alpine(scan: &Scan) -> bool {
+    let image = scan.image.as_ref();
+    image.is_some_and(|i| i.official_name().as_deref() == Some("alpine") || i.tag().is_some_and(|t| t.contains("alpine"))) || scan.installs.iter().any(|i| i.manager == Manager::Apk)
 }
 
 /// The context path of the file that lands at absolute `path` through a wildcard COPY into its
@@ -305,4 +356,175 @@ fn edits(input: &Input, changes: &[Change]) -> Result<Vec<Edit>, String> {
 
 fn word_range(input: &Input, shell: &crate::model::RunShell, word: &ShellWord) -> Range<usize> {
     shell.source_range(input.file, word.range.clone())
+}
+
+/// The `single-stage` finding of an image whose gems compile.
+fn split_finding(input: &Input, scan: &Scan, compiled: &[String]) -> Finding {
+    let gems = compiled.iter().map(|g| format!("`{g}`")).collect::<Vec<_>>().join(", ");
+    let message = format!("single-stage build ships the compiler and headers that only build its native gems ({gems})");
+    let plan = super::plan::plan(input, scan, "ruby").map(|mut plan| {
+        plan.notes.insert(0, format!("{gems} compile in the build stage, which keeps its packages, bundler settings and commands as written"));
+        plan
+    });
+    super::split_finding(input, scan, message, plan)
+}
+
+/// Bundler's settings made by `bundle config` so far in the stage.
+#[derive(Default)]
+struct BundleConfig {
+    path: Option<String>,
+    deployment: bool,
+}
+
+/// The plan for an image whose gems compile: the stage stays as it is, the build stage, and a
+/// runtime stage on the same image (a distribution's slim variant) installs the libraries of its
+/// -dev packages and copies the installed gems (bundler's path, else the image's gem folders) and
+/// the application folder (with what RUNs wrote there: `rake assets:precompile`'s public/assets).
+pub(super) fn split(input: &Input, scan: &Scan, image: &ImageRef) -> Result<Plan, String> {
+    let k = &knowledge().ruby;
+    let app = scan.final_workdir.clone().ok_or("no WORKDIR: which folder holds the application cannot be told")?;
+    if !scan.copies_into(&app) {
+        return Err(format!("the sources are not copied into the WORKDIR {app}"));
+    }
+    let official = image.official_name().as_deref() == Some("ruby");
+    // The image's own gem home holds bundler's config too (BUNDLE_APP_CONFIG): always copied.
+    let mut gem_dirs: Vec<String> = if official { vec![k.image_gem_home.clone()] } else { Vec::new() };
+    let mut config = BundleConfig::default();
+    // Where bundler installs, and the app's commands that RUNs run (said in the finding).
+    let mut bundled: Vec<String> = Vec::new();
+    let mut app_runs: Vec<String> = Vec::new();
+    let outside_app = |path: &str| Dir::inside(path, &app).is_none();
+    for built in &scan.commands {
+        let view = built.view();
+        let cwd = built.cwd.as_deref();
+        let program = view.basename().unwrap_or_default();
+        let sub = view.subcommand();
+        match (program, sub) {
+            ("bundle" | "bundler", Some("config")) => {
+                let words: Vec<&str> = view.positionals(NO_OPTIONS).skip(1).map(|w| w.literal.as_deref().unwrap_or("$")).collect();
+                let words = words.strip_prefix(&["set"]).unwrap_or(&words);
+                match words {
+                    ["path", value, ..] => config.path = Some(value.to_string()),
+                    ["deployment", value, ..] => config.deployment = is_true(value),
+                    _ => {}
+                }
+                if !matches!(words.first(), Some(&("get" | "list")) | None) {
+                    let local = view.has_flag(None, Some("local"));
+                    gem_dirs.extend(config_dir(scan, built, local, official)?.filter(|d| outside_app(d)));
+                }
+            }
+            ("bundle" | "bundler", None | Some("install")) => {
+                let gemfile = gemfile(view, cwd, scan, built)?;
+                let root = gemfile.rsplit_once('/').map_or("/", |(d, _)| if d.is_empty() { "/" } else { d }).to_string();
+                if outside_app(&gemfile) {
+                    return Err(format!("bundler installs {gemfile}, outside the WORKDIR {app} that the runtime stage copies: `bundle exec` would not find it"));
+                }
+                let (context_path, lock) = lock_of(input, scan, view, cwd, built)?;
+                if let Some(gem) = lock.from_git.first() {
+                    return Err(format!(
+                        "{context_path} takes `{gem}` from git: whether bundler runs git for it when the application starts cannot be shown, and git, a build package, is not in the runtime stage"
+                    ));
+                }
+                for (gem, folder) in &lock.from_path {
+                    if Dir::resolve(Some(&root), folder).is_none_or(|f| outside_app(&f)) {
+                        return Err(format!("{context_path} takes `{gem}` from the folder {folder}, outside the WORKDIR {app}: the runtime stage would not have it"));
+                    }
+                }
+                let deployment = config.deployment || view.has_flag(None, Some("deployment")) || scan.var(built, "BUNDLE_DEPLOYMENT").is_some_and(|v| is_true(&v));
+                let path = view
+                    .option_value(None, Some("path"))
+                    .map(str::to_string)
+                    .or_else(|| scan.var(built, "BUNDLE_PATH"))
+                    .or_else(|| config.path.clone())
+                    .or_else(|| deployment.then(|| "vendor/bundle".to_string()));
+                let dirs = match path {
+                    Some(path) => {
+                        let dir = Dir::resolve(Some(&root), &path).filter(|_| !path.contains('$') && !path.starts_with('~'));
+                        vec![dir.ok_or_else(|| format!("bundler's path `{path}` is not a static folder"))?]
+                    }
+                    None => system_gem_dirs(scan, built, official)?,
+                };
+                bundled.extend(dirs.iter().filter(|d| !bundled.contains(d)).cloned().collect::<Vec<_>>());
+                gem_dirs.extend(dirs.into_iter().filter(|d| outside_app(d)));
+            }
+            ("gem", Some("install")) => {
+                if view.has_flag(None, Some("user-install")) {
+                    return Err("`gem install --user-install` installs into the user's home, beside whatever else it holds".into());
+                }
+                match view.option_value(Some('i'), Some("install-dir")) {
+                    Some(dir) => gem_dirs.extend(Dir::resolve(cwd, dir).filter(|d| outside_app(d))),
+                    None => gem_dirs.extend(system_gem_dirs(scan, built, official)?),
+                }
+            }
+            ("gem", Some("update")) if view.has_flag(None, Some("system")) => {
+                return Err("`gem update --system` updates RubyGems inside the image's Ruby: the runtime stage's Ruby would not have it".into());
+            }
+            _ => {}
+        }
+        // What a Rake task writes (`assets:precompile`) comes along only inside the application folder.
+        let runs_app = matches!(program, "rake" | "rails") || (matches!(program, "bundle" | "bundler") && sub == Some("exec"));
+        if runs_app {
+            let text = view.words().iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(" ");
+            if cwd.is_none_or(outside_app) {
+                return Err(format!("`{text}` runs outside the WORKDIR {app} that the runtime stage copies: what it writes would be left behind"));
+            }
+            app_runs.push(format!("`{text}`"));
+        }
+    }
+    let mut plan = empty_plan(slim_of(image)?);
+    for dir in gem_dirs {
+        if !plan.copies.iter().any(|(from, _)| *from == dir) {
+            plan.copies.push((dir.clone(), dir));
+        }
+    }
+    plan.copies.push((app.clone(), app.clone()));
+    if !bundled.is_empty() {
+        plan.notes.push(format!("bundler installs the gems into {}", bundled.join(", ")));
+    }
+    if !app_runs.is_empty() {
+        plan.notes.push(format!("What {} wrote into {app} comes along with it", app_runs.join(", ")));
+    }
+    packages(scan, image, "ruby", &mut plan)?;
+    Ok(plan)
+}
+
+fn is_true(value: &str) -> bool {
+    matches!(value, "true" | "1" | "yes")
+}
+
+/// Where `gem install` and a `bundle install` without a path put gems and their commands: GEM_HOME,
+/// else the image's own gem folders.
+fn system_gem_dirs(scan: &Scan, built: &Built, official: bool) -> Result<Vec<String>, String> {
+    let k = &knowledge().ruby;
+    if let Some(home) = scan.var(built, "GEM_HOME") {
+        return Dir::absolute(&home).and_then(|d| d.path()).filter(|_| !home.contains('$')).map(|h| vec![h]).ok_or_else(|| format!("GEM_HOME `{home}` is not a static folder"));
+    }
+    if official {
+        return Ok(vec![k.image_gem_home.clone()]);
+    }
+    let ruby_from = scan.installs.iter().find(|i| i.packages.iter().any(|p| k.is_interpreter(bare_name(p)))).map(|i| i.manager);
+    match ruby_from {
+        Some(Manager::Apt) => Ok(k.apt_gem_dirs.clone()),
+        Some(Manager::Apk) => Err("Alpine's Ruby installs gems among the apk packages' own (/usr/lib/ruby/gems) and their commands into /usr/bin: the runtime stage cannot copy them apart (a bundler path, BUNDLE_PATH or deployment, keeps them in one folder)".into()),
+        _ => Err("where the image's Ruby installs gems cannot be told".into()),
+    }
+}
+
+/// The folder `bundle config` writes into when it is not the application's `.bundle` (which the
+/// WORKDIR's copy carries): BUNDLE_APP_CONFIG (`--local` too), else, without `--local`, the user's
+/// ~/.bundle (a `ruby:*` image's BUNDLE_APP_CONFIG is its gem home, copied anyway).
+fn config_dir(scan: &Scan, built: &Built, local: bool, official: bool) -> Result<Option<String>, String> {
+    if let Some(dir) = scan.var(built, "BUNDLE_APP_CONFIG") {
+        let path = Dir::absolute(&dir).and_then(|d| d.path()).filter(|_| !dir.contains('$'));
+        return path.map(Some).ok_or_else(|| format!("BUNDLE_APP_CONFIG `{dir}` is not a static folder"));
+    }
+    if local || official {
+        return Ok(None);
+    }
+    match &scan.user {
+        Some((at, user)) if *at < built.instruction && !matches!(user.split(':').next(), Some("root" | "0")) => {
+            Err(format!("`bundle config` writes bundler's settings into the home of USER {user}: where that is cannot be told"))
+        }
+        _ => Ok(Some("/root/.bundle".into())),
+    }
 }

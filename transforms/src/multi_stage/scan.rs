@@ -73,6 +73,8 @@ pub(super) struct Scan<'a> {
     pub exec_only: bool,
     /// `curl`/`wget` run by CMD, ENTRYPOINT or HEALTHCHECK.
     pub tools_run: Vec<String>,
+    /// The build context's listing, when known.
+    context_files: Option<&'a [String]>,
 }
 
 pub(super) fn scan<'a>(input: &'a Input<'a>, stage: &'a Stage) -> Scan<'a> {
@@ -98,6 +100,7 @@ pub(super) fn scan<'a>(input: &'a Input<'a>, stage: &'a Stage) -> Scan<'a> {
         run_after_user: false,
         exec_only: true,
         tools_run: Vec::new(),
+        context_files: input.context.files.as_deref(),
     };
     for index in stage.instructions.clone() {
         let inst = &file.instructions[index];
@@ -247,9 +250,11 @@ impl Scan<'_> {
                     return Some(source.to_string());
                 }
                 if copy.sources.len() == 1 {
+                    // A file of the context (`COPY app.rb ./`) holds nothing below it.
+                    let is_file = self.context_files.is_some_and(|files| files.iter().any(|f| f == source));
                     match rest.as_deref() {
                         Some("") if !dest_is_dir => return Some(source.to_string()),
-                        Some(rest) if !rest.is_empty() => return Some(format!("{source}/{rest}")),
+                        Some(rest) if !rest.is_empty() && !is_file => return Some(format!("{source}/{rest}")),
                         _ => {}
                     }
                 }
